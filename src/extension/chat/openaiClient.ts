@@ -1,0 +1,130 @@
+import { HeadroomError } from '../common/errors';
+import { SseParser } from './sse';
+import type { ChatBackend, ChatRequest, Delta, ServerTimings } from './types';
+
+export interface OpenAiClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** Model name sent in requests; llama-server serves one model and ignores it. */
+  model?: string;
+}
+
+type Json = Record<string, unknown>;
+
+function isRecord(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+export function parseTimings(v: unknown): ServerTimings | undefined {
+  if (!isRecord(v)) return undefined;
+  return {
+    promptTokens: num(v.prompt_n),
+    promptMs: num(v.prompt_ms),
+    promptPerSecond: num(v.prompt_per_second),
+    predictedTokens: num(v.predicted_n),
+    predictedMs: num(v.predicted_ms),
+    predictedPerSecond: num(v.predicted_per_second),
+  };
+}
+
+function serverError(body: unknown): string | undefined {
+  if (!isRecord(body)) return undefined;
+  const error = body.error;
+  if (typeof error === 'string') return error;
+  if (isRecord(error) && typeof error.message === 'string') return error.message;
+  return undefined;
+}
+
+/**
+ * Turns one SSE event of /v1/chat/completions into deltas. The reply is untrusted: anything that is
+ * not the documented shape is skipped, never thrown into the caller as a crash.
+ */
+export function eventToDeltas(event: string): Delta[] | 'end' {
+  if (event.trim() === '[DONE]') return 'end';
+  let body: unknown;
+  try {
+    body = JSON.parse(event);
+  } catch {
+    return [];
+  }
+  const error = serverError(body);
+  if (error !== undefined) throw new HeadroomError(`llama-server reported an error while replying: ${error}`);
+  if (!isRecord(body)) return [];
+  const deltas: Delta[] = [];
+  const choice = Array.isArray(body.choices) ? body.choices[0] : undefined;
+  if (isRecord(choice)) {
+    const delta = choice.delta;
+    if (isRecord(delta) && typeof delta.content === 'string' && delta.content !== '') {
+      deltas.push({ kind: 'text', text: delta.content });
+    }
+    if (typeof choice.finish_reason === 'string') {
+      deltas.push({ kind: 'done', finishReason: choice.finish_reason, timings: parseTimings(body.timings) });
+    }
+  }
+  return deltas;
+}
+
+/** OpenAI-compatible streaming chat client for llama-server. */
+export class OpenAiClient implements ChatBackend {
+  constructor(private readonly options: OpenAiClientOptions) {}
+
+  async *stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<Delta> {
+    const body = {
+      model: this.options.model ?? 'local',
+      messages: request.messages,
+      stream: true,
+      temperature: request.temperature,
+      max_tokens: request.maxTokens,
+      seed: request.seed,
+      timings_per_token: false,
+    };
+    let response: Response;
+    try {
+      response = await fetch(`${this.options.baseUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.apiKey}` },
+        body: JSON.stringify(body),
+        signal,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new HeadroomError(`Could not reach llama-server at ${this.options.baseUrl}.`, 'Is the model still running?', { cause: err });
+    }
+    if (!response.ok || !response.body) {
+      const text = await response.text().catch(() => '');
+      let detail = text.slice(0, 500);
+      try {
+        detail = serverError(JSON.parse(text)) ?? detail;
+      } catch {
+        // not JSON: keep the raw text
+      }
+      throw new HeadroomError(`llama-server answered HTTP ${response.status}: ${detail}`);
+    }
+    const parser = new SseParser();
+    let finished = false;
+    const reader = response.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        const events = done ? parser.end() : parser.push(value);
+        for (const event of events) {
+          const deltas = eventToDeltas(event);
+          if (deltas === 'end') return;
+          for (const delta of deltas) {
+            if (delta.kind === 'done') finished = true;
+            yield delta;
+          }
+        }
+        if (done) break;
+      }
+    } finally {
+      reader.releaseLock();
+      if (!finished && !signal?.aborted) response.body.cancel().catch(() => undefined);
+    }
+    if (!finished) throw new HeadroomError('The reply ended before llama-server finished it (the server may have stopped).');
+  }
+}

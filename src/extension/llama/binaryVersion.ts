@@ -1,0 +1,23 @@
+import { run } from '../common/run';
+
+export interface BinaryVersion {
+  /** e.g. "0.4.0-dev (build 1, commit 80fb11a)" */
+  text: string;
+  commit?: string;
+}
+
+/** Runs `<binary> --version` and reads llama.cpp's version line; undefined when it is not llama.cpp. */
+export async function readBinaryVersion(binary: string): Promise<BinaryVersion | undefined> {
+  let output: string;
+  try {
+    const result = await run(binary, ['--version'], { timeoutMs: 15_000 });
+    if (result.code !== 0) return undefined;
+    output = result.stdout + result.stderr;
+  } catch {
+    return undefined;
+  }
+  const match = /^version:\s*(.+)$/m.exec(output);
+  if (!match) return undefined;
+  const commit = /commit ([0-9a-f]{6,40})/.exec(match[1])?.[1];
+  return { text: match[1].trim(), commit };
+}

@@ -1,0 +1,162 @@
+import { cpus } from 'node:os';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HeadroomError } from '../common/errors';
+import { withFileLock } from '../common/fileLock';
+import { which } from '../common/run';
+import { readBinaryVersion } from './binaryVersion';
+import { CMAKE_BACKEND_FLAGS, type BuildBackend } from './buildBackend';
+import type { LlamaSource } from './llamaSource';
+import { NodeProcessLauncher, type ProcessLauncher } from './processLauncher';
+
+export const BUILD_TARGETS = ['llama-server', 'llama-fit-params'] as const;
+
+/** Written last, after the binaries answered --version: its presence means "this build is complete". */
+export const BUILD_STAMP = 'headroom-build.json';
+
+export interface BuildStamp {
+  commit: string;
+  backend: BuildBackend;
+  version: string;
+  seconds: number;
+  builtAt: string;
+}
+
+export interface BuildOptions {
+  source: LlamaSource;
+  backend: BuildBackend;
+  cacheRoot: string;
+  onProgress?(percent: number, message: string): void;
+  onLine?(line: string): void;
+  jobs?: number;
+  launcher?: ProcessLauncher;
+}
+
+export interface BuiltLlama {
+  dir: string;
+  server: string;
+  fitParams: string;
+  stamp: BuildStamp;
+}
+
+/** llama.cpp builds live in <cache>/llama.cpp/<commit12>-<backend>/ so each version and backend builds once. */
+export function buildDir(cacheRoot: string, commit: string, backend: BuildBackend): string {
+  return join(cacheRoot, 'llama.cpp', `${commit.slice(0, 12)}-${backend}`);
+}
+
+function binaries(dir: string): { server: string; fitParams: string } {
+  const exe = process.platform === 'win32' ? '.exe' : '';
+  return { server: join(dir, 'build', 'bin', `llama-server${exe}`), fitParams: join(dir, 'build', 'bin', `llama-fit-params${exe}`) };
+}
+
+/** The finished build for this source and backend, if there is one. */
+export async function findBuild(cacheRoot: string, commit: string, backend: BuildBackend): Promise<BuiltLlama | undefined> {
+  const dir = buildDir(cacheRoot, commit, backend);
+  try {
+    const stamp = JSON.parse(await readFile(join(dir, BUILD_STAMP), 'utf8')) as BuildStamp;
+    const bins = binaries(dir);
+    if (stamp.commit !== commit || !existsSync(bins.server)) return undefined;
+    return { dir, ...bins, stamp };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Maps cmake's "[ 42%] Building ..." lines onto the build phase's share of the bar. */
+export function parseBuildPercent(line: string): number | undefined {
+  const m = /^\[\s*(\d{1,3})%\]/.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
+async function requireTools(): Promise<void> {
+  if (!(await which('git'))) throw new HeadroomError('Building llama.cpp needs git, which was not found.', 'Install it (Debian/Ubuntu: sudo apt-get install git).');
+  if (!(await which('cmake'))) {
+    throw new HeadroomError('Building llama.cpp needs CMake, which was not found.', 'Install it (Debian/Ubuntu: sudo apt-get install cmake; macOS: brew install cmake).');
+  }
+  const compilers = process.platform === 'win32' ? ['cl', 'clang++', 'g++'] : ['c++', 'g++', 'clang++'];
+  for (const c of compilers) if (await which(c)) return;
+  throw new HeadroomError(
+    'Building llama.cpp needs a C++ compiler, and none was found.',
+    'Install one (Debian/Ubuntu: sudo apt-get install build-essential; Fedora: sudo dnf install gcc-c++; macOS: xcode-select --install).',
+  );
+}
+
+/**
+ * Builds llama-server and llama-fit-params from the bundled llama.cpp source, once per version and
+ * backend. Safe to call from several processes at once: the second waits for the first's build.
+ */
+export async function buildLlama(options: BuildOptions): Promise<BuiltLlama> {
+  const { source, backend, cacheRoot } = options;
+  const existing = await findBuild(cacheRoot, source.commit, backend);
+  if (existing) return existing;
+  await requireTools();
+  const dir = buildDir(cacheRoot, source.commit, backend);
+  await mkdir(dir, { recursive: true });
+  // cmake reports each target's percentage separately; the bar only ever moves forward.
+  let shown = 0;
+  const progress = (percent: number, message: string): void => {
+    shown = Math.max(shown, percent);
+    options.onProgress?.(shown, message);
+  };
+  return withFileLock(
+    `${dir}.lock`,
+    async () => {
+      const done = await findBuild(cacheRoot, source.commit, backend);
+      if (done) return done;
+      const started = Date.now();
+      const launcher = options.launcher ?? new NodeProcessLauncher();
+      const step = async (percentFrom: number, percentTo: number, message: string, command: string, args: string[]): Promise<void> => {
+        progress(percentFrom, message);
+        const proc = await launcher.launch(command, args, { env: process.env, cwd: dir });
+        const tail: string[] = [];
+        const onLine = (line: string): void => {
+          options.onLine?.(line);
+          tail.push(line);
+          if (tail.length > 30) tail.shift();
+          const p = parseBuildPercent(line);
+          if (p !== undefined) progress(percentFrom + ((percentTo - percentFrom) * p) / 100, message);
+        };
+        proc.onStdoutLine(onLine);
+        proc.onStderrLine(onLine);
+        const exit = await proc.exited;
+        if (exit.code !== 0) {
+          throw new HeadroomError(`${message} failed (${command} exited with ${exit.code ?? exit.signal}).`, `Last output:\n${tail.join('\n')}`);
+        }
+      };
+      const src = join(dir, 'src');
+      if (!existsSync(join(src, 'CMakeLists.txt'))) {
+        const tmp = join(dir, `src.tmp-${process.pid}`);
+        await rm(tmp, { recursive: true, force: true });
+        await step(0, 3, 'Unpacking the llama.cpp source', 'git', ['clone', '--quiet', source.bundle, tmp]);
+        await rm(src, { recursive: true, force: true });
+        await rename(tmp, src);
+      }
+      const cmakeFlags = [
+        '-S', src, '-B', join(dir, 'build'),
+        '-DCMAKE_BUILD_TYPE=Release',
+        '-DBUILD_SHARED_LIBS=OFF',
+        '-DLLAMA_CURL=OFF',
+        '-DLLAMA_OPENSSL=OFF',
+        '-DLLAMA_BUILD_TESTS=OFF',
+        '-DLLAMA_BUILD_EXAMPLES=OFF',
+        // The server's web UI is not used, and its prebuilt assets would be downloaded at build time.
+        '-DLLAMA_BUILD_UI=OFF',
+        '-DLLAMA_USE_PREBUILT_UI=OFF',
+        ...CMAKE_BACKEND_FLAGS[backend],
+      ];
+      await step(3, 8, `Configuring llama.cpp (${backend})`, 'cmake', cmakeFlags);
+      const jobs = String(options.jobs ?? Math.max(1, cpus().length));
+      await step(8, 98, `Building llama.cpp (${backend})`, 'cmake', ['--build', join(dir, 'build'), '--config', 'Release', '-j', jobs, '--target', ...BUILD_TARGETS]);
+      progress(98, 'Checking the new llama-server');
+      const bins = binaries(dir);
+      const version = await readBinaryVersion(bins.server);
+      if (!version) throw new HeadroomError(`The new llama-server (${bins.server}) did not answer --version.`);
+      const stamp: BuildStamp = { commit: source.commit, backend, version: version.text, seconds: Math.round((Date.now() - started) / 1000), builtAt: new Date().toISOString() };
+      await writeFile(join(dir, BUILD_STAMP), JSON.stringify(stamp, null, 2));
+      progress(100, 'llama.cpp is built');
+      return { dir, ...bins, stamp };
+    },
+    () => progress(0, 'Waiting for another llama.cpp build of the same version to finish'),
+  );
+}

@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import { Emitter, type Event } from '../common/emitter';
+import { HeadroomError } from '../common/errors';
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface LaunchOptions {
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** A running child process: its output as lines and raw chunks, and its end. */
+export interface ManagedProcess {
+  readonly pid: number;
+  readonly onStdoutLine: Event<string>;
+  readonly onStderrLine: Event<string>;
+  /** Resolves once the process has exited and its output has been read to the end. */
+  readonly exited: Promise<ExitInfo>;
+  /** Signals the whole process group, so helpers the server may have started die with it. */
+  kill(signal: NodeJS.Signals): void;
+}
+
+export interface ProcessLauncher {
+  launch(command: string, args: readonly string[], options: LaunchOptions): Promise<ManagedProcess>;
+}
+
+/** Splits a text stream into lines, keeping a partial last line until it completes. */
+export class LineSplitter {
+  private rest = '';
+
+  push(text: string, emit: (line: string) => void): void {
+    const parts = (this.rest + text).split('\n');
+    this.rest = parts.pop() ?? '';
+    for (const part of parts) emit(part.endsWith('\r') ? part.slice(0, -1) : part);
+  }
+
+  end(emit: (line: string) => void): void {
+    if (this.rest) emit(this.rest);
+    this.rest = '';
+  }
+}
+
+/** Spawns directly (no shell), in a new process group, with stdin closed. */
+export class NodeProcessLauncher implements ProcessLauncher {
+  launch(command: string, args: readonly string[], options: LaunchOptions): Promise<ManagedProcess> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(command, args, {
+        env: options.env,
+        cwd: options.cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: process.platform !== 'win32',
+        shell: false,
+      });
+      const stdoutLine = new Emitter<string>();
+      const stderrLine = new Emitter<string>();
+      const outSplit = new LineSplitter();
+      const errSplit = new LineSplitter();
+      child.stdout.setEncoding('utf8');
+      child.stderr.setEncoding('utf8');
+      child.stdout.on('data', (text: string) => outSplit.push(text, (l) => stdoutLine.fire(l)));
+      child.stderr.on('data', (text: string) => errSplit.push(text, (l) => stderrLine.fire(l)));
+      const exited = new Promise<ExitInfo>((done) => {
+        child.on('close', (code, signal) => {
+          outSplit.end((l) => stdoutLine.fire(l));
+          errSplit.end((l) => stderrLine.fire(l));
+          done({ code, signal });
+        });
+      });
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        const reason = err.code === 'ENOENT' ? 'the file does not exist' : err.code === 'EACCES' ? 'it is not executable' : err.message;
+        reject(new HeadroomError(`Could not start ${command}: ${reason}.`, 'Check headroom.llamaServerPath, or run "Headroom: Build llama.cpp".', { cause: err }));
+      });
+      child.once('spawn', () => {
+        const pid = child.pid;
+        if (pid === undefined) return;
+        resolve({
+          pid,
+          onStdoutLine: stdoutLine.event,
+          onStderrLine: stderrLine.event,
+          exited,
+          kill(signal) {
+            try {
+              if (process.platform === 'win32') child.kill(signal);
+              else process.kill(-pid, signal);
+            } catch {
+              // already gone
+            }
+          },
+        });
+      });
+    });
+  }
+}

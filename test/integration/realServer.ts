@@ -1,0 +1,94 @@
+// Shared set-up for integration tests: the real llama-server (located or built once into the cache)
+// and generated models in a temporary folder.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { headroomCacheDir } from '../../src/extension/common/cacheDir';
+import { resolveServer, type LocatedServer } from '../../src/extension/llama/locateServer';
+import { NodeProcessLauncher, type LaunchOptions, type ManagedProcess, type ProcessLauncher } from '../../src/extension/llama/processLauncher';
+import { Supervisor } from '../../src/extension/llama/supervisor';
+import { checkModelFile } from '../../src/extension/llama/createSupervisor';
+import { writeModel, type TinyPreset } from '../fixtures/gguf/models';
+import type { FixtureType } from '../fixtures/gguf/quantize';
+
+const REPO = join(__dirname, '..', '..', '..');
+
+let located: Promise<LocatedServer> | undefined;
+
+/** The llama-server every integration test uses: found in the cache, or built there once. */
+export function realServer(): Promise<LocatedServer> {
+  located ??= resolveServer({
+    cacheRoot: headroomCacheDir(),
+    sourceFrom: REPO,
+    onProgress: (p, m) => process.stderr.write(`# ${Math.floor(p)}% ${m}\n`),
+  });
+  return located;
+}
+
+export function tempDir(prefix: string): { path: string; dispose(): void } {
+  const path = mkdtempSync(join(tmpdir(), `headroom-${prefix}-`));
+  return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export async function tinyModel(dir: string, preset: TinyPreset = 'tiny-dense', type: FixtureType = 'Q8_0'): Promise<string> {
+  const path = join(dir, `${preset}-${type}.gguf`);
+  await writeModel(path, preset, { type, seed: 1 });
+  return path;
+}
+
+/** A real launcher that remembers every process it started, so tests can prove none is left. */
+export class RecordingLauncher implements ProcessLauncher {
+  readonly started: ManagedProcess[] = [];
+  private readonly real = new NodeProcessLauncher();
+
+  async launch(command: string, args: readonly string[], options: LaunchOptions): Promise<ManagedProcess> {
+    const proc = await this.real.launch(command, args, options);
+    this.started.push(proc);
+    return proc;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    // A zombie still answers signal 0; it is gone for our purposes.
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** PIDs of every llama-server on the machine whose command line names `needle`. */
+export function llamaServersWith(needle: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (cmdline.includes('llama-server') && cmdline.includes(needle) && isAlive(Number(name))) pids.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+export function supervisorFor(binary: string, launcher: ProcessLauncher = new RecordingLauncher(), lines?: string[]): Supervisor {
+  return new Supervisor({
+    launcher,
+    resolveBinary: async () => binary,
+    checkModel: checkModelFile,
+    onServerLine: lines ? (l) => lines.push(l) : undefined,
+    stopGraceMs: 3_000,
+  });
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,123 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { OpenAiClient } from '../../src/extension/chat/openaiClient';
+import { isPortFree } from '../../src/extension/llama/ports';
+import type { ServerState } from '../../src/extension/llama/serverState';
+import { isAlive, llamaServersWith, realServer, RecordingLauncher, supervisorFor, tempDir, tinyModel, waitFor } from './realServer';
+
+describe('supervisor with a real llama-server on a generated model', () => {
+  const dir = tempDir('supervisor');
+  let binary = '';
+  let model = '';
+
+  before(async () => {
+    binary = (await realServer()).path;
+    model = await tinyModel(dir.path);
+  });
+  after(() => dir.dispose());
+
+  test('start -> loading -> ready; a streamed reply arrives in pieces and equals the direct answer at temperature 0; stop frees everything', async () => {
+    const launcher = new RecordingLauncher();
+    const supervisor = supervisorFor(binary, launcher);
+    const states: ServerState['kind'][] = [];
+    supervisor.onDidChangeState((s) => states.push(s.kind));
+    const server = await supervisor.start({ modelPath: model, contextSize: 1024, port: 0, extraArgs: [] });
+    assert.equal(supervisor.state.kind, 'ready');
+    assert.ok(states.indexOf('starting') < states.indexOf('ready'));
+    assert.equal(server.contextSize, 1024);
+    const port = Number(new URL(server.baseUrl).port);
+
+    const request = { messages: [{ role: 'user' as const, content: 'Tell me a story.' }], temperature: 0, maxTokens: 24, seed: 7 };
+    const arrivals: number[] = [];
+    let streamed = '';
+    let timings;
+    for await (const delta of new OpenAiClient({ baseUrl: server.baseUrl, apiKey: server.apiKey }).stream(request)) {
+      if (delta.kind === 'text') {
+        streamed += delta.text;
+        arrivals.push(performance.now());
+      } else timings = delta.timings;
+    }
+    assert.ok(arrivals.length >= 5, `expected the reply in several pieces, got ${arrivals.length}`);
+    assert.ok(arrivals[arrivals.length - 1] > arrivals[0], 'pieces arrived over time');
+    assert.ok(timings && timings.predictedTokens > 0 && timings.predictedPerSecond > 0);
+
+    const direct = await fetch(`${server.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.apiKey}` },
+      body: JSON.stringify({ messages: request.messages, temperature: 0, max_tokens: 24, seed: 7 }),
+    });
+    const body = (await direct.json()) as { choices: { message: { content: string } }[] };
+    assert.equal(streamed, body.choices[0].message.content);
+
+    const pid = server.pid;
+    await supervisor.stop();
+    assert.equal(supervisor.state.kind, 'stopped');
+    assert.equal(isAlive(pid), false, 'llama-server is gone');
+    assert.equal(await isPortFree(port), true, 'its port is free again');
+    assert.equal(launcher.started.length, 1);
+  });
+
+  test('security: 127.0.0.1 only, API key required, key not in argv, LLAMA_ARG_* from the environment ignored', async () => {
+    const saved = { host: process.env.LLAMA_ARG_HOST, alias: process.env.LLAMA_ARG_ALIAS };
+    process.env.LLAMA_ARG_HOST = '0.0.0.0';
+    // --alias is a flag Headroom never passes, so only the environment could set it.
+    process.env.LLAMA_ARG_ALIAS = 'hijacked';
+    const supervisor = supervisorFor(binary);
+    try {
+      const server = await supervisor.start({ modelPath: model, contextSize: 512, port: 0, extraArgs: [] });
+      assert.match(server.baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+      const models = await (await fetch(`${server.baseUrl}/v1/models`, { headers: { authorization: `Bearer ${server.apiKey}` } })).text();
+      assert.doesNotMatch(models, /hijacked/, 'LLAMA_ARG_ALIAS did not reach the server');
+      const cmdline = readFileSync(`/proc/${server.pid}/cmdline`, 'utf8');
+      assert.ok(!cmdline.includes(server.apiKey), 'the key is not in argv');
+      const environ = readFileSync(`/proc/${server.pid}/environ`, 'utf8').split('\0');
+      assert.ok(!environ.some((e) => e.startsWith('LLAMA_ARG_')));
+      const port = new URL(server.baseUrl).port;
+      const sockets = readFileSync('/proc/net/tcp', 'utf8');
+      const hexPort = Number(port).toString(16).toUpperCase().padStart(4, '0');
+      assert.match(sockets, new RegExp(`0100007F:${hexPort} 00000000:0000 0A`), 'listening on 127.0.0.1');
+      assert.doesNotMatch(sockets, new RegExp(`00000000:${hexPort} 00000000:0000 0A`), 'not on 0.0.0.0');
+      const noKey = await fetch(`${server.baseUrl}/v1/chat/completions`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+      assert.equal(noKey.status, 401);
+    } finally {
+      await supervisor.stop();
+      process.env.LLAMA_ARG_HOST = saved.host;
+      process.env.LLAMA_ARG_ALIAS = saved.alias;
+      if (saved.host === undefined) delete process.env.LLAMA_ARG_HOST;
+      if (saved.alias === undefined) delete process.env.LLAMA_ARG_ALIAS;
+    }
+  });
+
+  test('crash after ready (SIGKILL from outside) -> crashed with the stderr tail -> restarted by itself', async () => {
+    const supervisor = supervisorFor(binary);
+    try {
+      const first = await supervisor.start({ modelPath: model, contextSize: 512, port: 0, extraArgs: [] });
+      const seen: ServerState[] = [];
+      supervisor.onDidChangeState((s) => seen.push(s));
+      process.kill(first.pid, 'SIGKILL');
+      const crashed = await waitFor('crashed', () => seen.find((s) => s.kind === 'crashed'));
+      assert.ok(crashed.kind === 'crashed' && crashed.signal === 'SIGKILL' && crashed.retryInMs === 1000 && crashed.stderrTail.length > 0);
+      await waitFor('ready again', () => supervisor.state.kind === 'ready', 60_000);
+      const second = supervisor.server;
+      assert.ok(second && second.pid !== first.pid && isAlive(second.pid));
+    } finally {
+      await supervisor.stop();
+    }
+  });
+
+  test('two stop() calls share one promise; stop during loading leaves no process', async () => {
+    const launcher = new RecordingLauncher();
+    const supervisor = supervisorFor(binary, launcher);
+    const starting = supervisor.start({ modelPath: model, contextSize: 512, port: 0, extraArgs: [] });
+    await waitFor('a process', () => launcher.started.length > 0);
+    const a = supervisor.stop();
+    const b = supervisor.stop();
+    assert.equal(a, b);
+    await a;
+    await assert.rejects(starting, /cancelled/);
+    assert.equal(supervisor.state.kind, 'stopped');
+    for (const p of launcher.started) assert.equal(isAlive(p.pid), false);
+    assert.deepEqual(llamaServersWith(model), []);
+  });
+});

@@ -1,0 +1,195 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChatViewController, NOT_RUNNING_ERROR, type ChatLog, type ChatViewPort } from '../../src/extension/chat/chatViewController';
+import { Conversation } from '../../src/extension/chat/conversation';
+import { Emitter } from '../../src/extension/common/emitter';
+import type { ChatBackend, Delta } from '../../src/extension/chat/types';
+import type { ChatEntry, HostToWebview, ServerView } from '../../src/webview/protocol';
+
+/** A fake backend: yields the given chunks, optionally waiting on a gate before the last one. */
+function fakeBackend(chunks: string[], gate?: Promise<void>): ChatBackend {
+  return {
+    async *stream(): AsyncIterable<Delta> {
+      for (const [i, text] of chunks.entries()) {
+        if (gate && i === chunks.length - 1) await gate;
+        yield { kind: 'text', text };
+      }
+    },
+  };
+}
+
+class FakePort implements ChatViewPort {
+  visible = true;
+  readonly posted: HostToWebview[] = [];
+  post(message: HostToWebview): void {
+    this.posted.push(structuredClone(message));
+  }
+}
+
+class FakeLog implements ChatLog {
+  readonly warnings: string[] = [];
+  debug(): void {}
+  warn(message: string): void {
+    this.warnings.push(message);
+  }
+  error(message: string | Error): void {
+    this.warnings.push(String(message));
+  }
+}
+
+/** Replays posted messages the way the webview does, to check it ends up with the host's transcript. */
+function mirror(messages: HostToWebview[]): ChatEntry[] {
+  let entries: ChatEntry[] = [];
+  for (const m of messages) {
+    if (m.type === 'snapshot') entries = structuredClone(m.entries);
+    else if (m.type === 'entryAdded') entries.push(structuredClone(m.entry));
+    else if (m.type === 'entryDelta') {
+      const e = entries.find((x) => x.id === m.id);
+      if (e) e.text += m.text;
+    } else if (m.type === 'entryDone') {
+      const e = entries.find((x) => x.id === m.id);
+      if (e) e.status = m.status;
+    }
+  }
+  return entries;
+}
+
+function setup(backend?: ChatBackend) {
+  const conversation = new Conversation();
+  const server = new Emitter<ServerView>();
+  let serverView: ServerView = { kind: 'stopped', label: 'stopped' };
+  let started = 0;
+  const log = new FakeLog();
+  const controller = new ChatViewController({
+    conversation,
+    getServerView: () => serverView,
+    onDidChangeServerView: server.event,
+    getBackend: () => backend,
+    startServer: () => started++,
+    log,
+  });
+  const port = new FakePort();
+  controller.attach(port);
+  const setServer = (view: ServerView) => {
+    serverView = view;
+    server.fire(view);
+  };
+  return { conversation, controller, port, log, setServer, started: () => started };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 60));
+
+test("'ready' gets a full snapshot", () => {
+  const { controller, port } = setup();
+  controller.receive({ type: 'ready' });
+  assert.deepEqual(port.posted, [{ type: 'snapshot', entries: [], server: { kind: 'stopped', label: 'stopped' }, busy: false }]);
+});
+
+test('invalid messages from the webview are dropped and logged', () => {
+  const { controller, port, log, started } = setup();
+  controller.receive({ type: 'startServer', extra: 1 });
+  controller.receive('ready');
+  controller.receive({ type: 'openFile', path: '/etc/passwd' });
+  assert.equal(port.posted.length, 0);
+  assert.equal(started(), 0);
+  assert.equal(log.warnings.length, 3);
+});
+
+test('a send with no model running keeps the text and answers with an error entry', () => {
+  const { controller, conversation, port } = setup(undefined);
+  controller.receive({ type: 'send', text: 'are you there?' });
+  assert.deepEqual(
+    conversation.entries.map((e) => [e.role, e.text, e.status, e.error]),
+    [
+      ['user', 'are you there?', 'complete', undefined],
+      ['assistant', '', 'error', NOT_RUNNING_ERROR],
+    ],
+  );
+  assert.deepEqual(port.posted.map((m) => m.type), ['entryAdded', 'entryAdded']);
+});
+
+test('a streamed reply from a fake backend reaches the webview coalesced, with text before entryDone', async () => {
+  const chunks = Array.from({ length: 200 }, (_, i) => `t${i} `);
+  const { controller, conversation, port } = setup(fakeBackend(chunks));
+  controller.receive({ type: 'ready' });
+  controller.receive({ type: 'send', text: 'go' });
+  await settle();
+  const deltas = port.posted.filter((m) => m.type === 'entryDelta');
+  assert.ok(deltas.length >= 1 && deltas.length < 20, `${deltas.length} delta messages for 200 chunks`);
+  const doneAt = port.posted.findIndex((m) => m.type === 'entryDone');
+  assert.ok(port.posted.slice(doneAt).every((m) => m.type !== 'entryDelta'), 'no delta after entryDone');
+  const summary = (entries: readonly ChatEntry[]) => entries.map((e) => [e.role, e.text, e.status]);
+  assert.deepEqual(summary(mirror(port.posted)), summary(conversation.entries));
+  assert.equal(conversation.entries[1].text, chunks.join(''));
+});
+
+test('a snapshot mid-stream does not duplicate text that was waiting to be sent', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const { controller, conversation, port } = setup(fakeBackend(['a', 'b', 'c', 'd', 'end'], gate));
+  controller.receive({ type: 'ready' });
+  controller.receive({ type: 'send', text: 'go' });
+  await new Promise((resolve) => setImmediate(resolve));
+  controller.receive({ type: 'ready' }); // e.g. the view was reloaded
+  release();
+  await settle();
+  assert.equal(conversation.entries[1].text, 'abcdend');
+  assert.deepEqual(mirror(port.posted).map((e) => e.text), ['go', 'abcdend']);
+});
+
+test('a hidden view gets nothing; showing it again sends a snapshot', async () => {
+  const { controller, conversation, port, setServer } = setup(fakeBackend(['x', 'y']));
+  port.visible = false;
+  controller.visibilityChanged();
+  controller.receive({ type: 'send', text: 'while hidden' });
+  setServer({ kind: 'ready', label: 'ready' });
+  await settle();
+  assert.equal(port.posted.length, 0);
+  port.visible = true;
+  controller.visibilityChanged();
+  assert.equal(port.posted.length, 1);
+  const snapshot = port.posted[0];
+  assert.ok(snapshot.type === 'snapshot');
+  assert.deepEqual(snapshot.entries.map((e) => e.text), ['while hidden', 'xy']);
+  assert.deepEqual(snapshot.server, { kind: 'ready', label: 'ready' });
+  assert.equal(conversation.entries.length, 2);
+});
+
+test("server changes are forwarded; 'startServer' and 'stop' reach their targets", () => {
+  const { controller, port, setServer, started } = setup();
+  setServer({ kind: 'loading', label: 'loading 40%' });
+  controller.receive({ type: 'startServer' });
+  controller.receive({ type: 'stop' });
+  assert.deepEqual(port.posted, [{ type: 'server', server: { kind: 'loading', label: 'loading 40%' } }]);
+  assert.equal(started(), 1);
+});
+
+test("'newChat' clears the conversation and sends an empty snapshot", async () => {
+  const { controller, conversation, port } = setup(fakeBackend(['hi']));
+  controller.receive({ type: 'send', text: 'hello' });
+  await settle();
+  port.posted.length = 0;
+  controller.receive({ type: 'newChat' });
+  assert.equal(conversation.entries.length, 0);
+  assert.deepEqual(port.posted, [{ type: 'snapshot', entries: [], server: { kind: 'stopped', label: 'stopped' }, busy: false }]);
+});
+
+test('a second send while busy is refused without losing the first reply', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const { controller, conversation, log } = setup(fakeBackend(['one', 'two'], gate));
+  controller.receive({ type: 'send', text: 'first' });
+  controller.receive({ type: 'send', text: 'second' });
+  release();
+  await settle();
+  assert.deepEqual(conversation.entries.map((e) => e.text), ['first', 'onetwo']);
+  assert.equal(log.warnings.length, 1);
+});
+
+test('after dispose nothing is posted', async () => {
+  const { controller, conversation, port, setServer } = setup();
+  controller.dispose();
+  setServer({ kind: 'ready', label: 'ready' });
+  conversation.addUnsent('x', 'y');
+  assert.equal(port.posted.length, 0);
+});

@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  MAX_USER_TEXT,
+  isChatEntry,
+  isHostToWebview,
+  isWebviewToHost,
+  type ChatEntry,
+  type HostToWebview,
+  type WebviewToHost,
+} from '../../src/webview/protocol';
+
+const entry: ChatEntry = { id: 'a1', role: 'assistant', text: 'hi', status: 'complete', stats: { tokens: 3, tokensPerSecond: 12.5, timeToFirstTokenMs: 80 } };
+const server = { kind: 'ready', label: 'ready · tiny.gguf · ctx 2048' } as const;
+
+const validHost: HostToWebview[] = [
+  { type: 'snapshot', entries: [], server: { kind: 'stopped', label: 'stopped' }, busy: false },
+  { type: 'snapshot', entries: [entry, { id: 'u1', role: 'user', text: 'q', status: 'complete' }], server, busy: true },
+  { type: 'server', server: { kind: 'failed', label: 'failed', detail: 'no binary' } },
+  ...(['stopped', 'locating', 'building', 'starting', 'loading', 'ready', 'crashed', 'failed'] as const).map(
+    (kind): HostToWebview => ({ type: 'server', server: { kind, label: kind } }),
+  ),
+  { type: 'entryAdded', entry },
+  { type: 'entryAdded', entry: { id: 'e', role: 'assistant', text: '', status: 'error', error: 'boom' } },
+  { type: 'entryDelta', id: 'a1', text: ' more' },
+  { type: 'entryDone', id: 'a1', status: 'complete', stats: { tokens: 1, tokensPerSecond: 0, timeToFirstTokenMs: 0 } },
+  { type: 'entryDone', id: 'a1', status: 'stopped' },
+  { type: 'entryDone', id: 'a1', status: 'error', error: 'connection refused' },
+  { type: 'busy', busy: true },
+  { type: 'busy', busy: false },
+];
+
+const validWebview: WebviewToHost[] = [
+  { type: 'ready' },
+  { type: 'send', text: 'hello' },
+  { type: 'send', text: '' },
+  { type: 'send', text: 'x'.repeat(MAX_USER_TEXT) },
+  { type: 'stop' },
+  { type: 'startServer' },
+  { type: 'newChat' },
+];
+
+test('isHostToWebview accepts every valid host message', () => {
+  for (const message of validHost) assert.equal(isHostToWebview(message), true, JSON.stringify(message));
+});
+
+test('isHostToWebview accepts messages after a JSON round trip (as postMessage delivers them)', () => {
+  for (const message of validHost) assert.equal(isHostToWebview(JSON.parse(JSON.stringify(message))), true);
+});
+
+test('isHostToWebview rejects wrong types and missing or malformed fields', () => {
+  const invalid: unknown[] = [
+    null,
+    undefined,
+    'snapshot',
+    42,
+    [],
+    {},
+    { type: 'nope' },
+    { type: 7 },
+    { type: 'snapshot', entries: [], server },
+    { type: 'snapshot', entries: {}, server, busy: false },
+    { type: 'snapshot', entries: [{ ...entry, role: 'system' }], server, busy: false },
+    { type: 'snapshot', entries: [], server: { kind: 'sleeping', label: 'x' }, busy: false },
+    { type: 'snapshot', entries: [], server: { kind: 'ready' }, busy: false },
+    { type: 'snapshot', entries: [], server, busy: 'no' },
+    { type: 'server' },
+    { type: 'server', server: { kind: 'ready', label: 'x', detail: 3 } },
+    { type: 'entryAdded', entry: { ...entry, status: 'done' } },
+    { type: 'entryAdded', entry: { ...entry, text: 5 } },
+    { type: 'entryAdded', entry: { ...entry, stats: { tokens: 1, tokensPerSecond: Number.NaN, timeToFirstTokenMs: 0 } } },
+    { type: 'entryAdded', entry: { ...entry, stats: { tokens: 1 } } },
+    { type: 'entryAdded', entry: { ...entry, error: 404 } },
+    { type: 'entryDelta', id: 'a1' },
+    { type: 'entryDelta', text: 'x' },
+    { type: 'entryDelta', id: 1, text: 'x' },
+    { type: 'entryDone', id: 'a1' },
+    { type: 'entryDone', id: 'a1', status: 'finished' },
+    { type: 'entryDone', id: 'a1', status: 'error', error: {} },
+    { type: 'busy' },
+    { type: 'busy', busy: 1 },
+  ];
+  for (const message of invalid) assert.equal(isHostToWebview(message), false, JSON.stringify(message));
+});
+
+test('isChatEntry requires id, role, text and status', () => {
+  assert.equal(isChatEntry(entry), true);
+  for (const key of ['id', 'role', 'text', 'status'] as const) {
+    const copy: Record<string, unknown> = { ...entry };
+    delete copy[key];
+    assert.equal(isChatEntry(copy), false, `without ${key}`);
+  }
+});
+
+test('isWebviewToHost accepts every valid webview message', () => {
+  for (const message of validWebview) assert.equal(isWebviewToHost(message), true, message.type);
+});
+
+test('isWebviewToHost rejects wrong types and missing fields', () => {
+  const invalid: unknown[] = [
+    null,
+    undefined,
+    'ready',
+    [],
+    {},
+    { type: 'READY' },
+    { type: 'openLink', url: 'https://example.com' },
+    { type: 'send' },
+    { type: 'send', text: 42 },
+    { type: 'send', text: null },
+    { type: 'send', text: ['a'] },
+  ];
+  for (const message of invalid) assert.equal(isWebviewToHost(message), false, JSON.stringify(message));
+});
+
+test('isWebviewToHost rejects extra fields on every webview message', () => {
+  for (const message of validWebview) {
+    assert.equal(isWebviewToHost({ ...message, extra: true }), false, `${message.type} with an extra field`);
+  }
+  assert.equal(isWebviewToHost({ type: 'stop', id: 'a1' }), false);
+  assert.equal(isWebviewToHost({ type: 'send', text: 'hi', backend: 'remote' }), false);
+});
+
+test('isWebviewToHost rejects text longer than MAX_USER_TEXT', () => {
+  assert.equal(isWebviewToHost({ type: 'send', text: 'x'.repeat(MAX_USER_TEXT + 1) }), false);
+});
