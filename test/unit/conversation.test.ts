@@ -188,7 +188,8 @@ test('history sent to the fake backend excludes failed replies and starts with t
   const third = backend.requests[2].messages;
   assert.deepEqual(third[0], { role: 'system', content: 'Be brief.' });
   assert.deepEqual(third.filter((m) => m.role === 'assistant').map((m) => m.content), ['four']);
-  assert.deepEqual(third.filter((m) => m.role === 'user').map((m) => m.content), ['2+2?', 'and 3+3?', 'again: 3+3?']);
+  // The turn the failed reply left unanswered is merged into the next: templates reject user, user.
+  assert.deepEqual(third.filter((m) => m.role === 'user').map((m) => m.content), ['2+2?', 'and 3+3?\n\nagain: 3+3?']);
   assert.ok(!third.some((m) => m.content.includes('partial garbage')));
   // The failed reply stays visible in the transcript even though the model never sees it.
   assert.deepEqual(

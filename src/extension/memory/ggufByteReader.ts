@@ -50,11 +50,16 @@ export class GgufByteReader {
   constructor(
     private readonly source: ByteSource,
     /** Reading past this offset is refused: no real header is this large, and it bounds time on corrupt counts. */
-    private readonly maxHeaderBytes: number,
+    readonly maxHeaderBytes: number,
   ) {}
 
   get fileSize(): number {
     return this.source.size;
+  }
+
+  /** Bytes left before the header size limit. */
+  headerBudget(): number {
+    return this.maxHeaderBytes - this.pos;
   }
 
   remaining(): number {
@@ -134,6 +139,11 @@ export class GgufByteReader {
   }
   i64(): bigint {
     return this.window.readBigInt64LE(this.at(8));
+  }
+  /** A u64 as a number: exact below 2^53, and still larger than any file offset above it (no BigInt cost). */
+  u64Number(): number {
+    const i = this.at(8);
+    return this.window.readUInt32LE(i) + this.window.readUInt32LE(i + 4) * 4294967296;
   }
   f64(): number {
     return this.window.readDoubleLE(this.at(8));

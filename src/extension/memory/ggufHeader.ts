@@ -37,7 +37,7 @@ export interface GgufHeader {
 export interface GgufReadOptions {
   /** Arrays longer than this are kept as { summarized, itemType, length }. Default 1024. */
   readonly smallArrayLimit?: number;
-  /** Default 128 MiB; real headers (250k-token vocabularies with merges) are under 20 MB. */
+  /** Default 64 MiB; real headers (250k-token vocabularies with merges) are under 20 MB. */
   readonly maxHeaderBytes?: number;
 }
 
@@ -68,7 +68,7 @@ export function parseGgufHeader(bytes: Uint8Array, options: GgufReadOptions = {}
 }
 
 export async function readGgufHeaderFrom(source: ByteSource, options: GgufReadOptions = {}): Promise<GgufHeader> {
-  const r = new GgufByteReader(source, options.maxHeaderBytes ?? 128 * 1024 * 1024);
+  const r = new GgufByteReader(source, options.maxHeaderBytes ?? 64 * 1024 * 1024);
   await readMagic(r);
   const version = await readVersion(r);
   const { tensorCount, kvCount } = await readCounts(r);

@@ -30,31 +30,35 @@ export interface GgufMetadata {
 
 /** Strings longer than this are treated as corruption: real chat templates are tens of KiB. */
 const MAX_STRING_BYTES = 64 * 1024 * 1024;
+/** GGUF_MAX_ARRAY_ELEMENTS in llama.cpp's gguf.cpp. */
+const MAX_ARRAY_ITEMS = 1024 * 1024 * 1024;
+/**
+ * Real headers hold well under 1M strings in arrays (vocabulary plus merges); the cap, over the
+ * whole header, keeps corrupt counts over a zero-filled (sparse) region from walking millions of
+ * empty strings past the 200 ms budget.
+ */
+const MAX_STRING_ARRAY_ITEMS = 3 * 1024 * 1024;
 
 export function isArraySummary(value: GgufValue | undefined): value is GgufArraySummary {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && 'summarized' in value;
 }
 
-/** Reads a length, checks it against the file, and returns it; the bytes are not yet buffered. */
-function stringLength(r: GgufByteReader, field: string, what: string): number {
+/** Reads a length and checks it against the file; the bytes are not yet buffered. `what` is built only on error. */
+function stringLength(r: GgufByteReader, field: string, what: () => string): number {
   const start = r.pos;
-  const length = r.u64();
-  if (length > BigInt(r.remaining())) {
-    throw new GgufFormatError(
-      field,
-      start,
-      `${what}: string length ${length} at byte ${start} runs past the end of the file (${r.fileSize} bytes)`,
-    );
+  const length = r.u64Number();
+  if (length > r.remaining() || length > MAX_STRING_BYTES) {
+    r.pos = start;
+    const exact = r.u64();
+    const why = length > r.remaining() ? `runs past the end of the file (${r.fileSize} bytes)` : 'is implausibly large';
+    throw new GgufFormatError(field, start, `${what()}: string length ${exact} at byte ${start} ${why}`);
   }
-  if (length > BigInt(MAX_STRING_BYTES)) {
-    throw new GgufFormatError(field, start, `${what}: string length ${length} at byte ${start} is implausibly large`);
-  }
-  return Number(length);
+  return length;
 }
 
 export async function readString(r: GgufByteReader, field: string, what: string): Promise<string> {
   await r.ensure(8, field, what);
-  const length = stringLength(r, field, what);
+  const length = stringLength(r, field, () => what);
   await r.ensure(length, field, what);
   return r.text(length);
 }
@@ -81,10 +85,16 @@ function fixedValue(r: GgufByteReader, type: GgufValueTypeId): GgufScalar {
   }
 }
 
+interface ArrayLimits {
+  readonly smallArrayLimit: number;
+  /** String items still allowed in this header. */
+  stringItemsLeft: number;
+}
+
 async function readArray(
   r: GgufByteReader,
   key: string,
-  smallArrayLimit: number,
+  limits: ArrayLimits,
 ): Promise<readonly GgufScalar[] | GgufArraySummary> {
   const what = `metadata '${key}'`;
   await r.ensure(12, 'kv.type', what);
@@ -108,8 +118,17 @@ async function readArray(
       `${what}: an array of ${count} ${ggufValueTypeName(itemType)} needs at least ${minBytes} bytes but only ${r.remaining()} remain in the file`,
     );
   }
+  const maxItems = itemSize === undefined ? limits.stringItemsLeft : MAX_ARRAY_ITEMS;
+  if (count > BigInt(maxItems) || minBytes > BigInt(r.headerBudget())) {
+    throw new GgufFormatError(
+      'kv.value',
+      lengthOffset,
+      `${what}: an array of ${count} ${ggufValueTypeName(itemType)} is larger than any real GGUF array (corrupt length?)`,
+    );
+  }
   const n = Number(count);
-  const keep = n <= smallArrayLimit;
+  const keep = n <= limits.smallArrayLimit;
+  if (itemSize === undefined) limits.stringItemsLeft -= n;
   if (itemSize !== undefined) {
     if (!keep) {
       r.skip(n * itemSize);
@@ -121,11 +140,13 @@ async function readArray(
     return values;
   }
   const values: string[] = [];
-  for (let i = 0; i < n; i++) {
-    if (r.lacks(8)) await r.fill(8, 'kv.value', `${what} item ${i}`);
-    const length = stringLength(r, 'kv.value', `${what} item ${i}`);
+  let i = 0;
+  const item = (): string => `${what} item ${i}`;
+  for (; i < n; i++) {
+    if (r.lacks(8)) await r.fill(8, 'kv.value', item());
+    const length = stringLength(r, 'kv.value', item);
     if (keep) {
-      if (r.lacks(length)) await r.fill(length, 'kv.value', `${what} item ${i}`);
+      if (r.lacks(length)) await r.fill(length, 'kv.value', item());
       values.push(r.text(length));
     } else {
       r.skip(length);
@@ -139,6 +160,7 @@ export async function readMetadata(r: GgufByteReader, count: number, smallArrayL
   const types = new Map<string, GgufValueTypeId>();
   const offsets = new Map<string, number>();
   const index = new Map<string, number>();
+  const limits: ArrayLimits = { smallArrayLimit, stringItemsLeft: MAX_STRING_ARRAY_ITEMS };
   for (let i = 0; i < count; i++) {
     const keyOffset = r.pos;
     const key = await readString(r, 'kv.key', `metadata entry ${i} key`);
@@ -157,7 +179,7 @@ export async function readMetadata(r: GgufByteReader, count: number, smallArrayL
     }
     types.set(key, type);
     if (type === GgufValueType.ARRAY) {
-      values.set(key, await readArray(r, key, smallArrayLimit));
+      values.set(key, await readArray(r, key, limits));
     } else if (type === GgufValueType.STRING) {
       values.set(key, await readString(r, 'kv.value', `metadata '${key}'`));
     } else {

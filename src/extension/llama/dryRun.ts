@@ -1,0 +1,92 @@
+import { HeadroomError } from '../common/errors';
+import { run } from '../common/run';
+
+/** MiB per component, as llama.cpp's own memory breakdown prints them. */
+export interface ComponentMiB {
+  modelMiB: number;
+  contextMiB: number;
+  computeMiB: number;
+}
+
+export interface DeviceBreakdown extends ComponentMiB {
+  /** Backend device name, e.g. "CUDA0". */
+  name: string;
+  description: string;
+  totalMiB: number;
+  freeMiB: number;
+}
+
+export interface MemoryBreakdown {
+  devices: DeviceBreakdown[];
+  /** Host memory: the host buffers plus host-resident extras such as CPU_REPACK. */
+  host: ComponentMiB;
+  /** The extra buffer types (CPU_REPACK, ...) that `host` already includes, for display. */
+  hostExtras: (ComponentMiB & { name: string })[];
+}
+
+export interface DryRunResult extends MemoryBreakdown {
+  /** The arguments llama.cpp's fit chose (`-c 8192 -ngl 33 ...`). */
+  fittedArgs: string[];
+  /** Did the fit succeed (everything fits its margins)? */
+  fits: boolean;
+  ms: number;
+}
+
+const GPU_ROW = /\|\s+-\s+(\S+)\s+\((.*)\)\s+\|\s+(\d+)\s+=\s+(\d+)\s+\+\s+\(\s*(\d+)\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\s*\)\s+\+\s+(-?\d+)\s+\|/;
+const OTHER_ROW = /\|\s+-\s+(\S+)\s+\|\s+(\d+)\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\s+\|/;
+
+/** Reads `common_memory_breakdown_print`'s table (llama-fit-params -lv 4, or llama-server at exit). */
+export function parseMemoryBreakdown(text: string): MemoryBreakdown | undefined {
+  const devices: DeviceBreakdown[] = [];
+  const hostExtras: (ComponentMiB & { name: string })[] = [];
+  let host: ComponentMiB | undefined;
+  for (const line of text.split('\n')) {
+    if (!line.includes('common_memory_breakdown_print')) continue;
+    const gpu = GPU_ROW.exec(line);
+    if (gpu) {
+      devices.push({
+        name: gpu[1],
+        description: gpu[2],
+        totalMiB: Number(gpu[3]),
+        freeMiB: Number(gpu[4]),
+        modelMiB: Number(gpu[6]),
+        contextMiB: Number(gpu[7]),
+        computeMiB: Number(gpu[8]),
+      });
+      continue;
+    }
+    const other = OTHER_ROW.exec(line);
+    if (!other) continue;
+    const row = { modelMiB: Number(other[3]), contextMiB: Number(other[4]), computeMiB: Number(other[5]) };
+    if (other[1] === 'Host') host = row;
+    else hostExtras.push({ name: other[1], ...row });
+  }
+  if (!host) return undefined;
+  const total = hostExtras.reduce(
+    (sum, e) => ({ modelMiB: sum.modelMiB + e.modelMiB, contextMiB: sum.contextMiB + e.contextMiB, computeMiB: sum.computeMiB + e.computeMiB }),
+    host,
+  );
+  return { devices, host: total, hostExtras };
+}
+
+/**
+ * Runs llama.cpp's own dry run (llama-fit-params) for a model and arguments: it loads nothing, takes
+ * a fraction of a second even for a 70B header, and measures exactly what this build would allocate.
+ */
+export async function dryRun(fitParams: string, modelPath: string, args: readonly string[]): Promise<DryRunResult> {
+  const started = performance.now();
+  const result = await run(fitParams, ['--model', modelPath, ...args, '--log-verbosity', '4'], { timeoutMs: 120_000 });
+  const ms = performance.now() - started;
+  const breakdown = parseMemoryBreakdown(result.stderr + result.stdout);
+  if (!breakdown) {
+    const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
+    throw new HeadroomError(`llama-fit-params could not plan ${modelPath} (exit ${result.code}).`, tail);
+  }
+  const fittedLine = result.stdout.trim().split('\n').filter((l) => l.startsWith('-')).pop() ?? '';
+  return {
+    ...breakdown,
+    fittedArgs: fittedLine.split(/\s+/).filter(Boolean),
+    fits: result.code === 0 && /successfully fit params/.test(result.stderr),
+    ms,
+  };
+}

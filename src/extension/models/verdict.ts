@@ -1,0 +1,57 @@
+// Will this model fit here? An interim, size-based answer until the memory planner (issue 3)
+// supplies its own VerdictFn: weights per layer against free VRAM, the rest against free RAM,
+// with a flat allowance for the KV cache and compute buffers.
+import type { HardwareFacts } from '../memory/hardware';
+import { formatBytes } from './format';
+import type { WeightsLayout } from './modelSummary';
+
+export type VerdictKind = 'gpu' | 'partial' | 'cpu' | 'no-fit';
+
+export interface Verdict {
+  readonly kind: VerdictKind;
+  /** "fully on GPU", "32/33 layers on GPU", "on CPU (RAM)", "does not fit: needs 41 GB, 30 GB free". */
+  readonly text: string;
+  /** Layers offloaded, counting the output head as one layer as llama.cpp's "offloaded 32/33 layers" does. */
+  readonly gpuLayers?: number;
+  readonly totalLayers?: number;
+}
+
+/** The seam the planner replaces: a model's weights and this machine's memory in, a verdict out. */
+export type VerdictFn = (model: WeightsLayout, hardware: HardwareFacts) => Verdict;
+
+const MiB = 1024 * 1024;
+/** KV cache and compute buffers at a modest context, as a share of the weights... */
+const OVERHEAD_SHARE = 0.15;
+/** ...and at least this much, kept free for the desktop and other apps on each side. */
+const RESERVE_BYTES = 512 * MiB;
+
+/** Lower is better; used to sort models and quants. */
+export const VERDICT_ORDER: Readonly<Record<VerdictKind, number>> = { gpu: 0, partial: 1, cpu: 2, 'no-fit': 3 };
+
+export const sizeVerdict: VerdictFn = (model, hardware) => {
+  const need = (bytes: number): number => bytes * (1 + OVERHEAD_SHARE);
+  const vram = Math.max(0, hardware.gpus.reduce((s, g) => s + g.freeMiB, 0) * MiB - RESERVE_BYTES);
+  const ram = Math.max(0, hardware.ramAvailableMiB * MiB - RESERVE_BYTES);
+  const total = need(model.tensorBytes);
+  const layers = model.layerBytes.length;
+  const totalLayers = layers > 0 ? layers + 1 : undefined;
+  if (hardware.gpus.length > 0 && total <= vram) return { kind: 'gpu', text: 'fully on GPU', gpuLayers: totalLayers, totalLayers };
+  if (hardware.gpus.length > 0 && layers > 0) {
+    // llama.cpp offloads the last layers first; the output head counts as the final one.
+    let onGpu = 0;
+    let used = 0;
+    for (let i = layers - 1; i >= 0; i--) {
+      if (used + need(model.layerBytes[i]) > vram) break;
+      used += need(model.layerBytes[i]);
+      onGpu++;
+    }
+    if (onGpu > 0 && total - used <= ram) {
+      return { kind: 'partial', text: `${onGpu}/${totalLayers} layers on GPU`, gpuLayers: onGpu, totalLayers };
+    }
+  }
+  if (total <= ram) {
+    return { kind: 'cpu', text: hardware.gpus.length > 0 ? 'on CPU (too big for the GPU)' : 'on CPU (RAM)', gpuLayers: 0, totalLayers };
+  }
+  const free = vram + ram;
+  return { kind: 'no-fit', text: `does not fit: needs ${formatBytes(total)}, ${formatBytes(free)} free`, gpuLayers: 0, totalLayers };
+};

@@ -1,0 +1,28 @@
+/**
+ * Where a streaming reply can be cut so that the part before the cut never needs rendering again: the
+ * end of the last blank line that is outside any code fence. Markdown blocks do not span such a line
+ * (a loose list continued after it renders as a second list with the right start number, which is why
+ * the finished reply is rendered once more as a whole).
+ */
+export function stableBoundary(text: string): number {
+  let boundary = 0;
+  let fence: { char: string; length: number } | null = null;
+  let lineStart = 0;
+  while (lineStart < text.length) {
+    const newline = text.indexOf('\n', lineStart);
+    if (newline === -1) break; // the last line is still being written
+    const line = text.slice(lineStart, newline);
+    const next = newline + 1;
+    const marker = /^ {0,3}(`{3,}|~{3,})(.*)$/.exec(line);
+    if (fence) {
+      if (marker && marker[1][0] === fence.char && marker[1].length >= fence.length && marker[2].trim() === '') fence = null;
+    } else if (marker && !(marker[1][0] === '`' && marker[2].includes('`'))) {
+      fence = { char: marker[1][0], length: marker[1].length };
+    } else if (line.trim() === '' && !/^( {4}|\t)/.test(text.slice(next, next + 4))) {
+      // A blank line followed by an indented line may continue an indented code block or a list item.
+      boundary = next;
+    }
+    lineStart = next;
+  }
+  return boundary;
+}
