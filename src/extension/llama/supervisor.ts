@@ -4,7 +4,7 @@ import { Emitter, type Disposable } from '../common/emitter';
 import { HeadroomError } from '../common/errors';
 import { RingBuffer } from '../common/ringBuffer';
 import { childEnv } from './childEnv';
-import { classifyFailure } from './logClassifier';
+import { classifyFailure, type Failure } from './logClassifier';
 import { LoadProgress } from './loadProgress';
 import { findFreePort, isPortFree } from './ports';
 import type { ExitInfo, ManagedProcess, ProcessLauncher } from './processLauncher';
@@ -30,6 +30,11 @@ export interface SupervisorDeps {
   checkModel(path: string): Promise<void>;
   /** Every line the server prints. */
   onServerLine?(line: string): void;
+  /**
+   * Called when a ready server crashes, before it is restarted: may return a changed config (the
+   * recovery ladder uses this to restart with less memory after an out-of-memory crash).
+   */
+  adjustAfterCrash?(failure: Failure, config: ServerConfig): Promise<ServerConfig | undefined>;
   restartPolicy?: RestartPolicy;
   env?: NodeJS.ProcessEnv;
   healthIntervalMs?: number;
@@ -40,6 +45,18 @@ export interface SupervisorDeps {
 
 export interface ReadyServer extends ReadyInfo {
   apiKey: string;
+}
+
+/** llama-server exited before it was ready; `failure` says why in a form the recovery ladder reads. */
+export class ServerLoadError extends HeadroomError {
+  constructor(
+    message: string,
+    readonly failure: Failure,
+    readonly stderrTail: string[],
+  ) {
+    super(message, undefined, { cause: new Error(stderrTail.join('\n')) });
+    this.name = 'ServerLoadError';
+  }
 }
 
 const STDERR_TAIL = 200;
@@ -216,10 +233,11 @@ export class Supervisor implements Disposable {
       const exit = exitInfo();
       if (exit) {
         const failure = classifyFailure(this.tail.toArray(), exit);
-        const tail = this.tail.toArray().slice(-CRASH_TAIL).join('\n');
-        throw new HeadroomError(`llama-server stopped while loading ${basename(config.modelPath)}: ${failure.message}`, undefined, {
-          cause: new Error(tail),
-        });
+        throw new ServerLoadError(
+          `llama-server stopped while loading ${basename(config.modelPath)}: ${failure.message}`,
+          failure,
+          this.tail.toArray().slice(-CRASH_TAIL),
+        );
       }
       let status = 0;
       try {
@@ -269,12 +287,20 @@ export class Supervisor implements Disposable {
     }
     this.setState({ kind: 'crashed', code: exit.code, signal: exit.signal, stderrTail, retryInMs: decision.delayMs });
     const generation = this.generation;
+    const failure = classifyFailure(stderrTail, exit);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (generation !== this.generation) return;
-      this.launch(generation).catch((err: unknown) => {
-        if (generation === this.generation) this.setState({ kind: 'failed', error: err instanceof Error ? err.message : String(err) });
-      });
+      const adjusted = this.config && this.deps.adjustAfterCrash ? this.deps.adjustAfterCrash(failure, this.config) : Promise.resolve(undefined);
+      adjusted
+        .then((config) => {
+          if (generation !== this.generation) return undefined;
+          if (config) this.config = config;
+          return this.launch(generation);
+        })
+        .catch((err: unknown) => {
+          if (generation === this.generation) this.setState({ kind: 'failed', error: err instanceof Error ? err.message : String(err) });
+        });
     }, decision.delayMs);
   }
 

@@ -18,9 +18,12 @@ export function stableBoundary(text: string): number {
       if (marker && marker[1][0] === fence.char && marker[1].length >= fence.length && marker[2].trim() === '') fence = null;
     } else if (marker && !(marker[1][0] === '`' && marker[2].includes('`'))) {
       fence = { char: marker[1][0], length: marker[1].length };
-    } else if (line.trim() === '' && !/^( {4}|\t)/.test(text.slice(next, next + 4))) {
-      // A blank line followed by an indented line may continue an indented code block or a list item.
-      boundary = next;
+    } else if (line.trim() === '') {
+      // A blank line followed by an indented line may continue an indented code block or a list item;
+      // until enough of the next line has arrived to tell, the cut stays where it was.
+      const ahead = text.slice(next, next + 4);
+      const decided = ahead.length === 4 || ahead.includes('\n');
+      if (decided && !/^( {1,4}|\t)/.test(ahead)) boundary = next;
     }
     lineStart = next;
   }

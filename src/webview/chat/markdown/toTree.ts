@@ -1,5 +1,4 @@
 import MarkdownIt from 'markdown-it';
-import type Token from 'markdown-it/lib/token.mjs';
 import { highlightCode, highlightLanguage } from './highlight';
 import { imageSource, openableUrl } from './links';
 import { isAllowedTag, type MdElement, type MdNode } from './tree';
@@ -11,6 +10,7 @@ import { isAllowedTag, type MdElement, type MdNode } from './tree';
  * read and validated here (a link's href, an image's src for its host name, an ordered list's start).
  */
 const md = new MarkdownIt({ html: false, linkify: true, typographer: false });
+type Token = MarkdownIt.Token;
 
 export function markdownToTree(source: string): MdNode[] {
   return tokensToTree(md.parse(source, {}));
@@ -49,7 +49,7 @@ function tokensToTree(tokens: readonly Token[]): MdNode[] {
 
 function openNode(token: Token): MdElement | Extract<MdNode, { kind: 'link' }> {
   if (token.type === 'link_open') {
-    const href = openableUrl(token.attrGet('href') ?? '');
+    const href = openableUrl(attr(token, 'href'));
     // A link we won't open is still shown, as its text in a span.
     if (href !== undefined) return { kind: 'link', href, children: [] };
     return { kind: 'element', tag: 'span', className: 'link-refused', children: [] };
@@ -57,11 +57,11 @@ function openNode(token: Token): MdElement | Extract<MdNode, { kind: 'link' }> {
   const tag = isAllowedTag(token.tag) ? token.tag : token.block ? 'div' : 'span';
   const node: MdElement = { kind: 'element', tag, children: [] };
   if (token.type === 'ordered_list_open') {
-    const start = Number(token.attrGet('start') ?? '1');
+    const start = Number(attr(token, 'start') || '1');
     if (Number.isSafeInteger(start) && start !== 1 && start >= 0) node.start = start;
   }
   if (tag === 'th' || tag === 'td') {
-    const align = /text-align:(left|right|center)/.exec(token.attrGet('style') ?? '')?.[1];
+    const align = /text-align:(left|right|center)/.exec(attr(token, 'style'))?.[1];
     if (align) node.className = `align-${align}`;
   }
   return node;
@@ -88,7 +88,7 @@ function leafNodes(token: Token): MdNode[] {
       return [{ kind: 'codeBlock', language, code, highlighted: highlightCode(code, highlightLanguage(language)) }];
     }
     case 'image':
-      return [{ kind: 'image', alt: token.content, source: imageSource(token.attrGet('src') ?? '') }];
+      return [{ kind: 'image', alt: token.content, source: imageSource(attr(token, 'src')) }];
     default:
       // html_block / html_inline cannot occur with html: false; anything unknown is shown as text.
       return token.content === '' ? [] : [{ kind: 'text', text: token.content }];
@@ -99,4 +99,9 @@ function leafNodes(token: Token): MdNode[] {
 export function fenceLanguage(info: string): string {
   const word = info.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
   return /^[a-z0-9_+#.-]{1,32}$/.test(word) ? word : '';
+}
+
+function attr(token: Token, name: string): string {
+  const value = token.attrGet(name);
+  return value === null ? '' : String(value);
 }

@@ -1,0 +1,79 @@
+// A scripted stand-in for llama-server (the GPU it would run out of memory on doesn't exist here):
+// a ProcessLauncher whose "process" either prints llama.cpp's real out-of-memory lines and exits, or
+// serves /health and /props over real HTTP on the port it was given.
+import { createServer, type Server } from 'node:http';
+import { Emitter } from '../../src/extension/common/emitter';
+import type { ExitInfo, LaunchOptions, ManagedProcess, ProcessLauncher } from '../../src/extension/llama/processLauncher';
+
+export type Script = (args: readonly string[]) => { fail: string[] } | { serve: true };
+
+export function argValue(args: readonly string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+export class ScriptedLauncher implements ProcessLauncher {
+  readonly launches: (readonly string[])[] = [];
+  private readonly running = new Set<{ crash(lines: string[]): void; server: Server }>();
+
+  constructor(private readonly script: Script) {}
+
+  async launch(_command: string, args: readonly string[], _options: LaunchOptions): Promise<ManagedProcess> {
+    this.launches.push(args);
+    const stderr = new Emitter<string>();
+    const stdout = new Emitter<string>();
+    let exit: (info: ExitInfo) => void = () => undefined;
+    const exited = new Promise<ExitInfo>((r) => (exit = r));
+    const outcome = this.script(args);
+    const pid = 900_000 + this.launches.length;
+    let server: Server | undefined;
+    const end = (info: ExitInfo): void => {
+      server?.close();
+      exit(info);
+    };
+    if ('fail' in outcome) {
+      setTimeout(() => {
+        for (const line of outcome.fail) stderr.fire(line);
+        end({ code: 1, signal: null });
+      }, 20);
+    } else {
+      const ctx = Number(argValue(args, '--ctx-size') ?? 0);
+      const port = Number(argValue(args, '--port'));
+      server = createServer((req, res) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(req.url === '/props' ? JSON.stringify({ default_generation_settings: { n_ctx: ctx } }) : '{"status":"ok"}');
+      });
+      server.listen(port, '127.0.0.1');
+      const handle = {
+        server,
+        crash: (lines: string[]) => {
+          for (const line of lines) stderr.fire(line);
+          this.running.delete(handle);
+          end({ code: null, signal: 'SIGABRT' });
+        },
+      };
+      this.running.add(handle);
+    }
+    return {
+      pid,
+      onStderrLine: stderr.event,
+      onStdoutLine: stdout.event,
+      exited,
+      kill: (signal) => {
+        for (const h of this.running) if (h.server === server) this.running.delete(h);
+        end({ code: null, signal });
+      },
+    };
+  }
+
+  /** Makes every running scripted server crash with these output lines. */
+  crashAll(lines: string[]): void {
+    for (const h of [...this.running]) h.crash(lines);
+  }
+}
+
+export const CUDA_OOM = [
+  'ggml_backend_cuda_buffer_type_alloc_buffer: allocating 1200.00 MiB on device 0: cudaMalloc failed: out of memory',
+  'alloc_tensor_range: failed to allocate CUDA0 buffer of size 1258291200',
+  'llama_model_load: error loading model: unable to allocate CUDA0 buffer',
+];
