@@ -13,7 +13,8 @@ export const CODE_SERVER_VERSION = '4.139.1';
 export const NODE_VERSION = '24.21.0';
 
 export function codeServerDir() {
-  const cache = process.env.HEADROOM_CACHE_DIR || join(homedir(), '.cache', 'headroom');
+  // The same folder as src/extension/common/cacheDir.ts on Linux.
+  const cache = process.env.HEADROOM_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'headroom');
   return join(cache, `code-server-${CODE_SERVER_VERSION}`);
 }
 

@@ -13,6 +13,7 @@ import { createSupervisor } from './llama/createSupervisor';
 import { resolveServer } from './llama/locateServer';
 import type { ReadyServer, Supervisor } from './llama/supervisor';
 import { ensureDemoModel } from './demoModel';
+import { modelsCommand, pullCommand } from './models/cli';
 import { SystemHardwareProbe, memoryReadout } from './memory/hardware';
 import type { ServerState } from './llama/serverState';
 
@@ -23,6 +24,8 @@ Commands:
   chat   [--model PATH]                   chat in the terminal
   serve  [--model PATH] [--port N]        run the model until Ctrl+C and print its URL and key
   build  [--backend cpu|cuda|vulkan|metal] locate llama-server, or build it from the bundled llama.cpp source
+  models [--all] [--json] [--folder DIR]  list GGUF models on this machine (HF cache, LM Studio, llama.cpp, Ollama, folders)
+  pull   hf:owner/repo[:QUANT|/FILE] | URL [--dir DIR]  download a model (resumable, checked); a bare repo lists its quants
 
 Common options: --ctx N (context size, 0 = model default fitted to memory), --llama-server PATH, --max-tokens N`;
 
@@ -50,6 +53,11 @@ function parse(argv: string[]): { command: string; options: CliOptions } {
       'max-tokens': { type: 'string', short: 'n' },
       'llama-server': { type: 'string' },
       backend: { type: 'string' },
+      // `headroom models` and `headroom pull` (src/extension/models/cli.ts) read these themselves.
+      all: { type: 'boolean' },
+      json: { type: 'boolean' },
+      dir: { type: 'string' },
+      folder: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -240,7 +248,11 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { command, options } = parsed;
-  const commands: Record<string, (o: CliOptions) => Promise<number>> = { demo, chat, serve, build };
+  const commands: Record<string, (o: CliOptions) => Promise<number>> = {
+    demo, chat, serve, build,
+    models: () => modelsCommand(argv),
+    pull: () => pullCommand(argv),
+  };
   const run = commands[command];
   if (!run) {
     say(USAGE);

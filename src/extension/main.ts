@@ -1,13 +1,15 @@
 import * as vscode from 'vscode';
 import { Conversation } from './chat/conversation';
 import { SystemHardwareProbe } from './memory/hardware';
-import { ChatViewProvider } from './vscode/chatViewProvider';
+import { setupChat } from './vscode/chatSetup';
 import { registerCommands } from './vscode/commands';
 import { affectsRestart } from './vscode/config';
+import { registerExplain } from './vscode/explainCommands';
 import { ServerController } from './vscode/serverController';
 import { StatusBar } from './vscode/statusBar';
 
 let controller: ServerController | undefined;
+let flushChat: (() => Promise<void>) | undefined;
 
 /** Builds the object graph; every Disposable is owned by the extension context. */
 export function activate(context: vscode.ExtensionContext): void {
@@ -17,24 +19,15 @@ export function activate(context: vscode.ExtensionContext): void {
   controller = server;
   const conversation = new Conversation();
   const statusBar = new StatusBar(server, new SystemHardwareProbe());
-  const chatView = new ChatViewProvider({
-    extensionUri: context.extensionUri,
-    conversation,
-    getServerView: () => server.view,
-    onDidChangeServerView: server.onDidChangeView,
-    getBackend: () => server.backend(),
-    startServer: () => void vscode.commands.executeCommand('headroom.start'),
-    log,
-  });
+  const chat = setupChat(context, conversation, server, log);
+  flushChat = chat.flush;
   context.subscriptions.push(
     log,
     serverOutput,
     server,
     conversation,
     statusBar,
-    chatView,
-    vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView, { webviewOptions: { retainContextWhenHidden: false } }),
-    vscode.commands.registerCommand('headroom.newChat', () => conversation.clear()),
+    ...chat.disposables,
     conversation.onEvent((e) => {
       if (e.type === 'entryDone' && e.stats) statusBar.setTokensPerSecond(e.stats.tokensPerSecond);
     }),
@@ -44,13 +37,15 @@ export function activate(context: vscode.ExtensionContext): void {
       const choice = await vscode.window.showInformationMessage('Headroom: the new settings apply when llama-server restarts.', 'Restart now');
       if (choice) void vscode.commands.executeCommand('headroom.restart');
     }),
-    ...registerCommands({ extensionPath: context.extensionPath, controller: server, log, serverOutput }),
+    ...registerCommands({ extensionPath: context.extensionPath, controller: server, log, serverOutput, secrets: context.secrets }),
+    ...registerExplain({ extensionPath: context.extensionPath, controller: server, log, serverOutput, conversation }),
   );
   log.info('Headroom activated');
 }
 
 /** VS Code waits for this promise, so llama-server never outlives the window. */
 export async function deactivate(): Promise<void> {
+  await flushChat?.().catch(() => undefined);
   await controller?.stop();
   controller = undefined;
 }

@@ -3,7 +3,8 @@
  * runtime guards. Both sides import this file; anything that fails a guard is dropped and logged.
  */
 
-export type EntryStatus = 'complete' | 'streaming' | 'stopped' | 'error';
+/** 'interrupted': the window closed or the extension host died while this reply was streaming. */
+export type EntryStatus = 'complete' | 'streaming' | 'stopped' | 'error' | 'interrupted';
 
 export interface ReplyStats {
   tokens: number;
@@ -18,7 +19,41 @@ export interface ChatEntry {
   status: EntryStatus;
   stats?: ReplyStats;
   error?: string;
+  /** Editor context sent with a user message: shown as chips, included in what the model reads. */
+  attachments?: Attachment[];
 }
+
+export type AttachmentKind = 'selection' | 'file' | 'diagnostics';
+
+export interface Attachment {
+  kind: AttachmentKind;
+  /** e.g. "main.ts:10-24", "main.ts", "Problems in main.ts (3)". */
+  label: string;
+  text: string;
+  /** Counted with the server's /tokenize; null when no server was running to count them. */
+  tokens: number | null;
+}
+
+/** A past conversation in the history list. */
+export interface ChatSummary {
+  id: string;
+  title: string;
+  updatedAt: number;
+  messages: number;
+}
+
+/** The context meter and the chips waiting to go with the next message. */
+export interface ContextView {
+  pending: Array<Omit<Attachment, 'text'> & { id: string }>;
+  /** Prompt tokens the next request would use, as the server counts them; null when unknown. */
+  used: number | null;
+  /** The server's context size; null when no server is running. */
+  limit: number | null;
+  /** How many of the oldest turns the next request leaves out so that it fits. */
+  omittedTurns: number;
+}
+
+export type CodeAction = 'copy' | 'insert' | 'replace' | 'newFile';
 
 /** The server state reduced to what the view draws. */
 export interface ServerView {
@@ -29,7 +64,18 @@ export interface ServerView {
 }
 
 export type HostToWebview =
-  | { type: 'snapshot'; entries: ChatEntry[]; server: ServerView; busy: boolean }
+  | {
+      type: 'snapshot';
+      entries: ChatEntry[];
+      server: ServerView;
+      busy: boolean;
+      chatId: string;
+      chats: ChatSummary[];
+      context: ContextView;
+    }
+  | { type: 'chats'; chatId: string; chats: ChatSummary[] }
+  | { type: 'context'; context: ContextView }
+  | { type: 'focusInput' }
   | { type: 'server'; server: ServerView }
   | { type: 'entryAdded'; entry: ChatEntry }
   | { type: 'entryDelta'; id: string; text: string }
@@ -41,7 +87,15 @@ export type WebviewToHost =
   | { type: 'send'; text: string }
   | { type: 'stop' }
   | { type: 'startServer' }
-  | { type: 'newChat' };
+  | { type: 'newChat' }
+  | { type: 'regenerate' }
+  | { type: 'editResend'; id: string; text: string }
+  | { type: 'openChat'; id: string }
+  | { type: 'deleteChat'; id: string }
+  | { type: 'codeAction'; action: CodeAction; code: string; language: string }
+  | { type: 'openLink'; href: string }
+  | { type: 'attach'; kind: AttachmentKind }
+  | { type: 'detach'; id: string };
 
 type Guard<T> = (value: unknown) => value is T;
 
@@ -53,7 +107,14 @@ const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const optional = <T>(guard: Guard<T>) => (v: unknown): v is T | undefined => v === undefined || guard(v);
 
-const ENTRY_STATUSES: readonly EntryStatus[] = ['complete', 'streaming', 'stopped', 'error'];
+const ENTRY_STATUSES: readonly EntryStatus[] = ['complete', 'streaming', 'stopped', 'error', 'interrupted'];
+const ATTACHMENT_KINDS: readonly AttachmentKind[] = ['selection', 'file', 'diagnostics'];
+const CODE_ACTIONS: readonly CodeAction[] = ['copy', 'insert', 'replace', 'newFile'];
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isCountOrNull = (v: unknown): v is number | null => v === null || isCount(v);
+const isAttachmentKind = (v: unknown): v is AttachmentKind => ATTACHMENT_KINDS.includes(v as AttachmentKind);
+/** Ids are host-made UUIDs (or file-name-safe ids from the store): short, no path characters. */
+const isId = (v: unknown): v is string => isString(v) && /^[A-Za-z0-9_-]{1,64}$/.test(v);
 const SERVER_KINDS: readonly ServerView['kind'][] = [
   'stopped', 'locating', 'building', 'starting', 'loading', 'ready', 'crashed', 'failed',
 ];
@@ -72,7 +133,31 @@ export function isChatEntry(v: unknown): v is ChatEntry {
     isString(v.text) &&
     isEntryStatus(v.status) &&
     optional(isReplyStats)(v.stats) &&
-    optional(isString)(v.error)
+    optional(isString)(v.error) &&
+    (v.attachments === undefined || (Array.isArray(v.attachments) && v.attachments.every(isAttachment)))
+  );
+}
+
+export function isAttachment(v: unknown): v is Attachment {
+  return isRecord(v) && isAttachmentKind(v.kind) && isString(v.label) && isString(v.text) && isCountOrNull(v.tokens);
+}
+
+export function isChatSummary(v: unknown): v is ChatSummary {
+  return isRecord(v) && isId(v.id) && isString(v.title) && isFiniteNumber(v.updatedAt) && isCount(v.messages);
+}
+
+function isPendingChip(v: unknown): boolean {
+  return isRecord(v) && isId(v.id) && isAttachmentKind(v.kind) && isString(v.label) && isCountOrNull(v.tokens);
+}
+
+export function isContextView(v: unknown): v is ContextView {
+  return (
+    isRecord(v) &&
+    Array.isArray(v.pending) &&
+    v.pending.every(isPendingChip) &&
+    isCountOrNull(v.used) &&
+    isCountOrNull(v.limit) &&
+    isCount(v.omittedTurns)
   );
 }
 
@@ -84,7 +169,22 @@ export function isHostToWebview(v: unknown): v is HostToWebview {
   if (!isRecord(v) || !isString(v.type)) return false;
   switch (v.type) {
     case 'snapshot':
-      return Array.isArray(v.entries) && v.entries.every(isChatEntry) && isServerView(v.server) && isBoolean(v.busy);
+      return (
+        Array.isArray(v.entries) &&
+        v.entries.every(isChatEntry) &&
+        isServerView(v.server) &&
+        isBoolean(v.busy) &&
+        isId(v.chatId) &&
+        Array.isArray(v.chats) &&
+        v.chats.every(isChatSummary) &&
+        isContextView(v.context)
+      );
+    case 'chats':
+      return isId(v.chatId) && Array.isArray(v.chats) && v.chats.every(isChatSummary);
+    case 'context':
+      return isContextView(v.context);
+    case 'focusInput':
+      return true;
     case 'server':
       return isServerView(v.server);
     case 'entryAdded':
@@ -103,6 +203,14 @@ export function isHostToWebview(v: unknown): v is HostToWebview {
 /** The longest message a user can send; anything longer is refused by the guard, not truncated. */
 export const MAX_USER_TEXT = 1_000_000;
 
+/** The longest code block a code action carries, and the longest link the view may ask to open. */
+export const MAX_CODE_TEXT = 5_000_000;
+export const MAX_LINK_LENGTH = 8192;
+
+const hasKeys = (v: Record<string, unknown>, ...keys: string[]): boolean =>
+  Object.keys(v).length === keys.length + 1 && keys.every((k) => k in v);
+
+/** Strict: exact key sets, bounded strings; anything else is dropped (and logged) by the host. */
 export function isWebviewToHost(v: unknown): v is WebviewToHost {
   if (!isRecord(v) || !isString(v.type)) return false;
   switch (v.type) {
@@ -110,9 +218,29 @@ export function isWebviewToHost(v: unknown): v is WebviewToHost {
     case 'stop':
     case 'startServer':
     case 'newChat':
-      return Object.keys(v).length === 1;
+    case 'regenerate':
+      return hasKeys(v);
     case 'send':
-      return isString(v.text) && v.text.length <= MAX_USER_TEXT && Object.keys(v).length === 2;
+      return hasKeys(v, 'text') && isString(v.text) && v.text.length <= MAX_USER_TEXT;
+    case 'editResend':
+      return hasKeys(v, 'id', 'text') && isId(v.id) && isString(v.text) && v.text.length <= MAX_USER_TEXT;
+    case 'openChat':
+    case 'deleteChat':
+    case 'detach':
+      return hasKeys(v, 'id') && isId(v.id);
+    case 'codeAction':
+      return (
+        hasKeys(v, 'action', 'code', 'language') &&
+        CODE_ACTIONS.includes(v.action as CodeAction) &&
+        isString(v.code) &&
+        v.code.length <= MAX_CODE_TEXT &&
+        isString(v.language) &&
+        /^[a-z0-9_+#.-]{0,32}$/.test(v.language)
+      );
+    case 'openLink':
+      return hasKeys(v, 'href') && isString(v.href) && v.href.length <= MAX_LINK_LENGTH;
+    case 'attach':
+      return hasKeys(v, 'kind') && isAttachmentKind(v.kind);
     default:
       return false;
   }

@@ -80,9 +80,19 @@ function setup(backend?: ChatBackend) {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 60));
 
 test("'ready' gets a full snapshot", () => {
-  const { controller, port } = setup();
+  const { controller, port, conversation } = setup();
   controller.receive({ type: 'ready' });
-  assert.deepEqual(port.posted, [{ type: 'snapshot', entries: [], server: { kind: 'stopped', label: 'stopped' }, busy: false }]);
+  assert.deepEqual(port.posted, [
+    {
+      type: 'snapshot',
+      entries: [],
+      server: { kind: 'stopped', label: 'stopped' },
+      busy: false,
+      chatId: conversation.id,
+      chats: [],
+      context: { pending: [], used: null, limit: null, omittedTurns: 0 },
+    },
+  ]);
 });
 
 test('invalid messages from the webview are dropped and logged', () => {
@@ -171,7 +181,17 @@ test("'newChat' clears the conversation and sends an empty snapshot", async () =
   port.posted.length = 0;
   controller.receive({ type: 'newChat' });
   assert.equal(conversation.entries.length, 0);
-  assert.deepEqual(port.posted, [{ type: 'snapshot', entries: [], server: { kind: 'stopped', label: 'stopped' }, busy: false }]);
+  assert.deepEqual(port.posted, [
+    {
+      type: 'snapshot',
+      entries: [],
+      server: { kind: 'stopped', label: 'stopped' },
+      busy: false,
+      chatId: conversation.id,
+      chats: [],
+      context: { pending: [], used: null, limit: null, omittedTurns: 0 },
+    },
+  ]);
 });
 
 test('a second send while busy is refused without losing the first reply', async () => {
@@ -192,4 +212,47 @@ test('after dispose nothing is posted', async () => {
   setServer({ kind: 'ready', label: 'ready' });
   conversation.addUnsent('x', 'y');
   assert.equal(port.posted.length, 0);
+});
+
+test('links: only http(s) reach the host actions; code actions pass through; deletes need confirmation', async () => {
+  const conversation = new Conversation();
+  const server = new Emitter<ServerView>();
+  const log = new FakeLog();
+  const opened: string[] = [];
+  const code: string[] = [];
+  const controller = new ChatViewController({
+    conversation,
+    getServerView: () => ({ kind: 'stopped', label: 'stopped' }),
+    onDidChangeServerView: server.event,
+    getBackend: () => undefined,
+    startServer: () => undefined,
+    log,
+    actions: {
+      codeAction: async (action, text, language) => void code.push(`${action}:${language}:${text}`),
+      openLink: async (url) => void opened.push(url),
+      confirmDelete: async () => false,
+    },
+  });
+  controller.attach(new FakePort());
+  for (const href of ['javascript:alert(1)', 'command:workbench.action.reloadWindow', 'vscode://x', 'file:///etc/passwd', 'https://example.com/a b']) {
+    controller.receive({ type: 'openLink', href });
+  }
+  controller.receive({ type: 'codeAction', action: 'newFile', code: 'print(1)', language: 'py' });
+  controller.receive({ type: 'codeAction', action: 'exec', code: 'rm -rf /', language: 'sh' });
+  await settle();
+  assert.deepEqual(opened, ['https://example.com/a%20b']);
+  assert.deepEqual(code, ['newFile:py:print(1)']);
+  assert.equal(log.warnings.filter((w) => /not http/.test(w)).length, 4);
+  assert.equal(log.warnings.filter((w) => /dropped an invalid/.test(w)).length, 1);
+});
+
+test('regenerate streams a new reply for the last question', async () => {
+  const { controller, conversation, port } = setup(fakeBackend(['new ', 'answer']));
+  controller.receive({ type: 'ready' });
+  controller.receive({ type: 'send', text: 'q' });
+  await settle();
+  controller.receive({ type: 'regenerate' });
+  await settle();
+  assert.deepEqual(conversation.entries.map((e) => e.text), ['q', 'new answer']);
+  assert.deepEqual(mirror(port.posted).map((e) => e.text), ['q', 'new answer']);
 });

@@ -241,3 +241,44 @@ test('clear() empties the transcript', async () => {
   conversation.clear();
   assert.equal(conversation.entries.length, 0);
 });
+
+test('regenerate replaces the last reply; editAndResend drops the edited message and what followed', async () => {
+  let n = 0;
+  const seen: string[][] = [];
+  const backend = {
+    async *stream(request: { messages: { content: string }[] }) {
+      seen.push(request.messages.map((m) => m.content));
+      yield { kind: 'text' as const, text: `reply ${++n}` };
+    },
+  };
+  const conversation = new Conversation();
+  const events: string[] = [];
+  conversation.onEvent((e) => events.push(e.type));
+  await conversation.send('q1', backend);
+  await conversation.send('q2', backend);
+  await conversation.regenerate(backend);
+  assert.deepEqual(conversation.entries.map((e) => e.text), ['q1', 'reply 1', 'q2', 'reply 3']);
+  assert.ok(events.includes('cleared'));
+  const q1 = conversation.entries[0].id;
+  await conversation.editAndResend(q1, 'q1 edited', backend);
+  assert.deepEqual(conversation.entries.map((e) => e.text), ['q1 edited', 'reply 4']);
+  assert.deepEqual(seen[3], ['q1 edited']);
+  await assert.rejects(conversation.editAndResend('missing', 'x', backend), /no longer/);
+});
+
+test('attachments go to the model in fences before the question; prepareRequest can trim', async () => {
+  let sent: string[] = [];
+  const backend = {
+    async *stream(request: { messages: { content: string }[] }) {
+      sent = request.messages.map((m) => m.content);
+      yield { kind: 'text' as const, text: 'ok' };
+    },
+  };
+  const conversation = new Conversation();
+  await conversation.send('old', backend);
+  conversation.prepareRequest = async (messages) => messages.slice(-1);
+  await conversation.send('explain', backend, [{ kind: 'selection', label: 'a.ts:1-1', text: 'const a = "```";', tokens: 5 }]);
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0], 'a.ts:1-1:\n````\nconst a = "```";\n````\n\nexplain');
+  assert.equal(conversation.entries[2].attachments?.[0].tokens, 5);
+});

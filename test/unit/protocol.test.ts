@@ -11,11 +11,24 @@ import {
 } from '../../src/webview/protocol';
 
 const entry: ChatEntry = { id: 'a1', role: 'assistant', text: 'hi', status: 'complete', stats: { tokens: 3, tokensPerSecond: 12.5, timeToFirstTokenMs: 80 } };
+const noContext = { pending: [], used: null, limit: null, omittedTurns: 0 };
 const server = { kind: 'ready', label: 'ready · tiny.gguf · ctx 2048' } as const;
 
 const validHost: HostToWebview[] = [
-  { type: 'snapshot', entries: [], server: { kind: 'stopped', label: 'stopped' }, busy: false },
-  { type: 'snapshot', entries: [entry, { id: 'u1', role: 'user', text: 'q', status: 'complete' }], server, busy: true },
+  { type: 'snapshot', entries: [], server: { kind: 'stopped', label: 'stopped' }, busy: false, chatId: 'c1', chats: [], context: noContext },
+  {
+    type: 'snapshot',
+    entries: [entry, { id: 'u1', role: 'user', text: 'q', status: 'complete', attachments: [{ kind: 'selection', label: 'a.ts:1-2', text: 'x', tokens: 3 }] }],
+    server,
+    busy: true,
+    chatId: 'c1',
+    chats: [{ id: 'c1', title: 'q', updatedAt: 1, messages: 2 }],
+    context: { pending: [{ id: 'p1', kind: 'file', label: 'a.ts', tokens: null }], used: 100, limit: 2048, omittedTurns: 1 },
+  },
+  { type: 'chats', chatId: 'c2', chats: [] },
+  { type: 'context', context: noContext },
+  { type: 'focusInput' },
+  { type: 'entryDone', id: 'a1', status: 'interrupted' },
   { type: 'server', server: { kind: 'failed', label: 'failed', detail: 'no binary' } },
   ...(['stopped', 'locating', 'building', 'starting', 'loading', 'ready', 'crashed', 'failed'] as const).map(
     (kind): HostToWebview => ({ type: 'server', server: { kind, label: kind } }),
@@ -38,6 +51,15 @@ const validWebview: WebviewToHost[] = [
   { type: 'stop' },
   { type: 'startServer' },
   { type: 'newChat' },
+  { type: 'regenerate' },
+  { type: 'editResend', id: 'u1', text: 'better question' },
+  { type: 'openChat', id: '0b7c3f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5b' },
+  { type: 'deleteChat', id: 'c1' },
+  { type: 'codeAction', action: 'copy', code: 'x', language: 'ts' },
+  { type: 'codeAction', action: 'newFile', code: 'x', language: '' },
+  { type: 'openLink', href: 'https://example.com' },
+  { type: 'attach', kind: 'diagnostics' },
+  { type: 'detach', id: 'p1' },
 ];
 
 test('isHostToWebview accepts every valid host message', () => {
@@ -109,6 +131,19 @@ test('isWebviewToHost rejects wrong types and missing fields', () => {
     { type: 'send', text: 42 },
     { type: 'send', text: null },
     { type: 'send', text: ['a'] },
+    { type: 'openChat', id: '../../etc/passwd' },
+    { type: 'deleteChat', id: '' },
+    { type: 'deleteChat', id: 'a'.repeat(65) },
+    { type: 'editResend', id: 'u1' },
+    { type: 'editResend', id: 'u1', text: 'x'.repeat(MAX_USER_TEXT + 1) },
+    { type: 'codeAction', action: 'run', code: 'rm -rf /', language: 'sh' },
+    { type: 'codeAction', action: 'copy', code: 'x' },
+    { type: 'codeAction', action: 'newFile', code: 'x', language: '"><script>' },
+    { type: 'openLink', href: 'x'.repeat(9000) },
+    { type: 'openLink', href: 42 },
+    { type: 'attach', kind: 'workspace' },
+    { type: 'detach', id: 7 },
+    { type: 'command', command: 'workbench.action.terminal.new' },
   ];
   for (const message of invalid) assert.equal(isWebviewToHost(message), false, JSON.stringify(message));
 });
@@ -119,6 +154,24 @@ test('isWebviewToHost rejects extra fields on every webview message', () => {
   }
   assert.equal(isWebviewToHost({ type: 'stop', id: 'a1' }), false);
   assert.equal(isWebviewToHost({ type: 'send', text: 'hi', backend: 'remote' }), false);
+});
+
+test('isHostToWebview checks the new snapshot fields, chats and context', () => {
+  const base = { type: 'snapshot', entries: [], server, busy: false, chatId: 'c1', chats: [], context: noContext };
+  assert.equal(isHostToWebview(base), true);
+  for (const broken of [
+    { ...base, chatId: undefined },
+    { ...base, chatId: '../x' },
+    { ...base, chats: [{ id: 'c1', title: 't', updatedAt: 'yesterday', messages: 1 }] },
+    { ...base, context: { ...noContext, used: -1 } },
+    { ...base, context: { ...noContext, omittedTurns: 1.5 } },
+    { ...base, context: { ...noContext, pending: [{ id: 'p', kind: 'disk', label: 'x', tokens: 1 }] } },
+    { ...base, entries: [{ ...entry, attachments: [{ kind: 'file', label: 'x', tokens: 1 }] }] },
+    { type: 'chats', chatId: 'c1' },
+    { type: 'context' },
+  ]) {
+    assert.equal(isHostToWebview(broken), false, JSON.stringify(broken));
+  }
 });
 
 test('isWebviewToHost rejects text longer than MAX_USER_TEXT', () => {

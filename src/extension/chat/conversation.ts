@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Emitter, type Disposable } from '../common/emitter';
-import type { ChatEntry, EntryStatus, ReplyStats } from '../../webview/protocol';
+import type { Attachment, ChatEntry, EntryStatus, ReplyStats } from '../../webview/protocol';
 import type { ChatBackend, ChatMessage, ServerTimings } from './types';
 
 export type ConversationEvent =
@@ -8,12 +8,32 @@ export type ConversationEvent =
   | { type: 'entryDelta'; id: string; text: string }
   | { type: 'entryDone'; id: string; status: EntryStatus; stats?: ReplyStats; error?: string }
   | { type: 'busy'; busy: boolean }
+  /** The transcript was replaced (new chat, another chat opened, regenerate, edit): resync from a snapshot. */
   | { type: 'cleared' };
+
+/** Lets the owner trim or count the messages before they go to the model (see contextWindow.ts). */
+export type PrepareRequest = (messages: ChatMessage[]) => Promise<ChatMessage[]>;
 
 export interface ConversationOptions {
   systemPrompt?: string;
   temperature?: number;
   now?: () => number;
+  prepareRequest?: PrepareRequest;
+}
+
+/** What a conversation needs to be stored and reopened. */
+export interface ConversationState {
+  id: string;
+  createdAt: number;
+  entries: ChatEntry[];
+}
+
+/** A history title: the first user message's first line, shortened. */
+export function titleOf(entries: readonly ChatEntry[]): string {
+  const first = entries.find((e) => e.role === 'user')?.text ?? '';
+  const line = first.trim().split('\n')[0].trim();
+  if (line === '') return 'New chat';
+  return line.length > 60 ? `${line.slice(0, 59)}…` : line;
 }
 
 /** Stats for one reply: llama-server's own generation speed when it sent timings, else measured here. */
@@ -39,12 +59,39 @@ export function replyStats(
 export class Conversation implements Disposable {
   private readonly emitter = new Emitter<ConversationEvent>();
   readonly onEvent = this.emitter.event;
-  private readonly list: ChatEntry[] = [];
+  private list: ChatEntry[] = [];
   private controller: AbortController | null = null;
   private readonly now: () => number;
+  private chatId: string = randomUUID();
+  private created: number;
+  /** Set by whoever knows the server's context (ContextTracker); called before every request. */
+  prepareRequest: PrepareRequest | undefined;
 
   constructor(private readonly options: ConversationOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.created = this.now();
+    this.prepareRequest = options.prepareRequest;
+  }
+
+  get id(): string {
+    return this.chatId;
+  }
+
+  get createdAt(): number {
+    return this.created;
+  }
+
+  get title(): string {
+    return titleOf(this.list);
+  }
+
+  /** Replaces the transcript with a stored one (stopping any reply). */
+  load(state: ConversationState): void {
+    this.stop();
+    this.chatId = state.id;
+    this.created = state.createdAt;
+    this.list = state.entries.map((e) => ({ ...e }));
+    this.emitter.fire({ type: 'cleared' });
   }
 
   get entries(): readonly ChatEntry[] {
@@ -55,10 +102,9 @@ export class Conversation implements Disposable {
     return this.controller !== null;
   }
 
+  /** Starts a new, empty conversation with a fresh id (the old one stays in the store). */
   clear(): void {
-    this.stop();
-    this.list.length = 0;
-    this.emitter.fire({ type: 'cleared' });
+    this.load({ id: randomUUID(), createdAt: this.now(), entries: [] });
   }
 
   stop(): void {
@@ -66,22 +112,50 @@ export class Conversation implements Disposable {
   }
 
   /** Adds the user's message and streams the reply. Resolves when the reply ends, however it ends. */
-  async send(text: string, backend: ChatBackend): Promise<ChatEntry> {
+  async send(text: string, backend: ChatBackend, attachments?: Attachment[]): Promise<ChatEntry> {
     if (this.controller) throw new Error('A reply is still streaming; stop it first.');
     const user: ChatEntry = { id: randomUUID(), role: 'user', text, status: 'complete' };
+    if (attachments && attachments.length > 0) user.attachments = attachments.map((a) => ({ ...a }));
     this.add(user);
+    return this.streamReply(backend);
+  }
+
+  /** Replaces the last reply (and anything after the last user message) with a new one. */
+  async regenerate(backend: ChatBackend): Promise<ChatEntry> {
+    if (this.controller) throw new Error('A reply is still streaming; stop it first.');
+    const lastUser = this.list.map((e) => e.role).lastIndexOf('user');
+    if (lastUser === -1) throw new Error('There is no message to answer again.');
+    this.list.splice(lastUser + 1);
+    this.emitter.fire({ type: 'cleared' });
+    return this.streamReply(backend);
+  }
+
+  /** Drops a past user message and everything after it, then sends the edited text in its place. */
+  async editAndResend(id: string, text: string, backend: ChatBackend): Promise<ChatEntry> {
+    if (this.controller) throw new Error('A reply is still streaming; stop it first.');
+    const index = this.list.findIndex((e) => e.id === id && e.role === 'user');
+    if (index === -1) throw new Error('That message is no longer in this conversation.');
+    const attachments = this.list[index].attachments;
+    this.list.splice(index);
+    this.emitter.fire({ type: 'cleared' });
+    return this.send(text, backend, attachments);
+  }
+
+  private async streamReply(backend: ChatBackend): Promise<ChatEntry> {
     const reply: ChatEntry = { id: randomUUID(), role: 'assistant', text: '', status: 'streaming' };
-    const history = this.history();
-    this.add(reply);
     const controller = new AbortController();
     this.controller = controller;
+    const history = this.history();
+    this.add(reply);
     this.emitter.fire({ type: 'busy', busy: true });
     const startedAt = this.now();
     let firstTokenAt: number | null = null;
     let chunks = 0;
     let timings: ServerTimings | undefined;
     try {
-      for await (const delta of backend.stream({ messages: history, temperature: this.options.temperature }, controller.signal)) {
+      const messages = this.prepareRequest ? await this.prepareRequest(history) : history;
+      if (controller.signal.aborted) throw new Error('stopped');
+      for await (const delta of backend.stream({ messages, temperature: this.options.temperature }, controller.signal)) {
         if (delta.kind === 'text') {
           if (firstTokenAt === null) firstTokenAt = this.now();
           chunks++;
@@ -123,14 +197,15 @@ export class Conversation implements Disposable {
    * Messages for the model: failed or empty replies are left out, and user turns left unanswered by
    * them are merged into the next one, since many chat templates reject two user turns in a row.
    */
-  private history(): ChatMessage[] {
+  history(): ChatMessage[] {
     const messages: ChatMessage[] = [];
     if (this.options.systemPrompt) messages.push({ role: 'system', content: this.options.systemPrompt });
     for (const e of this.list) {
-      if (e.role === 'assistant' && (e.status === 'error' || e.text === '')) continue;
+      if (e.role === 'assistant' && (e.status === 'error' || e.status === 'streaming' || e.text === '')) continue;
+      const content = e.role === 'user' ? withAttachments(e) : e.text;
       const last = messages[messages.length - 1];
-      if (e.role === 'user' && last?.role === 'user') last.content += `\n\n${e.text}`;
-      else messages.push({ role: e.role, content: e.text });
+      if (e.role === 'user' && last?.role === 'user') last.content += `\n\n${content}`;
+      else messages.push({ role: e.role, content });
     }
     return messages;
   }
@@ -146,4 +221,24 @@ export class Conversation implements Disposable {
     if (error) entry.error = error;
     this.emitter.fire({ type: 'entryDone', id: entry.id, status, stats, error });
   }
+}
+
+/** A user message as the model reads it: each attachment in a labelled fence, then the question. */
+export function withAttachments(entry: ChatEntry): string {
+  if (!entry.attachments || entry.attachments.length === 0) return entry.text;
+  const blocks = entry.attachments.map((a) => {
+    const fence = '`'.repeat(Math.max(3, longestRun(a.text, '`') + 1));
+    return `${a.label}:\n${fence}\n${a.text}\n${fence}`;
+  });
+  return `${blocks.join('\n\n')}\n\n${entry.text}`;
+}
+
+function longestRun(text: string, char: string): number {
+  let best = 0;
+  let run = 0;
+  for (const c of text) {
+    run = c === char ? run + 1 : 0;
+    if (run > best) best = run;
+  }
+  return best;
 }

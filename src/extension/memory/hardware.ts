@@ -26,6 +26,25 @@ export interface HardwareProbe {
   sample(): Promise<HardwareFacts>;
   /** Resident memory of one process in MiB, undefined when unknown. */
   processRssMiB(pid: number): Promise<number | undefined>;
+  /** VRAM one process holds per GPU index (NVIDIA only); empty when unknown. */
+  processVramMiB(pid: number): Promise<Map<number, number>>;
+}
+
+/** nvidia-smi --query-compute-apps=gpu_uuid,pid,used_memory joined with the GPUs' uuids. */
+export function parseComputeApps(appsCsv: string, gpuUuidsCsv: string, pid: number): Map<number, number> {
+  const indexByUuid = new Map<string, number>();
+  for (const line of gpuUuidsCsv.split('\n')) {
+    const [index, uuid] = line.split(',').map((p) => p.trim());
+    if (uuid && Number.isFinite(Number(index))) indexByUuid.set(uuid, Number(index));
+  }
+  const used = new Map<number, number>();
+  for (const line of appsCsv.split('\n')) {
+    const [uuid, appPid, mib] = line.split(',').map((p) => p.trim());
+    const index = indexByUuid.get(uuid ?? '');
+    if (index === undefined || Number(appPid) !== pid || !Number.isFinite(Number(mib))) continue;
+    used.set(index, (used.get(index) ?? 0) + Number(mib));
+  }
+  return used;
 }
 
 export function parseMeminfo(text: string): { totalMiB: number; availableMiB: number } | undefined {
@@ -76,6 +95,20 @@ export class SystemHardwareProbe implements HardwareProbe {
       return m ? Number(m[1]) / 1024 : undefined;
     } catch {
       return undefined;
+    }
+  }
+
+  async processVramMiB(pid: number): Promise<Map<number, number>> {
+    const smi = await which('nvidia-smi');
+    if (!smi) return new Map();
+    try {
+      const [apps, gpus] = await Promise.all([
+        run(smi, ['--query-compute-apps=gpu_uuid,pid,used_memory', '--format=csv,noheader,nounits'], { timeoutMs: 10_000 }),
+        run(smi, ['--query-gpu=index,uuid', '--format=csv,noheader'], { timeoutMs: 10_000 }),
+      ]);
+      return parseComputeApps(apps.stdout, gpus.stdout, pid);
+    } catch {
+      return new Map();
     }
   }
 

@@ -18,7 +18,7 @@ interface CacheFile {
   readonly entries: Record<string, Entry>;
 }
 
-const VERSION = 1;
+const VERSION = 2;
 
 export type SummaryResult = { readonly summary: ModelSummary } | { readonly error: string };
 

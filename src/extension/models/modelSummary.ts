@@ -2,6 +2,7 @@
 // (the header cache stores it), so a 250k-token vocabulary is never kept around.
 import type { GgufHeader } from '../memory/ggufHeader';
 import { describeModel } from '../memory/ggufHeader';
+import type { ModelDescription } from '../memory/ggufHeader';
 import { ggmlTypeName } from '../memory/ggmlTypes';
 
 /** A loadable model, or a file that is a GGUF but not one: a vision projector, a vocabulary, a LoRA adapter. */
@@ -29,6 +30,8 @@ export interface ModelSummary extends WeightsLayout {
   readonly expertCount?: number;
   /** split.no (0-based) and split.count of a `-0000N-of-0000M.gguf` shard. */
   readonly split?: { readonly index: number; readonly count: number };
+  /** The hyper-parameters a memory planner needs (heads, KV widths, experts...); totals cover every shard. */
+  readonly description: ModelDescription;
 }
 
 const BLOCK_TENSOR = /^blk\.(\d+)\./;
@@ -88,6 +91,7 @@ export function summarizeHeader(header: GgufHeader): ModelSummary {
     layerBytes,
     otherBytes,
     split: splitCount !== undefined && splitCount > 1 ? { index: num(header, 'split.no') ?? 0, count: splitCount } : undefined,
+    description: d,
   };
 }
 
@@ -106,7 +110,7 @@ export function mergeShards(shards: readonly ModelSummary[]): ModelSummary {
     otherBytes += s.otherBytes;
     parameterCount += s.parameterCount;
   }
-  return { ...first, layerBytes, tensorBytes, otherBytes, parameterCount, split: undefined };
+  return { ...first, layerBytes, tensorBytes, otherBytes, parameterCount, split: undefined, description: { ...first.description, parameterCount, tensorBytes } };
 }
 
 /** "8.0B", "1.5B", "350M". */

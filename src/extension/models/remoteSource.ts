@@ -37,7 +37,7 @@ async function readBody(response: Response, max: number): Promise<Buffer> {
 export async function openHttpSource(url: string, options: HttpSourceOptions = {}): Promise<ByteSource> {
   const origin = new URL(url).origin;
   let target = url;
-  let block = { start: 0, data: Buffer.alloc(0) };
+  let block: { start: number; data: Buffer } = { start: 0, data: Buffer.alloc(0) };
   const fetchRange = async (start: number, length: number): Promise<{ data: Buffer; total?: number }> => {
     const result = await httpGet(target, {
       headers: { ...headersFor(target, origin, options.headers ?? {}), range: `bytes=${start}-${start + length - 1}` },

@@ -3,6 +3,7 @@
 // with a flat allowance for the KV cache and compute buffers.
 import type { HardwareFacts } from '../memory/hardware';
 import { formatBytes } from './format';
+import type { ModelDescription } from '../memory/ggufHeader';
 import type { WeightsLayout } from './modelSummary';
 
 export type VerdictKind = 'gpu' | 'partial' | 'cpu' | 'no-fit';
@@ -16,8 +17,14 @@ export interface Verdict {
   readonly totalLayers?: number;
 }
 
-/** The seam the planner replaces: a model's weights and this machine's memory in, a verdict out. */
-export type VerdictFn = (model: WeightsLayout, hardware: HardwareFacts) => Verdict;
+/** What a verdict is judged from: the weights' layout, and the header's hyper-parameters when it was read. */
+export interface VerdictInput extends WeightsLayout {
+  /** Absent for a catalogue entry judged by its size alone. */
+  readonly description?: ModelDescription;
+}
+
+/** The seam the planner replaces: a model and this machine's memory in, a verdict out. */
+export type VerdictFn = (model: VerdictInput, hardware: HardwareFacts) => Verdict;
 
 const MiB = 1024 * 1024;
 /** KV cache and compute buffers at a modest context, as a share of the weights... */

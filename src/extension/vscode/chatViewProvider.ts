@@ -3,6 +3,9 @@ import type { Conversation } from '../chat/conversation';
 import type { ChatBackend } from '../chat/types';
 import { chatHtml, createNonce } from '../chat/chatHtml';
 import { ChatViewController, type ChatViewPort } from '../chat/chatViewController';
+import type { ChatHistory } from '../chat/chatHistory';
+import type { ContextTracker } from '../chat/contextTracker';
+import { VsCodeChatActions } from './chatActions';
 import type { Event } from '../common/emitter';
 import type { ServerView } from '../../webview/protocol';
 
@@ -16,6 +19,8 @@ export interface ChatViewDeps {
   getBackend(): ChatBackend | undefined;
   startServer(): void;
   log: vscode.LogOutputChannel;
+  history?: ChatHistory;
+  context?: ContextTracker;
 }
 
 /** The chat sidebar: sets up the webview and adapts it to ChatViewController, which holds the logic. */
@@ -26,7 +31,17 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private viewDisposables: vscode.Disposable[] = [];
 
   constructor(private readonly deps: ChatViewDeps) {
-    this.controller = new ChatViewController(deps);
+    this.controller = new ChatViewController({ ...deps, actions: new VsCodeChatActions(deps.log) });
+  }
+
+  /** 'Headroom: Focus Chat': reveals the view, then puts the cursor in its input. */
+  async focus(): Promise<void> {
+    await vscode.commands.executeCommand(`${ChatViewProvider.viewId}.focus`);
+    this.controller.focusInput();
+  }
+
+  newChat(): Promise<void> {
+    return this.controller.newChat();
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {

@@ -1,10 +1,9 @@
 import * as vscode from 'vscode';
-import { join } from 'node:path';
 import { headroomCacheDir } from '../common/cacheDir';
 import { errorMessage } from '../common/errors';
-import { ensureDemoModel } from '../demoModel';
 import { resolveServer } from '../llama/locateServer';
 import { readConfig } from './config';
+import { modelCommands } from './modelCommands';
 import type { ServerController } from './serverController';
 
 export interface CommandDeps {
@@ -12,13 +11,15 @@ export interface CommandDeps {
   controller: ServerController;
   log: vscode.LogOutputChannel;
   serverOutput: vscode.OutputChannel;
+  /** Keeps the Hugging Face token for private and gated downloads. */
+  secrets?: vscode.SecretStorage;
 }
 
 /** Every command goes through here: failures are logged and shown with a way forward, never swallowed. */
-function command(deps: CommandDeps, id: string, run: () => PromiseLike<unknown>): vscode.Disposable {
-  return vscode.commands.registerCommand(id, async () => {
+export function command(deps: CommandDeps, id: string, run: (...args: unknown[]) => PromiseLike<unknown>): vscode.Disposable {
+  return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
     try {
-      return await run();
+      return await run(...args);
     } catch (err) {
       const message = errorMessage(err);
       if (/start was cancelled/.test(message)) return undefined;
@@ -33,43 +34,11 @@ function command(deps: CommandDeps, id: string, run: () => PromiseLike<unknown>)
   });
 }
 
-async function chooseModelFile(): Promise<string | undefined> {
-  const picked = await vscode.window.showOpenDialog({
-    canSelectMany: false,
-    openLabel: 'Use this model',
-    filters: { 'GGUF models': ['gguf'] },
-    title: 'Headroom: choose a GGUF model',
-  });
-  return picked?.[0]?.fsPath;
-}
-
-async function saveModelPath(path: string): Promise<void> {
-  const target =
-    vscode.workspace.workspaceFolders?.length &&
-    (await vscode.window.showQuickPick(['Workspace', 'User'], { title: 'Save headroom.modelPath for this workspace or for you?' })) === 'Workspace'
-      ? vscode.ConfigurationTarget.Workspace
-      : vscode.ConfigurationTarget.Global;
-  await vscode.workspace.getConfiguration('headroom').update('modelPath', path, target);
-}
-
-/** With no model configured: browse for one, or run the generated demo model. */
-async function firstRunModel(): Promise<string | undefined> {
-  const browse = 'Browse for a GGUF file...';
-  const demo = 'Try the demo model (random weights, gibberish replies)';
-  const choice = await vscode.window.showQuickPick([browse, demo], { title: 'Headroom: no model is configured (headroom.modelPath)' });
-  if (choice === browse) {
-    const path = await chooseModelFile();
-    if (path) await saveModelPath(path);
-    return path;
-  }
-  if (choice === demo) return ensureDemoModel(join(headroomCacheDir(), 'models'));
-  return undefined;
-}
-
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const { controller } = deps;
+  const models = modelCommands(deps);
   const start = async (): Promise<void> => {
-    const model = readConfig().modelPath || (await firstRunModel());
+    const model = readConfig().modelPath || (await models.firstRun());
     if (!model) return;
     const server = await controller.start(model);
     deps.log.info(`ready: ${server.model} at ${server.baseUrl}`);
@@ -82,14 +51,15 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       await controller.restart();
     }),
     command(deps, 'headroom.selectModel', async () => {
-      const path = await chooseModelFile();
+      const path = await models.select();
       if (!path) return;
-      await saveModelPath(path);
       if (controller.supervisor.state.kind !== 'stopped') {
         const restart = await vscode.window.showInformationMessage(`Headroom: model set to ${path}.`, 'Restart with it');
         if (restart) await controller.start(path);
       }
     }),
+    command(deps, 'headroom.downloadModel', (ref) => models.download(ref)),
+    command(deps, 'headroom.setHuggingFaceToken', () => models.setToken()),
     command(deps, 'headroom.buildLlama', () =>
       vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Headroom: llama.cpp' }, async (progress) => {
         let last = 0;

@@ -4,6 +4,8 @@ import { el } from './dom';
 
 export interface ComposerActions {
   send(text: string): void;
+  /** Sends edited text in place of a past user message (and drops what followed it). */
+  resend(id: string, text: string): void;
   stop(): void;
   saveDraft(draft: string): void;
 }
@@ -20,6 +22,9 @@ export class Composer {
   });
   private readonly sendButton: HTMLButtonElement;
   private readonly stopButton: HTMLButtonElement;
+  private readonly editBanner = el('div', { className: 'edit-banner', testId: 'edit-banner' });
+  /** The user message being edited, if any. */
+  private editing: { id: string; draft: string } | undefined;
   private busy = false;
   /** Set between posting 'send' and the host's answer, so a quick second Enter can't race it. */
   private awaitingHost = false;
@@ -38,7 +43,29 @@ export class Composer {
     });
     const buttons = el('div', { className: 'composer-buttons' });
     buttons.append(this.stopButton, this.sendButton);
-    this.element.append(this.input, buttons);
+    const cancel = createButton({ label: 'Cancel', testId: 'cancel-edit', appearance: 'secondary', onClick: () => this.cancelEdit() });
+    this.editBanner.append(el('span', { text: 'Editing a message: sending replaces it and everything after it.' }), cancel);
+    this.element.append(this.editBanner, this.input, buttons);
+    this.render();
+  }
+
+  focus(): void {
+    this.input.focus();
+  }
+
+  /** Puts a past message in the box; Send then replaces it. The unsent draft comes back on Cancel. */
+  edit(id: string, text: string): void {
+    if (!this.editing) this.editing = { id, draft: this.input.value };
+    else this.editing.id = id;
+    this.input.value = text;
+    this.render();
+    this.input.focus();
+  }
+
+  private cancelEdit(): void {
+    if (!this.editing) return;
+    this.input.value = this.editing.draft;
+    this.editing = undefined;
     this.render();
   }
 
@@ -59,7 +86,12 @@ export class Composer {
     const text = this.input.value;
     if (text.trim() === '' || text.length > MAX_USER_TEXT) return;
     this.awaitingHost = true;
-    this.actions.send(text);
+    if (this.editing) {
+      this.actions.resend(this.editing.id, text);
+      this.editing = undefined;
+    } else {
+      this.actions.send(text);
+    }
     this.input.value = '';
     this.actions.saveDraft('');
     this.render();
@@ -71,5 +103,7 @@ export class Composer {
     this.stopButton.hidden = !this.busy;
     setButtonEnabled(this.stopButton, this.busy);
     this.element.dataset.busy = String(this.busy);
+    this.editBanner.hidden = this.editing === undefined;
+    this.sendButton.textContent = this.editing ? 'Resend' : 'Send';
   }
 }

@@ -14,9 +14,22 @@ export function formatDuration(ms: number): string {
 export function statusMarker(status: EntryStatus, error?: string): string {
   if (status === 'stopped') return 'Stopped';
   if (status === 'error') return `Error: ${error ?? 'the reply failed'}`;
+  if (status === 'interrupted') return 'Incomplete: the window closed while this reply was streaming';
   return '';
 }
 
 export function canStartServer(kind: ServerView['kind']): boolean {
   return kind === 'stopped' || kind === 'failed' || kind === 'crashed';
+}
+
+/** "1,234 tokens" */
+export function formatTokens(tokens: number): string {
+  return `${tokens.toLocaleString('en-US')} ${tokens === 1 ? 'token' : 'tokens'}`;
+}
+
+/** The context meter's line: "1,234 / 8,192 tokens" (or why there is no number). */
+export function formatMeter(used: number | null, limit: number | null): string {
+  if (limit === null) return 'Context: start the model to count tokens';
+  if (used === null) return `Context: ? / ${limit.toLocaleString('en-US')} tokens`;
+  return `Context: ${used.toLocaleString('en-US')} / ${limit.toLocaleString('en-US')} tokens`;
 }

@@ -1,42 +1,85 @@
 import { isHostToWebview, type HostToWebview } from '../protocol';
 import { Composer } from './composer';
+import { ContextBar } from './contextBar';
+import { HistoryPanel } from './historyPanel';
 import { MessageList } from './messageList';
 import { ServerHeader } from './serverHeader';
 import { connectToHost } from './vscodeApi';
 
 const host = connectToHost();
+const history = new HistoryPanel({
+  open: (id) => host.post({ type: 'openChat', id }),
+  delete: (id) => host.post({ type: 'deleteChat', id }),
+});
 const header = new ServerHeader({
   startServer: () => host.post({ type: 'startServer' }),
   newChat: () => host.post({ type: 'newChat' }),
+  toggleHistory: () => history.toggle(),
 });
-const messages = new MessageList();
 const composer = new Composer(
   {
     send: (text) => host.post({ type: 'send', text }),
+    resend: (id, text) => host.post({ type: 'editResend', id, text }),
     stop: () => host.post({ type: 'stop' }),
     saveDraft: (draft) => host.saveDraft(draft),
   },
   host.loadDraft(),
 );
+const messages = new MessageList({
+  codeAction: (action, code, language) => host.post({ type: 'codeAction', action, code, language }),
+  openLink: (href) => host.post({ type: 'openLink', href }),
+  regenerate: () => host.post({ type: 'regenerate' }),
+  edit: (id, text) => composer.edit(id, text),
+});
+const context = new ContextBar({
+  attach: (kind) => host.post({ type: 'attach', kind }),
+  detach: (id) => host.post({ type: 'detach', id }),
+});
 
 const app = document.getElementById('app') ?? document.body;
-app.replaceChildren(header.element, messages.element, composer.element);
+app.replaceChildren(header.element, history.element, messages.element, context.element, composer.element);
+
+let busy = false;
+// Escape stops a streaming reply from anywhere in the view.
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && busy && !event.isComposing) {
+    event.preventDefault();
+    host.post({ type: 'stop' });
+  }
+});
 
 /** Events only make sense on top of a snapshot; anything earlier is superseded by the snapshot anyway. */
 let synced = false;
+
+function setBusy(value: boolean): void {
+  busy = value;
+  composer.setBusy(value);
+  messages.setBusy(value);
+}
 
 function apply(message: HostToWebview): void {
   if (message.type === 'snapshot') {
     synced = true;
     header.update(message.server);
+    history.update(message.chats, message.chatId);
+    context.update(message.context);
     messages.reset(message.entries);
-    composer.setBusy(message.busy);
+    setBusy(message.busy);
     return;
   }
   if (!synced) return;
   switch (message.type) {
     case 'server':
       header.update(message.server);
+      return;
+    case 'chats':
+      history.update(message.chats, message.chatId);
+      return;
+    case 'context':
+      context.update(message.context);
+      return;
+    case 'focusInput':
+      composer.focus();
       return;
     case 'entryAdded':
       messages.add(message.entry);
@@ -49,7 +92,8 @@ function apply(message: HostToWebview): void {
       messages.finish(message.id, message.status, message.stats, message.error);
       return;
     case 'busy':
-      composer.setBusy(message.busy);
+      setBusy(message.busy);
+      if (!message.busy) composer.hostAnswered();
       return;
   }
 }

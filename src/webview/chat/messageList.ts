@@ -1,28 +1,41 @@
-import type { ChatEntry, EntryStatus, ReplyStats } from '../protocol';
+import type { Attachment, ChatEntry, EntryStatus, ReplyStats } from '../protocol';
+import { createButton } from '../ui/toolkit';
 import { el } from './dom';
-import { formatStats, statusMarker } from './format';
+import { formatStats, formatTokens, statusMarker } from './format';
+import type { RenderActions } from './markdown/materialize';
+import { MarkdownView } from './markdownView';
+
+export interface MessageListActions extends RenderActions {
+  regenerate(): void;
+  edit(id: string, text: string): void;
+}
 
 interface EntryView {
+  entry: ChatEntry;
   root: HTMLElement;
-  /** Streamed text is appended to this node; model output only ever becomes text, never markup. */
-  text: Text;
+  /** Assistant replies: markdown, rendered incrementally. User messages: plain text. */
+  markdown?: MarkdownView;
   stats: HTMLElement;
   marker: HTMLElement;
+  actions: HTMLElement;
 }
 
 /** Within this many pixels of the bottom the list follows new text; further up, the user is reading. */
 const STICK_THRESHOLD_PX = 32;
 
-/** The transcript: rendered once from a snapshot, then patched entry by entry. */
+/** The transcript: rendered once from a snapshot, then patched entry by entry (only the streaming one re-renders). */
 export class MessageList {
   readonly element = el('div', { className: 'messages', testId: 'messages', id: 'messages' });
   private readonly empty = el('p', { className: 'empty', testId: 'empty-chat', text: 'Ask the local model anything.' });
   private readonly views = new Map<string, EntryView>();
+  private busy = false;
+  private follow = true;
 
-  constructor() {
+  constructor(private readonly actions: MessageListActions) {
     this.element.setAttribute('role', 'log');
     this.element.setAttribute('aria-live', 'polite');
     this.element.append(this.empty);
+    this.element.addEventListener('scroll', () => (this.follow = this.isNearBottom()), { passive: true });
   }
 
   reset(entries: readonly ChatEntry[]): void {
@@ -30,52 +43,78 @@ export class MessageList {
     this.element.replaceChildren(this.empty);
     for (const entry of entries) this.append(entry);
     this.updateEmpty();
+    this.updateActions();
+    this.follow = true;
     this.scrollToBottom();
   }
 
   add(entry: ChatEntry): void {
     // The user's own message always brings the view down, even if they had scrolled up.
-    const follow = entry.role === 'user' || this.isNearBottom();
+    if (entry.role === 'user') this.follow = true;
     this.views.get(entry.id)?.root.remove();
     this.append(entry);
     this.updateEmpty();
-    if (follow) this.scrollToBottom();
+    this.updateActions();
+    this.afterChange();
   }
 
   appendText(id: string, text: string): void {
     const view = this.views.get(id);
     if (!view) return;
-    const follow = this.isNearBottom();
-    view.text.appendData(text);
-    if (follow) this.scrollToBottom();
+    view.entry.text += text;
+    view.markdown?.append(text);
   }
 
   finish(id: string, status: EntryStatus, stats?: ReplyStats, error?: string): void {
     const view = this.views.get(id);
     if (!view) return;
-    const follow = this.isNearBottom();
-    this.showStatus(view, status, stats, error);
-    if (follow) this.scrollToBottom();
+    view.entry.status = status;
+    if (stats) view.entry.stats = stats;
+    if (error) view.entry.error = error;
+    view.markdown?.finish(view.entry.text);
+    this.showStatus(view);
+    this.updateActions();
+    this.afterChange();
   }
 
-  private append(entry: ChatEntry): void {
+  setBusy(busy: boolean): void {
+    this.busy = busy;
+    this.updateActions();
+  }
+
+  private append(source: ChatEntry): void {
+    const entry: ChatEntry = { ...source };
     const root = el('div', { className: `message message-${entry.role}`, testId: 'message' });
     root.dataset.role = entry.role;
     root.dataset.entryId = entry.id;
     const role = el('div', { className: 'message-role', text: entry.role === 'user' ? 'You' : 'Model' });
-    const body = el('div', { className: 'message-text', testId: 'message-text' });
-    const text = document.createTextNode(entry.text);
-    body.append(text);
-    const marker = el('div', { className: 'message-marker', testId: 'message-marker' });
-    const stats = el('div', { className: 'message-stats', testId: 'message-stats' });
-    root.append(role, body, marker, stats);
-    const view: EntryView = { root, text, stats, marker };
-    this.showStatus(view, entry.status, entry.stats, entry.error);
+    root.append(role);
+    if (entry.attachments?.length) root.append(attachmentChips(entry.attachments));
+    const view: EntryView = {
+      entry,
+      root,
+      stats: el('div', { className: 'message-stats', testId: 'message-stats' }),
+      marker: el('div', { className: 'message-marker', testId: 'message-marker' }),
+      actions: el('div', { className: 'message-actions', testId: 'message-actions' }),
+    };
+    if (entry.role === 'assistant') {
+      view.markdown = new MarkdownView(this.actions, () => this.afterChange());
+      view.markdown.element.classList.add('message-text');
+      view.markdown.element.dataset.testid = 'message-text';
+      if (entry.status === 'streaming') view.markdown.append(entry.text);
+      else view.markdown.setFinal(entry.text);
+      root.append(view.markdown.element);
+    } else {
+      root.append(el('div', { className: 'message-text message-plain', testId: 'message-text', text: entry.text }));
+    }
+    root.append(view.marker, view.stats, view.actions);
+    this.showStatus(view);
     this.views.set(entry.id, view);
     this.element.append(root);
   }
 
-  private showStatus(view: EntryView, status: EntryStatus, stats?: ReplyStats, error?: string): void {
+  private showStatus(view: EntryView): void {
+    const { status, stats, error } = view.entry;
     view.root.dataset.status = status;
     const marker = statusMarker(status, error);
     view.marker.textContent = marker;
@@ -85,8 +124,29 @@ export class MessageList {
     view.stats.hidden = !showStats;
   }
 
+  /** Edit on user messages, Regenerate on the last reply; none while a reply streams. */
+  private updateActions(): void {
+    const list = [...this.views.values()];
+    const last = list[list.length - 1];
+    for (const view of list) {
+      const buttons: HTMLElement[] = [];
+      if (!this.busy && view.entry.role === 'user') {
+        buttons.push(createButton({ label: 'Edit', testId: 'edit-message', appearance: 'secondary', title: 'Edit and resend', onClick: () => this.actions.edit(view.entry.id, view.entry.text) }));
+      }
+      if (!this.busy && view === last && view.entry.role === 'assistant') {
+        buttons.push(createButton({ label: 'Regenerate', testId: 'regenerate', appearance: 'secondary', title: 'Answer the last message again', onClick: () => this.actions.regenerate() }));
+      }
+      view.actions.replaceChildren(...buttons);
+      view.actions.hidden = buttons.length === 0;
+    }
+  }
+
   private updateEmpty(): void {
     this.empty.hidden = this.views.size > 0;
+  }
+
+  private afterChange(): void {
+    if (this.follow) this.scrollToBottom();
   }
 
   private isNearBottom(): boolean {
@@ -97,4 +157,12 @@ export class MessageList {
   private scrollToBottom(): void {
     this.element.scrollTop = this.element.scrollHeight;
   }
+}
+
+function attachmentChips(attachments: readonly Attachment[]): HTMLElement {
+  const row = el('div', { className: 'chips', testId: 'message-attachments' });
+  for (const a of attachments) {
+    row.append(el('span', { className: `chip chip-${a.kind}`, testId: 'attachment-chip', text: `${a.label}${a.tokens === null ? '' : ` · ${formatTokens(a.tokens)}`}` }));
+  }
+  return row;
 }

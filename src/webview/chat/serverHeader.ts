@@ -6,6 +6,7 @@ import { canStartServer } from './format';
 export interface ServerHeaderActions {
   startServer(): void;
   newChat(): void;
+  toggleHistory(): void;
 }
 
 /** The top line: what the server is doing, a way to start it, and a fresh conversation. */
@@ -23,14 +24,22 @@ export class ServerHeader {
       testId: 'new-chat',
       id: 'new-chat',
       appearance: 'secondary',
-      title: 'Clear the conversation',
+      title: 'Start a new conversation (this one stays in Chats)',
       onClick: () => actions.newChat(),
+    });
+    const history = createButton({
+      label: 'Chats',
+      testId: 'toggle-history',
+      id: 'toggle-history',
+      appearance: 'secondary',
+      title: 'Past chats',
+      onClick: () => actions.toggleHistory(),
     });
     this.label.setAttribute('role', 'status');
     this.detail.hidden = true;
     const line = el('div', { className: 'header-line' });
     const buttons = el('div', { className: 'header-buttons' });
-    buttons.append(this.start, newChat);
+    buttons.append(this.start, history, newChat);
     line.append(this.label, buttons);
     this.element.append(line, this.detail);
   }

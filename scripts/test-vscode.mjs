@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// `npm run test:vscode`: the API suite (test/vscode-suite) in a VS Code that @vscode/test-electron downloads.
+// Needs the internet (not part of `npm test`); inside code-server the same suite runs in test/e2e/vscodeApi.test.ts.
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runTests } from '@vscode/test-electron';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = mkdtempSync(join(tmpdir(), 'headroom-test-vscode-'));
+const workspace = join(root, 'workspace');
+mkdirSync(join(workspace, '.vscode'), { recursive: true });
+writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'headroom.contextSize': 1024 }, null, 2));
+
+try {
+  await runTests({
+    version: process.env.HEADROOM_VSCODE_VERSION ?? 'stable',
+    extensionDevelopmentPath: repo,
+    extensionTestsPath: join(repo, 'out', 'test', 'vscode-suite', 'electron.js'),
+    launchArgs: [workspace, '--disable-extensions', '--skip-welcome', '--skip-release-notes', '--disable-workspace-trust', '--user-data-dir', join(root, 'user-data')],
+  });
+} catch (err) {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+}

@@ -1,0 +1,78 @@
+// Types of the memory plan: what the user asked for (PlanWishes) and what Headroom chose (Plan).
+import type { CpuRepack, KvCacheType } from './estimate';
+
+export type { CpuRepack, KvCacheType } from './estimate';
+
+/**
+ * What the user wants. Every field is optional; an explicit value is an override that the planner
+ * honours (and warns about when it does not fit), never fights.
+ */
+export interface PlanWishes {
+  /** Tokens; default 8192, clamped to the model's trained context unless given explicitly. */
+  contextSize?: number;
+  /** The smallest context the planner may fall back to when nothing fits (default 2048); ignored when contextSize is explicit. */
+  minContext?: number;
+  /** Memory kept free on each GPU, MiB (default 1024). */
+  marginMiB?: number;
+  /** Memory kept free in RAM, MiB (default 1024). */
+  ramMarginMiB?: number;
+  /** -ngl: a number of layers (the output layer counts as one: n_layer + 1 is all), or 'auto'. */
+  gpuLayers?: number | 'auto';
+  cacheTypeK?: 'auto' | KvCacheType;
+  cacheTypeV?: 'auto' | KvCacheType;
+  flashAttn?: 'auto' | 'on' | 'off';
+  /** --n-cpu-moe N (>= n_layer means --cpu-moe), or 'auto'. */
+  cpuMoeLayers?: number | 'auto';
+  threads?: number | 'auto';
+  mmap?: 'auto' | boolean;
+  /** -b, default 2048. */
+  batch?: number;
+  /** -ub, default 512. */
+  ubatch?: number;
+  /** CPU repack kernels of this CPU; default 'x86'. Only changes how host memory is labelled. */
+  cpuRepack?: CpuRepack;
+}
+
+export interface PlanDevice {
+  name: string;
+  totalMiB: number;
+  freeMiB: number;
+  modelMiB: number;
+  contextMiB: number;
+  computeMiB: number;
+}
+
+export interface PlanHost {
+  modelMiB: number;
+  contextMiB: number;
+  computeMiB: number;
+}
+
+export interface Plan {
+  /** 'estimate' from this planner; the dry-run orchestration overwrites numbers and sets 'dry-run'. */
+  source: 'estimate' | 'dry-run';
+  /** llama-server arguments, without --ctx-size (the caller adds it from contextSize). */
+  args: string[];
+  devices: PlanDevice[];
+  host: PlanHost;
+  /** Part of host.modelMiB in CPU_REPACK buffers (CPU-only machines). */
+  hostRepackMiB: number;
+  /** -ngl counting: the output layer is one of `total` (= n_layer + 1). */
+  gpuLayers: { onGpu: number; total: number };
+  contextSize: number;
+  cacheTypeK: KvCacheType;
+  cacheTypeV: KvCacheType;
+  flashAttn: boolean;
+  threads: number;
+  mmap: boolean;
+  /** Layers whose expert tensors stay in RAM (0 for dense models). */
+  cpuMoeLayers: number;
+  batch: number;
+  ubatch: number;
+  /** -ts proportions when there are several GPUs. */
+  tensorSplit?: number[];
+  fits: boolean;
+  /** One plain sentence per choice. */
+  reasons: string[];
+  warnings: string[];
+}

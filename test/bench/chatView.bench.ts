@@ -1,0 +1,227 @@
+// Chat view benchmarks (issue 5): messages posted per second during a fast stream (controller, Node),
+// and in headless Chromium with the real webview bundle: rendering a 20,000-token reply while it streams
+// and at once, and the page's JS heap after 1,000 messages. Run: npm run bench -- chatView
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ChatViewController, type ChatViewPort } from '../../src/extension/chat/chatViewController';
+import { Conversation } from '../../src/extension/chat/conversation';
+import { Emitter } from '../../src/extension/common/emitter';
+import type { ChatBackend, Delta } from '../../src/extension/chat/types';
+import type { ChatEntry, HostToWebview, ServerView } from '../../src/webview/protocol';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const TOKENS = 20_000;
+
+/** A reply of about `tokens` tokens (~4 characters each) mixing prose, lists and code, as tokens. */
+function replyTokens(tokens: number): string[] {
+  const parts = [
+    'Here is ', 'an ', 'explanation ', 'of the ', '**idea** ', 'with `code` ', 'and a ', '[link](https://example.com) ', 'inside.\n\n',
+    '- first ', 'point\n', '- second ', 'point\n\n',
+    '```ts\n', 'const ', 'x: ', 'number ', '= ', '42;\n', 'function ', 'f(a: ', 'string) ', '{ return ', 'a.length; ', '}\n', '```\n\n',
+  ];
+  const out: string[] = [];
+  for (let i = 0; out.length < tokens; i++) out.push(parts[i % parts.length]);
+  return out;
+}
+
+async function controllerBench(): Promise<Record<string, string>> {
+  const tokens = replyTokens(TOKENS);
+  const backend: ChatBackend = {
+    async *stream(): AsyncIterable<Delta> {
+      // A fast model: 10 tokens every 2 ms (~5,000 tok/s), each its own delta as SSE delivers them.
+      for (let i = 0; i < tokens.length; i++) {
+        if (i % 10 === 0) await new Promise((r) => setTimeout(r, 2));
+        yield { kind: 'text', text: tokens[i] };
+      }
+    },
+  };
+  const posted: { at: number; message: HostToWebview }[] = [];
+  const port: ChatViewPort = { visible: true, post: (message) => posted.push({ at: performance.now(), message }) };
+  const conversation = new Conversation();
+  const controller = new ChatViewController({
+    conversation,
+    getServerView: (): ServerView => ({ kind: 'ready', label: 'bench' }),
+    onDidChangeServerView: new Emitter<ServerView>().event,
+    getBackend: () => backend,
+    startServer: () => undefined,
+    log: { debug: () => undefined, warn: () => undefined, error: () => undefined },
+  });
+  controller.attach(port);
+  const started = performance.now();
+  controller.receive({ type: 'send', text: 'go' });
+  while (!conversation.entries[1] || conversation.entries[1].status === 'streaming' || conversation.busy) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const deltas = posted.filter((p) => p.message.type === 'entryDelta');
+  let maxPerSecond = 0;
+  for (let i = 0, j = 0; i < deltas.length; i++) {
+    while (deltas[i].at - deltas[j].at > 1000) j++;
+    maxPerSecond = Math.max(maxPerSecond, i - j + 1);
+  }
+  controller.dispose();
+  return {
+    'fast stream (controller, Node)': `${TOKENS} tokens in ${seconds.toFixed(2)} s (${Math.round(TOKENS / seconds)} tok/s)`,
+    'messages posted': `${posted.length} (${deltas.length} entryDelta), ${(posted.length / seconds).toFixed(1)}/s average, at most ${maxPerSecond} in any 1 s window`,
+  };
+}
+
+interface BrowserResults {
+  streamMs: number;
+  finalMs: number;
+  longestTaskMs: number;
+  longTasks: number;
+  maxFrameGapMs: number;
+  snapshotRenderMs: number;
+  heapAfter1000: number;
+  heapBaseline: number;
+  domNodes: number;
+}
+
+async function browserBench(): Promise<Record<string, string>> {
+  let chromium: typeof import('playwright-core').chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch {
+    return { chromium: 'skipped: playwright-core is not installed' };
+  }
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(executablePath)) return { chromium: `skipped: no browser at ${executablePath}` };
+  const bundle = readFileSync(join(ROOT, 'dist', 'webview', 'chat.js'), 'utf8');
+  const css = readFileSync(join(ROOT, 'media', 'chat.css'), 'utf8');
+  const browser = await chromium.launch({
+    executablePath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--js-flags=--expose-gc'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 400, height: 900 } });
+    await page.setContent('<!DOCTYPE html><html><head></head><body><div id="app" class="app"></div></body></html>');
+    await page.addStyleTag({ content: css });
+    // The VS Code API stub goes in before the bundle (setContent does not run init scripts).
+    await page.addScriptTag({
+      content: 'window.__posted = []; window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => undefined, setState: () => undefined });',
+    });
+    await page.addScriptTag({ content: bundle, type: 'module' });
+    await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const heap = async () => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      return { heap: metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0, nodes: metrics.find((m) => m.name === 'Nodes')?.value ?? 0 };
+    };
+    const snapshot = (entries: ChatEntry[], busy: boolean): HostToWebview => ({
+      type: 'snapshot',
+      entries,
+      server: { kind: 'ready', label: 'bench.gguf · ctx 32768' },
+      busy,
+      chatId: 'bench',
+      chats: [],
+      context: { pending: [], used: null, limit: 32768, omittedTurns: 0 },
+    });
+    const post = (message: HostToWebview) => page.evaluate((m) => window.postMessage(m, '*'), message);
+    await post(snapshot([{ id: 'u', role: 'user', text: 'go', status: 'complete' }], true));
+    const baseline = await heap();
+
+    // 1) Stream 20,000 tokens as the host would send them: one entryDelta per 30 ms batch, here back to back.
+    const tokens = replyTokens(TOKENS);
+    const batches: string[] = [];
+    for (let i = 0; i < tokens.length; i += 50) batches.push(tokens.slice(i, i + 50).join(''));
+    await page.evaluate(() => {
+      const w = window as unknown as { __longest: number; __long: number; __gap: number; __last: number; __frames: boolean };
+      w.__longest = 0;
+      w.__long = 0;
+      w.__gap = 0;
+      w.__frames = true;
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          w.__long++;
+          w.__longest = Math.max(w.__longest, e.duration);
+        }
+      }).observe({ type: 'longtask', buffered: false });
+      w.__last = performance.now();
+      const frame = (t: number) => {
+        w.__gap = Math.max(w.__gap, t - w.__last);
+        w.__last = t;
+        if (w.__frames) requestAnimationFrame(frame);
+      };
+      requestAnimationFrame(frame);
+    });
+    await post({ type: 'entryAdded', entry: { id: 'a', role: 'assistant', text: '', status: 'streaming' } });
+    const streamStart = Date.now();
+    await page.evaluate(async (list) => {
+      for (const text of list) {
+        window.postMessage({ type: 'entryDelta', id: 'a', text }, '*');
+        await new Promise((r) => setTimeout(r, 4));
+      }
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    }, batches);
+    const streamMs = Date.now() - streamStart;
+    const frames = await page.evaluate(() => {
+      const w = window as unknown as { __longest: number; __long: number; __gap: number; __frames: boolean };
+      w.__frames = false;
+      return { longest: w.__longest, long: w.__long, gap: w.__gap };
+    });
+    const finalMs = await page.evaluate(async () => {
+      const t = performance.now();
+      window.postMessage({ type: 'entryDone', id: 'a', status: 'complete', stats: { tokens: 20000, tokensPerSecond: 100, timeToFirstTokenMs: 100 } }, '*');
+      await new Promise((r) => setTimeout(r, 0));
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      return performance.now() - t;
+    });
+
+    // 2) The same reply loaded at once from a snapshot (opening a past chat).
+    const fullText = tokens.join('');
+    const snapshotRenderMs = await page.evaluate(async (m) => {
+      const t = performance.now();
+      window.postMessage(m, '*');
+      await new Promise((r) => setTimeout(r, 0));
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      return performance.now() - t;
+    }, snapshot([{ id: 'u', role: 'user', text: 'go', status: 'complete' }, { id: 'a', role: 'assistant', text: fullText, status: 'complete' }], false));
+
+    // 3) 1,000 messages (500 turns of ordinary markdown replies), then the heap after a GC.
+    const entries: ChatEntry[] = [];
+    for (let i = 0; i < 500; i++) {
+      entries.push({ id: `u${i}`, role: 'user', text: `Question ${i}: how do I sort an array?`, status: 'complete' });
+      entries.push({ id: `a${i}`, role: 'assistant', text: tokens.slice(0, 120).join(''), status: 'complete', stats: { tokens: 120, tokensPerSecond: 50, timeToFirstTokenMs: 90 } });
+    }
+    await post(snapshot([], false));
+    const empty = await heap();
+    await post(snapshot(entries, false));
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const after = await heap();
+    const results: BrowserResults = {
+      streamMs,
+      finalMs,
+      longestTaskMs: frames.longest,
+      longTasks: frames.long,
+      maxFrameGapMs: frames.gap,
+      snapshotRenderMs,
+      heapAfter1000: after.heap,
+      heapBaseline: empty.heap,
+      domNodes: after.nodes,
+    };
+    void baseline;
+    const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
+    return {
+      'chromium': (await browser.version()),
+      '20,000-token reply, streamed (400 batches, 4 ms apart)': `${results.streamMs} ms until the last batch was drawn; longest task ${results.longestTaskMs.toFixed(0)} ms, ${results.longTasks} tasks over 50 ms, longest gap between frames ${results.maxFrameGapMs.toFixed(0)} ms`,
+      '20,000-token reply, final full render (entryDone)': `${results.finalMs.toFixed(0)} ms`,
+      '20,000-token reply, rendered at once from a snapshot': `${results.snapshotRenderMs.toFixed(0)} ms`,
+      'JS heap after 1,000 messages': `${mb(results.heapAfter1000)} (empty chat: ${mb(results.heapBaseline)}), ${results.domNodes} DOM nodes`,
+    };
+  } finally {
+    await browser.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const rows = { ...(await controllerBench()), ...(await browserBench()) };
+  for (const [k, v] of Object.entries(rows)) console.log(`${k}: ${v}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,156 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChatStore, type StoredChat } from '../../src/extension/chat/store';
+import { writeFileAtomic } from '../../src/extension/chat/storeFiles';
+import { ChatHistory } from '../../src/extension/chat/chatHistory';
+import { Conversation } from '../../src/extension/chat/conversation';
+import type { ChatBackend, Delta } from '../../src/extension/chat/types';
+
+const dir = () => mkdtempSync(join(tmpdir(), 'headroom-store-'));
+
+function chat(id: string, updatedAt: number, text = 'question'): StoredChat {
+  return {
+    format: 1,
+    id,
+    title: text,
+    createdAt: 1,
+    updatedAt,
+    entries: [
+      { id: 'u', role: 'user', text, status: 'complete' },
+      { id: 'a', role: 'assistant', text: 'answer', status: 'complete' },
+    ],
+  };
+}
+
+test('save, list (newest first), load, delete', async () => {
+  const store = new ChatStore(dir());
+  await store.save(chat('one', 10));
+  await store.save(chat('two', 20));
+  assert.deepEqual((await store.list()).map((c) => c.id), ['two', 'one']);
+  assert.deepEqual(await store.load('one'), chat('one', 10));
+  await store.delete('one');
+  assert.deepEqual((await store.list()).map((c) => c.id), ['two']);
+  assert.equal(await store.load('one'), undefined);
+  assert.equal(await store.load('../etc/passwd'), undefined);
+});
+
+test('a crash between the write and the rename leaves the old file whole; the temp file is cleaned up', async () => {
+  const folder = dir();
+  await new ChatStore(folder).save(chat('c', 1, 'old text'));
+  const crashing = new ChatStore(folder, undefined, {
+    beforeRename: () => {
+      throw new Error('simulated crash');
+    },
+  });
+  await assert.rejects(crashing.save(chat('c', 2, 'new text')), /simulated crash/);
+  // A real crash leaves its temp file behind: simulate one too.
+  writeFileSync(join(folder, 'c.json.tmp-deadbeef'), '{"format":1,"id":"c","tit');
+  const fresh = new ChatStore(folder);
+  assert.equal((await fresh.load('c'))?.title, 'old text');
+  assert.deepEqual((await fresh.list()).map((c) => c.title), ['old text']);
+  assert.ok(!readdirSync(folder).some((n) => n.includes('.tmp-')), readdirSync(folder).join(','));
+});
+
+test('writeFileAtomic replaces the whole file', async () => {
+  const path = join(dir(), 'f.json');
+  await writeFileAtomic(path, 'a'.repeat(10_000));
+  await writeFileAtomic(path, 'b');
+  assert.equal(readFileSync(path, 'utf8'), 'b');
+});
+
+test('a corrupt file is set aside as *.corrupt and the rest still load', async () => {
+  const folder = dir();
+  const store = new ChatStore(folder);
+  await store.save(chat('good', 1));
+  await store.save(chat('bad', 2));
+  writeFileSync(join(folder, 'bad.json'), '{"format":1,"id":"bad","entries":[{"trunc');
+  writeFileSync(join(folder, 'wrongshape.json'), JSON.stringify({ format: 1, id: 'wrongshape', entries: 'x' }));
+  const warnings: string[] = [];
+  const fresh = new ChatStore(folder, { warn: (m) => warnings.push(m) });
+  const ids = (await fresh.rebuildIndex()).map((c) => c.id);
+  assert.deepEqual(ids, ['good']);
+  assert.ok(existsSync(join(folder, 'bad.json.corrupt')));
+  assert.ok(existsSync(join(folder, 'wrongshape.json.corrupt')));
+  assert.equal(warnings.length, 2);
+  assert.equal((await fresh.load('good'))?.id, 'good');
+});
+
+test('the index is rebuilt from the files when it is missing, corrupt or out of date', async () => {
+  const folder = dir();
+  const store = new ChatStore(folder);
+  await store.save(chat('a', 1));
+  await store.save(chat('b', 2));
+  writeFileSync(join(folder, 'index.json'), 'not json');
+  assert.deepEqual((await new ChatStore(folder).list()).map((c) => c.id), ['b', 'a']);
+  // A file the index does not know (e.g. copied in, or the index write was lost in a crash).
+  writeFileSync(join(folder, 'c.json'), JSON.stringify(chat('c', 3)));
+  assert.deepEqual((await new ChatStore(folder).list()).map((c) => c.id), ['c', 'b', 'a']);
+});
+
+test("a reply still 'streaming' on disk comes back 'interrupted' with its partial text", async () => {
+  const folder = dir();
+  const stored = chat('s', 1);
+  stored.entries[1] = { id: 'a', role: 'assistant', text: 'partial ans', status: 'streaming' };
+  writeFileSync(join(folder, 's.json'), JSON.stringify(stored));
+  const loaded = await new ChatStore(folder).load('s');
+  assert.deepEqual(loaded?.entries.map((e) => [e.text, e.status]), [
+    ['question', 'complete'],
+    ['partial ans', 'interrupted'],
+  ]);
+});
+
+/** Streams chunks until the gate opens, then ends. */
+function gatedBackend(chunks: string[], gate: Promise<void>): ChatBackend {
+  return {
+    async *stream(): AsyncIterable<Delta> {
+      for (const text of chunks) yield { kind: 'text', text };
+      await gate;
+    },
+  };
+}
+
+test('killed mid-reply: the question and the partial answer are on disk, and load as interrupted', async () => {
+  const folder = dir();
+  const conversation = new Conversation();
+  const history = new ChatHistory(new ChatStore(folder), conversation, { flushIntervalMs: 20 });
+  await history.init();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const pending = conversation.send('why is the sky blue?', gatedBackend(['Because ', 'of Rayleigh'], gate));
+  await new Promise((r) => setTimeout(r, 150));
+  // "Kill" here: read the disk as a fresh extension host would, without any further flush.
+  const afterCrash = new ChatStore(folder);
+  const [summary] = await afterCrash.list();
+  assert.equal(summary.title, 'why is the sky blue?');
+  const loaded = await afterCrash.load(summary.id);
+  assert.deepEqual(loaded?.entries.map((e) => [e.role, e.text, e.status]), [
+    ['user', 'why is the sky blue?', 'complete'],
+    ['assistant', 'Because of Rayleigh', 'interrupted'],
+  ]);
+  release();
+  await pending;
+  history.dispose();
+});
+
+test('ChatHistory reopens the latest chat, switches, starts new ones and deletes', async () => {
+  const folder = dir();
+  const store = new ChatStore(folder);
+  await store.save(chat('older', 1, 'first chat'));
+  await store.save(chat('newer', 2, 'second chat'));
+  const conversation = new Conversation();
+  const history = new ChatHistory(store, conversation);
+  await history.init();
+  assert.equal(conversation.id, 'newer');
+  assert.equal(await history.open('older'), true);
+  assert.equal(conversation.entries[0].text, 'first chat');
+  await history.newChat();
+  assert.equal(conversation.entries.length, 0);
+  assert.equal(history.chats.length, 2, 'an empty chat is not saved');
+  await history.delete('older');
+  assert.deepEqual(history.chats.map((c) => c.id), ['newer']);
+  assert.equal(await history.open('older'), false);
+  history.dispose();
+});

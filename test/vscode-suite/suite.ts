@@ -1,0 +1,107 @@
+// The API-level suite, run in the extension host: by @vscode/test-electron (`npm run test:vscode`, downloads VS
+// Code) and inside code-server by the runner extension (test/e2e/vscodeApi.test.ts). Both report these tests.
+import assert from 'node:assert/strict';
+import type * as Vscode from 'vscode';
+import type { ApiTest } from './mocha';
+
+export const EXTENSION_ID = 'headroom.headroom';
+
+/** 'vscode' exists only in the extension host: loaded when a test runs, so the titles can be read anywhere. */
+function api(): typeof Vscode {
+  return require('vscode') as typeof Vscode;
+}
+
+const COMMANDS = [
+  'headroom.start',
+  'headroom.stop',
+  'headroom.restart',
+  'headroom.selectModel',
+  'headroom.buildLlama',
+  'headroom.showServerLog',
+  'headroom.newChat',
+  'headroom.statusMenu',
+];
+
+interface Manifest {
+  contributes: {
+    commands: { command: string }[];
+    configuration: { properties: Record<string, { type: string; default: unknown }> };
+    views: Record<string, { id: string; type?: string }[]>;
+  };
+}
+
+function headroom(): Vscode.Extension<unknown> {
+  const extension = api().extensions.getExtension(EXTENSION_ID);
+  assert.ok(extension, `${EXTENSION_ID} is installed`);
+  return extension;
+}
+
+function manifest(): Manifest {
+  return headroom().packageJSON as Manifest;
+}
+
+function typeOf(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value;
+}
+
+export const apiTests: ApiTest[] = [
+  {
+    suite: 'activation',
+    title: 'the extension is installed and activates',
+    fn: async () => {
+      const extension = headroom();
+      await extension.activate();
+      assert.equal(extension.isActive, true);
+    },
+  },
+  {
+    suite: 'commands',
+    title: 'every contributed command is registered',
+    fn: async () => {
+      await headroom().activate();
+      const contributed = manifest().contributes.commands.map((c) => c.command);
+      for (const id of COMMANDS) assert.ok(contributed.includes(id), `${id} is contributed`);
+      const registered = new Set(await api().commands.getCommands(true));
+      const missing = contributed.filter((id) => !registered.has(id));
+      assert.deepEqual(missing, [], 'contributed commands without a handler');
+    },
+  },
+  {
+    suite: 'settings',
+    title: 'every setting reads with its declared default and type',
+    fn: async () => {
+      await headroom().activate();
+      const properties = manifest().contributes.configuration.properties;
+      const config = api().workspace.getConfiguration('headroom');
+      for (const key of ['modelPath', 'llamaServerPath', 'contextSize', 'extraServerArgs', 'port']) {
+        assert.ok(properties[`headroom.${key}`], `headroom.${key} is contributed`);
+      }
+      assert.equal(config.inspect<number>('contextSize')?.defaultValue, 8192);
+      assert.equal(config.inspect<number>('port')?.defaultValue, 0);
+      assert.equal(config.inspect<string>('modelPath')?.defaultValue, '');
+      assert.deepEqual(config.inspect<string[]>('extraServerArgs')?.defaultValue, []);
+      for (const [fullKey, schema] of Object.entries(properties)) {
+        const key = fullKey.slice('headroom.'.length);
+        assert.deepEqual(config.inspect(key)?.defaultValue, schema.default, `${fullKey}'s default`);
+        const value = config.get(key);
+        const type = typeOf(value);
+        assert.ok(type === schema.type || (schema.type === 'number' && type === 'integer'), `${fullKey} reads as ${schema.type}, got ${type}`);
+      }
+    },
+  },
+  {
+    suite: 'views',
+    title: 'the Chat view is contributed and opens',
+    fn: async () => {
+      await headroom().activate();
+      const views = manifest().contributes.views.headroom ?? [];
+      assert.ok(views.some((v) => v.id === 'headroom.chat' && v.type === 'webview'), 'headroom.chat is a webview view');
+      await api().commands.executeCommand('workbench.view.extension.headroom');
+      // `<view id>.focus` resolves once the view is shown, which makes VS Code resolve its webview provider.
+      await api().commands.executeCommand('headroom.chat.focus');
+    },
+    timeoutMs: 60_000,
+  },
+];
