@@ -76,7 +76,7 @@ export function llamaServersWith(needle: string): number[] {
 export function supervisorFor(binary: string, launcher: ProcessLauncher = new RecordingLauncher(), lines?: string[]): Supervisor {
   return new Supervisor({
     launcher,
-    resolveBinary: async () => binary,
+    resolveBinary: async () => ({ path: binary }),
     checkModel: checkModelFile,
     onServerLine: lines ? (l) => lines.push(l) : undefined,
     stopGraceMs: 3_000,

@@ -9,7 +9,7 @@ const DENSE: LaunchShape = { gpuLayers: 33, totalLayers: 33, cpuMoeLayers: 0, is
 const MOE: LaunchShape = { ...DENSE, totalLayers: 48, gpuLayers: 49, isMoe: true };
 
 /** A stand-in planner: the shape after the overrides, as llama-server arguments. */
-function planner(base: LaunchShape): (o: RecoveryOverrides) => Promise<PlannedLaunch> {
+function planner(base: LaunchShape): (o: RecoveryOverrides, _binary?: unknown) => Promise<PlannedLaunch> {
   return async (o) => {
     const shape = applyStep(base, o);
     const planArgs = ['-ngl', String(shape.gpuLayers), '-ub', String(shape.ubatch), '-ctk', shape.cacheType, '--n-cpu-moe', String(shape.cpuMoeLayers)];
@@ -19,7 +19,7 @@ function planner(base: LaunchShape): (o: RecoveryOverrides) => Promise<PlannedLa
 
 function supervisor(script: Script): { supervisor: Supervisor; launcher: ScriptedLauncher } {
   const launcher = new ScriptedLauncher(script);
-  const sup = new Supervisor({ launcher, resolveBinary: async () => 'llama-server', checkModel: async () => undefined, healthIntervalMs: 20, stopGraceMs: 200 });
+  const sup = new Supervisor({ launcher, resolveBinary: async () => ({ path: 'llama-server' }), checkModel: async () => undefined, healthIntervalMs: 20, stopGraceMs: 200 });
   return { supervisor: sup, launcher };
 }
 
@@ -53,8 +53,8 @@ test('scripted failing server (fake, no GPU here): OOM with 33 layers, the secon
     const result = await startWithRecovery({ supervisor: sup, planFor: planner(DENSE) }, base);
     assert.equal(launcher.launches.length, 2);
     assert.equal(argValue(launcher.launches[1], '-ngl'), '26');
-    assert.equal(result.changes.length, 1);
-    assert.match(result.changes[0], /26 of 33 layers on the GPU instead of 33.*slower/);
+    assert.equal(result.state.changes.length, 1);
+    assert.match(result.state.changes[0], /26 of 33 layers on the GPU instead of 33.*slower/);
     assert.equal(sup.state.kind, 'ready');
   } finally {
     await sup.stop();
@@ -80,11 +80,11 @@ test('scripted failing server (fake): a failure that is not about memory is not 
 
 test('scripted failing server (fake): an out-of-memory crash while generating restarts one rung down', async () => {
   const planFor = planner(DENSE);
-  const state = { launch: await planFor({}), overrides: {}, steps: 0 };
+  const state = { binary: { path: 'llama-server' }, launch: await planFor({}), overrides: {}, steps: 0, changes: [] };
   const launcher = new ScriptedLauncher(() => ({ serve: true }));
   const sup = new Supervisor({
     launcher,
-    resolveBinary: async () => 'llama-server',
+    resolveBinary: async () => ({ path: 'llama-server' }),
     checkModel: async () => undefined,
     healthIntervalMs: 20,
     adjustAfterCrash: async (failure, config) => (await configAfterCrash(failure, config, state, planFor))?.config,
@@ -98,6 +98,7 @@ test('scripted failing server (fake): an out-of-memory crash while generating re
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.equal(argValue(launcher.launches[1], '-ngl'), '26');
+    assert.equal(state.changes.length, 1);
   } finally {
     await sup.stop();
   }

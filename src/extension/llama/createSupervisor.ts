@@ -46,7 +46,7 @@ export function createSupervisor(setup: SupervisorSetup): Supervisor {
         onLine: setup.onBuildLine,
       });
       setup.onLocated?.(located);
-      return located.path;
+      return { path: located.path, fitParams: located.fitParams };
     },
   });
 }

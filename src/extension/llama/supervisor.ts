@@ -22,10 +22,20 @@ export interface ServerConfig {
   planArgs?: readonly string[];
 }
 
+/** The llama.cpp binaries a start uses. */
+export interface ResolvedBinary {
+  path: string;
+  /** llama-fit-params of the same build, for exact memory plans. */
+  fitParams?: string;
+}
+
+/** Runs after the binary is known and before launch: the planner fills in context and plan args here. */
+export type PrepareLaunch = (binary: ResolvedBinary, config: ServerConfig) => Promise<ServerConfig>;
+
 export interface SupervisorDeps {
   launcher: ProcessLauncher;
   /** Finds or builds llama-server; reports build progress through the callback. */
-  resolveBinary(onProgress: (percent: number, message: string) => void): Promise<string>;
+  resolveBinary(onProgress: (percent: number, message: string) => void): Promise<ResolvedBinary>;
   /** Rejects with a precise error when the model file is not something to hand to llama-server. */
   checkModel(path: string): Promise<void>;
   /** Every line the server prints. */
@@ -98,8 +108,11 @@ export class Supervisor implements Disposable {
     return this.tail.toArray();
   }
 
-  /** Starts (or restarts with a new config) and resolves once the server answers /health with 200. */
-  async start(config: ServerConfig): Promise<ReadyServer> {
+  /**
+   * Starts (or restarts with a new config) and resolves once the server answers /health with 200.
+   * `prepare` may change the config once the binary is known (memory planning needs the build).
+   */
+  async start(config: ServerConfig, prepare?: PrepareLaunch): Promise<ReadyServer> {
     await this.stop();
     this.policy.reset();
     this.config = config;
@@ -107,10 +120,16 @@ export class Supervisor implements Disposable {
     try {
       this.setState({ kind: 'locating' });
       await this.deps.checkModel(config.modelPath);
-      this.binary = await this.deps.resolveBinary((percent, message) => {
+      const binary = await this.deps.resolveBinary((percent, message) => {
         if (generation === this.generation) this.setState({ kind: 'building', percent, message });
       });
       this.assertCurrent(generation);
+      if (prepare) {
+        if (this.current.kind !== 'locating') this.setState({ kind: 'locating' });
+        this.config = await prepare(binary, config);
+        this.assertCurrent(generation);
+      }
+      this.binary = binary.path;
       return await this.launch(generation);
     } catch (err) {
       if (generation === this.generation) {

