@@ -25,7 +25,7 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { chat: 'src/webview/chat/main.ts' },
+    entryPoints: { chat: 'src/webview/chat/main.ts', plan: 'src/webview/plan/main.ts' },
     outdir: 'dist/webview',
     platform: 'browser',
     format: 'esm',

@@ -53,7 +53,8 @@ export type PlanPanelState =
   | { kind: 'none' }
   | { kind: 'computing' }
   | { kind: 'error'; message: string }
-  | { kind: 'plan'; plan: PlanView; computing: boolean };
+  /** `error`: planning again failed; the plan shown is the one before. */
+  | { kind: 'plan'; plan: PlanView; computing: boolean; error?: string };
 
 export type PlanHostToWebview = { type: 'state'; state: PlanPanelState } | { type: 'copied' };
 
@@ -121,7 +122,7 @@ export function isPlanPanelState(v: unknown): v is PlanPanelState {
     case 'error':
       return isString(v.message);
     case 'plan':
-      return isPlanView(v.plan) && isBoolean(v.computing);
+      return isPlanView(v.plan) && isBoolean(v.computing) && (v.error === undefined || isString(v.error));
     default:
       return false;
   }

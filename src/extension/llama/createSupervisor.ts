@@ -4,7 +4,7 @@ import { readGgufHeader } from '../memory/ggufHeader';
 import type { BuildBackend } from './buildBackend';
 import { resolveServer, type LocatedServer } from './locateServer';
 import { NodeProcessLauncher, type ProcessLauncher } from './processLauncher';
-import { Supervisor } from './supervisor';
+import { Supervisor, type SupervisorDeps } from './supervisor';
 
 export interface SupervisorSetup {
   cacheRoot: string;
@@ -17,6 +17,7 @@ export interface SupervisorSetup {
   onBuildLine?(line: string): void;
   onLocated?(server: LocatedServer): void;
   stopGraceMs?: number;
+  adjustAfterCrash?: SupervisorDeps['adjustAfterCrash'];
 }
 
 /** Rejects with a precise message when `path` is missing or not a valid GGUF model. */
@@ -36,6 +37,7 @@ export function createSupervisor(setup: SupervisorSetup): Supervisor {
     checkModel: checkModelFile,
     onServerLine: setup.onServerLine,
     stopGraceMs: setup.stopGraceMs,
+    adjustAfterCrash: setup.adjustAfterCrash,
     async resolveBinary(onProgress) {
       const located = await resolveServer({
         configuredPath: setup.llamaServerPath?.(),

@@ -1,6 +1,5 @@
+import type { KvCacheType } from '../memory/estimate';
 import type { FailureKind } from './logClassifier';
-
-export type KvCacheType = 'f16' | 'q8_0' | 'q4_0';
 
 /** The memory knobs of one launch, as the ladder sees them. */
 export interface LaunchShape {

@@ -108,6 +108,20 @@ export class Supervisor implements Disposable {
     return this.tail.toArray();
   }
 
+  /** Finds or builds llama-server without starting it, showing the locating/building states. */
+  async locate(): Promise<ResolvedBinary> {
+    const running = this.current.kind;
+    const show = running === 'stopped' || running === 'failed';
+    if (show) this.setState({ kind: 'locating' });
+    try {
+      return await this.deps.resolveBinary((percent, message) => {
+        if (show) this.setState({ kind: 'building', percent, message });
+      });
+    } finally {
+      if (show) this.setState({ kind: 'stopped' });
+    }
+  }
+
   /**
    * Starts (or restarts with a new config) and resolves once the server answers /health with 200.
    * `prepare` may change the config once the binary is known (memory planning needs the build).

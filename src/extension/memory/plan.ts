@@ -33,6 +33,9 @@ interface Candidate {
   cacheType: KvCacheType;
   flashAttn: boolean;
   estimate: Estimate;
+  /** Every GPU within its budget: what the offload search maximizes against. */
+  fitsGpu: boolean;
+  /** The GPUs and RAM within their budgets. */
   fits: boolean;
 }
 
@@ -74,8 +77,9 @@ function estimateFor(s: Setup, gpuLayers: number, cpuMoe: number, cacheType: KvC
     cpuMoeLayers: cpuMoe,
     cpuRepack: s.wishes.cpuRepack,
   });
-  const fits = estimate.devices.every((d, i) => totalMiB(d) <= s.gpuBudgets[i]) && totalMiB(estimate.host) <= s.ramBudget;
-  return { gpuLayers, cpuMoe, cacheType, flashAttn, estimate, fits };
+  const fitsGpu = estimate.devices.every((d, i) => totalMiB(d) <= s.gpuBudgets[i]);
+  const fits = fitsGpu && totalMiB(estimate.host) <= s.ramBudget;
+  return { gpuLayers, cpuMoe, cacheType, flashAttn, estimate, fitsGpu, fits };
 }
 
 /** Largest value in [lo, hi] for which ok() holds, assuming ok is monotone decreasing; lo - 1 if none. */
@@ -121,19 +125,21 @@ function bestOffload(s: Setup, cacheType: KvCacheType, flashAttn: boolean, cache
   if (wishLayers !== undefined && (wishMoe !== undefined || !moe)) return at(wishLayers, wishMoe ?? 0);
   if (wishLayers !== undefined) {
     // Layers fixed by the user: the fewest experts in RAM that fit.
-    const n = smallest(0, nLayer, (m) => at(wishLayers, m).fits);
+    const n = smallest(0, nLayer, (m) => at(wishLayers, m).fitsGpu);
     return at(wishLayers, Math.min(n, nLayer));
   }
+  // The searches only ask for the GPUs to fit: more on the GPU never needs more RAM, so even when RAM
+  // is short (reported as not fitting) the most that fits the GPUs is still the best plan.
   if (moe && wishMoe === undefined) {
     // Experts to RAM first, all layers on the GPU...
-    const n = smallest(0, nLayer, (m) => at(all, m).fits);
+    const n = smallest(0, nLayer, (m) => at(all, m).fitsGpu);
     if (n <= nLayer) return at(all, n);
     // ...then whole layers, with every expert in RAM.
-    const ngl = largest(0, all, (l) => at(l, nLayer).fits);
+    const ngl = largest(0, all, (l) => at(l, nLayer).fitsGpu);
     return at(Math.max(ngl, 0), nLayer);
   }
   const cpuMoe = wishMoe ?? 0;
-  const ngl = largest(0, all, (l) => at(l, cpuMoe).fits);
+  const ngl = largest(0, all, (l) => at(l, cpuMoe).fitsGpu);
   return at(Math.max(ngl, 0), cpuMoe);
 }
 
@@ -160,7 +166,8 @@ function choose(s: Setup): { chosen: Candidate; baseline: Candidate } {
       if (!kvTypeFits(s.shape, type)) continue;
       const c = bestOffload(s, type, true, type);
       // q8_0 first; q4_0 only when it buys more still.
-      if (c.fits && (!chosen.fits || gpuScore(c, s.shape.nLayer) > gpuScore(chosen, s.shape.nLayer))) chosen = c;
+      const better = c.fits === chosen.fits ? c.fitsGpu && gpuScore(c, s.shape.nLayer) > gpuScore(chosen, s.shape.nLayer) : c.fits;
+      if (better) chosen = c;
     }
   } else if (!baseline.fits && fa !== 'off') {
     // CPU only and short of RAM: a quantized cache may be what makes it fit.
@@ -231,9 +238,14 @@ export function plan(model: GgufHeader | ModelShape, hardware: HardwareFacts, wi
       s = setup(shape, hardware, wishes, contextSize);
       ({ chosen, baseline } = choose(s));
     }
-    if (contextSize < requested) {
-      if (chosen.fits) reasons.push(`Context ${contextSize} tokens: ${requested} does not fit this machine's memory.`);
-      else warnings.push(`Even ${contextSize} tokens of context do not fit; the model is too large for this machine.`);
+    if (contextSize < requested && chosen.fits) {
+      reasons.push(`Context ${contextSize} tokens: ${requested} does not fit this machine's memory.`);
+    } else if (contextSize < requested) {
+      // A smaller context did not make it fit either: giving it up would cost the user for nothing.
+      warnings.push(`Even ${contextSize} tokens of context do not fit; the model is too large for this machine's memory.`);
+      contextSize = requested;
+      s = setup(shape, hardware, wishes, contextSize);
+      ({ chosen, baseline } = choose(s));
     }
   }
   if (!reasons.some((r) => r.startsWith('Context'))) {

@@ -1,0 +1,132 @@
+import { Emitter, type Disposable } from '../common/emitter';
+import { readGgufHeader } from '../memory/ggufHeader';
+import type { HardwareFacts, HardwareProbe } from '../memory/hardware';
+import type { PlanReport } from '../memory/planReport';
+import type { PlanWishes } from '../memory/planTypes';
+import { createSupervisor, type SupervisorSetup } from './createSupervisor';
+import { commandLine, exactPlan, launchFromPlan, wishesWith } from './exactPlan';
+import { configAfterCrash, startWithRecovery, type PlanFor, type RecoveryState } from './startWithRecovery';
+import type { ReadyServer, ServerConfig, Supervisor } from './supervisor';
+
+export interface RunRequest {
+  modelPath: string;
+  wishes: PlanWishes;
+  /** 0 = any free port. */
+  port: number;
+  extraArgs: readonly string[];
+}
+
+export interface PlanRequest {
+  modelPath: string;
+  wishes: PlanWishes;
+  /** Plan for these GPUs (MiB each, all free) instead of the machine's: an estimate, no dry run. */
+  simulatedVramMiB?: readonly number[];
+  port?: number;
+  extraArgs?: readonly string[];
+}
+
+/** Hardware with the real RAM and CPU but simulated GPUs. */
+export function withSimulatedGpus(facts: HardwareFacts, vramMiB: readonly number[]): HardwareFacts {
+  return {
+    ...facts,
+    gpus: vramMiB.map((mib, index) => ({ index, name: `Simulated GPU ${index} (${(mib / 1024).toFixed(0)} GB)`, totalMiB: mib, freeMiB: mib, usedMiB: 0 })),
+  };
+}
+
+/**
+ * Runs a model the planned way: plan (estimate checked by llama.cpp's dry run), start supervised,
+ * step down the recovery ladder on out-of-memory at load or while generating, and say what changed.
+ * The one entry point the CLI and the extension share.
+ */
+export class ModelRunner implements Disposable {
+  readonly supervisor: Supervisor;
+  private readonly planEmitter = new Emitter<PlanReport | undefined>();
+  readonly onDidChangePlan = this.planEmitter.event;
+  private readonly changeEmitter = new Emitter<string>();
+  /** A plain sentence each time the recovery ladder changes the configuration. */
+  readonly onDidRecover = this.changeEmitter.event;
+  private current: PlanReport | undefined;
+  private recovery: { state: RecoveryState; planFor: PlanFor } | undefined;
+
+  constructor(
+    setup: SupervisorSetup,
+    private readonly probe: HardwareProbe,
+  ) {
+    this.supervisor = createSupervisor({ ...setup, adjustAfterCrash: (failure, config) => this.afterCrash(failure, config) });
+  }
+
+  get plan(): PlanReport | undefined {
+    return this.current;
+  }
+
+  /** Plans without starting (the binary is located or built first, for the dry run). */
+  async planOnly(request: PlanRequest): Promise<PlanReport> {
+    const header = await readGgufHeader(request.modelPath);
+    const facts = await this.probe.sample();
+    const simulated = request.simulatedVramMiB && request.simulatedVramMiB.length > 0;
+    const binary = simulated ? undefined : await this.supervisor.locate();
+    const report = await exactPlan({
+      modelPath: request.modelPath,
+      header,
+      hardware: simulated ? withSimulatedGpus(facts, request.simulatedVramMiB ?? []) : facts,
+      wishes: request.wishes,
+      fitParams: binary?.fitParams,
+      binary: binary?.path,
+      port: request.port,
+      extraArgs: request.extraArgs,
+    });
+    if (!simulated) this.setPlan(report);
+    return report;
+  }
+
+  async start(request: RunRequest): Promise<{ server: ReadyServer; changes: string[] }> {
+    const header = await readGgufHeader(request.modelPath);
+    const planFor: PlanFor = async (overrides, binary) => {
+      const report = await exactPlan({
+        modelPath: request.modelPath,
+        header,
+        hardware: await this.probe.sample(),
+        wishes: wishesWith(request.wishes, overrides),
+        fitParams: binary.fitParams,
+        binary: binary.path,
+        port: request.port,
+        extraArgs: request.extraArgs,
+      });
+      this.setPlan(report);
+      return launchFromPlan(report, header);
+    };
+    this.recovery = undefined;
+    const { server, state } = await startWithRecovery(
+      { supervisor: this.supervisor, planFor, onRecovery: (step) => this.changeEmitter.fire(step.change) },
+      { modelPath: request.modelPath, port: request.port, extraArgs: request.extraArgs },
+    );
+    this.recovery = { state, planFor };
+    if (this.current) {
+      const port = Number(new URL(server.baseUrl).port);
+      this.setPlan({ ...this.current, commandLine: commandLine(state.binary.path, request.modelPath, this.current.plan, port, request.extraArgs) });
+    }
+    return { server, changes: state.changes };
+  }
+
+  stop(): Promise<void> {
+    return this.supervisor.stop();
+  }
+
+  dispose(): void {
+    this.supervisor.dispose();
+    this.planEmitter.dispose();
+    this.changeEmitter.dispose();
+  }
+
+  private setPlan(report: PlanReport | undefined): void {
+    this.current = report;
+    this.planEmitter.fire(report);
+  }
+
+  private async afterCrash(failure: Parameters<typeof configAfterCrash>[0], config: ServerConfig): Promise<ServerConfig | undefined> {
+    if (!this.recovery) return undefined;
+    const next = await configAfterCrash(failure, config, this.recovery.state, this.recovery.planFor);
+    if (next) this.changeEmitter.fire(next.step.change);
+    return next?.config;
+  }
+}

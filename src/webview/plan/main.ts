@@ -1,0 +1,22 @@
+import { isPlanHostToWebview } from '../planProtocol';
+import { PlanPage } from './planView';
+import { connectToHost } from './vscodeApi';
+
+const host = connectToHost();
+const page = new PlanPage({
+  copyCommand: () => host.post({ type: 'copyCommand' }),
+  computePlan: () => host.post({ type: 'computePlan' }),
+});
+(document.getElementById('app') ?? document.body).replaceChildren(page.element);
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const message = event.data;
+  if (!isPlanHostToWebview(message)) {
+    console.warn('Headroom plan view: dropped a malformed message', message);
+    return;
+  }
+  if (message.type === 'state') page.render(message.state);
+  else page.copied();
+});
+
+host.post({ type: 'ready' });
