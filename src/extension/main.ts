@@ -5,6 +5,7 @@ import { setupChat } from './vscode/chatSetup';
 import { registerCommands } from './vscode/commands';
 import { affectsRestart } from './vscode/config';
 import { registerExplain } from './vscode/explainCommands';
+import { registerPlanPanel } from './vscode/planPanel';
 import { ServerController } from './vscode/serverController';
 import { StatusBar } from './vscode/statusBar';
 
@@ -15,10 +16,11 @@ let flushChat: (() => Promise<void>) | undefined;
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Headroom', { log: true });
   const serverOutput = vscode.window.createOutputChannel('Headroom Server');
-  const server = new ServerController(context.extensionPath, log, serverOutput);
+  const probe = new SystemHardwareProbe();
+  const server = new ServerController(context.extensionPath, log, serverOutput, probe);
   controller = server;
   const conversation = new Conversation();
-  const statusBar = new StatusBar(server, new SystemHardwareProbe());
+  const statusBar = new StatusBar(server, probe);
   const chat = setupChat(context, conversation, server, log);
   flushChat = chat.flush;
   context.subscriptions.push(
@@ -39,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     ...registerCommands({ extensionPath: context.extensionPath, controller: server, log, serverOutput, secrets: context.secrets }),
     ...registerExplain({ extensionPath: context.extensionPath, controller: server, log, serverOutput, conversation }),
+    ...registerPlanPanel({ extensionUri: context.extensionUri, controller: server, log }),
   );
   log.info('Headroom activated');
 }

@@ -43,6 +43,38 @@ export class LineSplitter {
   }
 }
 
+/**
+ * A tiny watchdog run with this process's own runtime: when the parent dies without stopping the
+ * child (the extension host was killed), it ends the child's process group. It exits with the child.
+ */
+const REAPER = `
+const [parent, child] = process.argv.slice(1).map(Number);
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; } };
+const kill = (sig) => { try { process.kill(-child, sig); } catch {} };
+const timer = setInterval(() => {
+  if (!alive(child)) process.exit(0);
+  if (!alive(parent)) {
+    clearInterval(timer);
+    kill('SIGTERM');
+    setTimeout(() => { kill('SIGKILL'); process.exit(0); }, 5000);
+  }
+}, 1000);
+`;
+
+function startReaper(childPid: number): void {
+  try {
+    const reaper = spawn(process.execPath, ['-e', REAPER, String(process.pid), String(childPid)], {
+      detached: true,
+      stdio: 'ignore',
+      // Inside VS Code, execPath is Electron: this makes it behave as plain Node.
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    reaper.unref();
+  } catch {
+    // Without a reaper the server still stops with the normal stop(); only a killed host leaks it.
+  }
+}
+
 /** Spawns directly (no shell), in a new process group, with stdin closed. */
 export class NodeProcessLauncher implements ProcessLauncher {
   launch(command: string, args: readonly string[], options: LaunchOptions): Promise<ManagedProcess> {
@@ -76,6 +108,7 @@ export class NodeProcessLauncher implements ProcessLauncher {
       child.once('spawn', () => {
         const pid = child.pid;
         if (pid === undefined) return;
+        if (process.platform !== 'win32') startReaper(pid);
         resolve({
           pid,
           onStdoutLine: stdoutLine.event,

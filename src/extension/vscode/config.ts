@@ -1,20 +1,50 @@
 import * as vscode from 'vscode';
+import type { PlanWishes } from '../memory/planTypes';
 import { splitArgs } from '../llama/serverArgs';
 
-/** Settings as plain values: the only place that reads `headroom.*`. */
+/** Settings as plain values: the only place that reads the server's `headroom.*` settings. */
 export interface HeadroomConfig {
   modelPath: string;
   llamaServerPath: string;
-  contextSize: number;
   extraServerArgs: string[];
   port: number;
+  /** What the memory planner is asked for; an explicit setting is an override it honours. */
+  wishes: PlanWishes;
 }
 
 /** Settings whose change only takes effect when llama-server restarts. */
-export const RESTART_SETTINGS = ['modelPath', 'llamaServerPath', 'contextSize', 'extraServerArgs', 'port'] as const;
+export const RESTART_SETTINGS = [
+  'modelPath', 'llamaServerPath', 'contextSize', 'extraServerArgs', 'port',
+  'gpuLayers', 'kvCacheType', 'flashAttention', 'threads', 'gpuMarginMiB', 'mmap',
+] as const;
 
 function expandHome(path: string): string {
   return path.startsWith('~/') ? `${process.env.HOME ?? ''}${path.slice(1)}` : path;
+}
+
+type Auto<T> = T | 'auto';
+
+/** Reads the planner settings; anything malformed counts as 'auto' rather than breaking a start. */
+export function wishesFrom(get: <T>(key: string) => T | undefined): PlanWishes {
+  const wishes: PlanWishes = {};
+  const ctx = get<number>('contextSize');
+  if (typeof ctx === 'number' && ctx > 0) wishes.contextSize = Math.floor(ctx);
+  const ngl = get<Auto<number> | string>('gpuLayers');
+  if (typeof ngl === 'number' && ngl >= 0) wishes.gpuLayers = Math.floor(ngl);
+  const kv = get<string>('kvCacheType');
+  if (kv === 'f16' || kv === 'q8_0' || kv === 'q4_0') {
+    wishes.cacheTypeK = kv;
+    wishes.cacheTypeV = kv;
+  }
+  const fa = get<string>('flashAttention');
+  if (fa === 'on' || fa === 'off') wishes.flashAttn = fa;
+  const threads = get<number>('threads');
+  if (typeof threads === 'number' && threads > 0) wishes.threads = Math.floor(threads);
+  const margin = get<number>('gpuMarginMiB');
+  if (typeof margin === 'number' && margin >= 0) wishes.marginMiB = margin;
+  const mmap = get<string>('mmap');
+  if (mmap === 'on' || mmap === 'off') wishes.mmap = mmap === 'on';
+  return wishes;
 }
 
 export function readConfig(): HeadroomConfig {
@@ -23,9 +53,9 @@ export function readConfig(): HeadroomConfig {
   return {
     modelPath: expandHome(c.get<string>('modelPath', '').trim()),
     llamaServerPath: expandHome(c.get<string>('llamaServerPath', '').trim()),
-    contextSize: Math.max(0, Math.floor(c.get<number>('contextSize', 8192))),
     extraServerArgs: Array.isArray(extra) ? extra.filter((a) => typeof a === 'string') : splitArgs(String(extra)),
     port: Math.max(0, Math.floor(c.get<number>('port', 0))),
+    wishes: wishesFrom((key) => c.get(key)),
   };
 }
 

@@ -4,20 +4,25 @@ import { Emitter, type Disposable } from '../common/emitter';
 import { HeadroomError } from '../common/errors';
 import { OpenAiClient } from '../chat/openaiClient';
 import type { ChatBackend } from '../chat/types';
-import { createSupervisor } from '../llama/createSupervisor';
+import { ModelRunner } from '../llama/modelRunner';
 import { checkExtraArgs } from '../llama/serverArgs';
 import type { ReadyServer, Supervisor } from '../llama/supervisor';
+import type { HardwareProbe } from '../memory/hardware';
+import type { PlanReport } from '../memory/planReport';
 import type { ServerState } from '../llama/serverState';
 import type { ServerView } from '../../webview/protocol';
 import { readConfig } from './config';
 import { serverView } from './serverView';
 
 /**
- * Owns the Supervisor inside VS Code: reads settings, shows build progress as a notification,
- * writes the server's output to its channel, and hands a chat backend to the views.
+ * Owns the model runner inside VS Code: reads settings, plans and starts, shows build progress as a
+ * notification, tells the user what the recovery ladder changed, writes the server's output to its
+ * channel, and hands a chat backend to the views.
  */
 export class ServerController implements Disposable {
+  readonly runner: ModelRunner;
   readonly supervisor: Supervisor;
+  readonly onDidChangePlan: ModelRunner['onDidChangePlan'];
   private readonly viewEmitter = new Emitter<ServerView>();
   readonly onDidChangeView = this.viewEmitter.event;
   private buildProgress: { report(percent: number, message: string): void; done(): void } | null = null;
@@ -27,20 +32,46 @@ export class ServerController implements Disposable {
     extensionPath: string,
     private readonly log: vscode.LogOutputChannel,
     serverOutput: vscode.OutputChannel,
+    probe: HardwareProbe,
   ) {
-    this.supervisor = createSupervisor({
-      cacheRoot: headroomCacheDir(),
-      sourceFrom: extensionPath,
-      llamaServerPath: () => readConfig().llamaServerPath || undefined,
-      onServerLine: (line) => serverOutput.appendLine(line),
-      onBuildLine: (line) => serverOutput.appendLine(line),
-      onLocated: (s) => log.info(`llama-server: ${s.path} (${s.source}, ${s.version})`),
-    });
+    this.runner = new ModelRunner(
+      {
+        cacheRoot: headroomCacheDir(),
+        sourceFrom: extensionPath,
+        llamaServerPath: () => readConfig().llamaServerPath || undefined,
+        onServerLine: (line) => serverOutput.appendLine(line),
+        onBuildLine: (line) => serverOutput.appendLine(line),
+        onLocated: (s) => log.info(`llama-server: ${s.path} (${s.source}, ${s.version})`),
+      },
+      probe,
+    );
+    this.supervisor = this.runner.supervisor;
+    this.onDidChangePlan = this.runner.onDidChangePlan;
     this.subscriptions.push(
       this.supervisor.onDidChangeState((state) => this.onState(state)),
-      this.supervisor,
+      this.runner.onDidRecover((change) => {
+        log.warn(`recovery: ${change}`);
+        void vscode.window.showWarningMessage(`Headroom: llama-server ran out of memory. ${change}`);
+      }),
+      this.runner.onDidChangePlan((report) => {
+        if (report) log.info(`plan (${report.plan.source}): ${report.plan.reasons.join(' ')}`);
+      }),
+      this.runner,
       this.viewEmitter,
     );
+  }
+
+  /** The plan of the running (or last) start. */
+  get plan(): PlanReport | undefined {
+    return this.runner.plan;
+  }
+
+  /** Plans a model (the configured one by default) without starting it. */
+  async computePlan(modelPath?: string): Promise<PlanReport> {
+    const config = readConfig();
+    const model = modelPath ?? config.modelPath;
+    if (!model) throw new HeadroomError('No model is configured.', 'Run "Headroom: Select Model..." first.');
+    return this.runner.planOnly({ modelPath: model, wishes: config.wishes, port: config.port, extraArgs: config.extraServerArgs });
   }
 
   get view(): ServerView {
@@ -58,12 +89,13 @@ export class ServerController implements Disposable {
 
   async start(modelPath: string): Promise<ReadyServer> {
     const config = readConfig();
-    return this.supervisor.start({
+    const { server } = await this.runner.start({
       modelPath,
-      contextSize: config.contextSize,
+      wishes: config.wishes,
       port: config.port,
       extraArgs: checkExtraArgs(config.extraServerArgs),
     });
+    return server;
   }
 
   async restart(): Promise<ReadyServer> {

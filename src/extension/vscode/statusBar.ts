@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import type { Disposable } from '../common/emitter';
 import { memoryReadout, type HardwareProbe } from '../memory/hardware';
+import { assessMemory, type MemoryAlert } from '../memory/memoryWatch';
+import type { PlanReport } from '../memory/planReport';
 import type { ServerState } from '../llama/serverState';
 import type { ServerController } from './serverController';
 
@@ -15,6 +17,9 @@ const ICONS: Record<ServerState['kind'], string> = {
   failed: '$(error)',
 };
 
+/** Below this much available RAM the status bar warns: the system is about to swap or kill something. */
+const RAM_LOW_MIB = 512;
+
 /** The status-bar item: server state, live memory while ready, and the last reply's speed. */
 export class StatusBar implements Disposable {
   private readonly item = vscode.window.createStatusBarItem('headroom.status', vscode.StatusBarAlignment.Right, 100);
@@ -22,6 +27,9 @@ export class StatusBar implements Disposable {
   private timer: NodeJS.Timeout | null = null;
   private memory = '';
   private tokensPerSecond: number | null = null;
+  private alerts: MemoryAlert[] = [];
+  /** Alert kinds already shown as a notification for the running server (each is shown once). */
+  private notified = new Set<MemoryAlert['kind']>();
 
   constructor(
     private readonly controller: ServerController,
@@ -30,7 +38,11 @@ export class StatusBar implements Disposable {
   ) {
     this.item.name = 'Headroom';
     this.item.command = 'headroom.statusMenu';
-    this.subscriptions.push(this.item, controller.supervisor.onDidChangeState((s) => this.onState(s)));
+    this.subscriptions.push(
+      this.item,
+      controller.supervisor.onDidChangeState((s) => this.onState(s)),
+      controller.onDidChangePlan(() => this.render(controller.supervisor.state)),
+    );
     this.onState(controller.supervisor.state);
     this.item.show();
   }
@@ -54,6 +66,8 @@ export class StatusBar implements Disposable {
       clearInterval(this.timer);
       this.timer = null;
       this.memory = '';
+      this.alerts = [];
+      this.notified.clear();
     }
     this.render(state);
   }
@@ -62,13 +76,35 @@ export class StatusBar implements Disposable {
     const server = this.controller.server;
     const [facts, rss] = await Promise.all([this.probe.sample(), server ? this.probe.processRssMiB(server.pid) : Promise.resolve(undefined)]);
     this.memory = memoryReadout(facts, rss);
+    const report = this.controller.plan;
+    if (server && report) {
+      const serverVram = facts.gpus.length > 0 ? await this.probe.processVramMiB(server.pid) : undefined;
+      this.alerts = assessMemory({
+        facts,
+        serverVramMiB: serverVram && serverVram.size > 0 ? serverVram : undefined,
+        plannedVramMiB: new Map(report.plan.devices.map((d, i) => [i, d.modelMiB + d.contextMiB + d.computeMiB])),
+        marginMiB: report.marginMiB ?? 1024,
+        ramMarginMiB: RAM_LOW_MIB,
+      });
+      for (const alert of this.alerts) this.notify(alert);
+    }
     this.render(this.controller.supervisor.state);
+  }
+
+  /** Warns once per kind per running server, offering the re-plan that fits the memory left now. */
+  private notify(alert: MemoryAlert): void {
+    if (this.notified.has(alert.kind)) return;
+    this.notified.add(alert.kind);
+    void vscode.window.showWarningMessage(`Headroom: ${alert.message}`, 'Re-plan and restart').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('headroom.restart');
+    });
   }
 
   private render(state: ServerState): void {
     const view = this.controller.view;
     const parts = [`${ICONS[state.kind]} Headroom`];
     if (state.kind === 'ready') {
+      if (this.alerts.length > 0) parts[0] = `$(warning) Headroom`;
       if (this.memory) parts.push(this.memory);
       if (this.tokensPerSecond !== null) parts.push(`${this.tokensPerSecond.toFixed(1)} tok/s`);
     } else if (state.kind !== 'stopped') {
@@ -81,13 +117,31 @@ export class StatusBar implements Disposable {
     if (state.kind === 'ready') {
       tip.appendMarkdown(`Model: \`${escapeMd(state.model)}\`  \nContext: ${state.contextSize} tokens  \nServer: ${escapeMd(state.baseUrl)} (pid ${state.pid})\n\n`);
       if (this.memory) tip.appendMarkdown(`Memory: ${escapeMd(this.memory)}\n\n`);
+      const report = this.controller.plan;
+      if (report) tip.appendMarkdown(`${escapeMd(planSummary(report))}\n\n`);
+      for (const alert of this.alerts) tip.appendMarkdown(`$(warning) ${escapeMd(alert.message)}\n\n`);
     }
     if (view.detail && state.kind !== 'ready') tip.appendCodeblock(view.detail, 'text');
     tip.appendMarkdown('Click for actions.');
     this.item.tooltip = tip;
     this.item.backgroundColor =
-      state.kind === 'failed' || state.kind === 'crashed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+      state.kind === 'failed' || state.kind === 'crashed'
+        ? new vscode.ThemeColor('statusBarItem.errorBackground')
+        : state.kind === 'ready' && this.alerts.length > 0
+          ? new vscode.ThemeColor('statusBarItem.warningBackground')
+          : undefined;
   }
+}
+
+/** One line: layers on the GPU, where the KV cache lives, the context and where the numbers come from. */
+export function planSummary(report: PlanReport): string {
+  const p = report.plan;
+  const gpu = p.devices.length > 0;
+  const layers = gpu ? `${p.gpuLayers.onGpu}/${p.gpuLayers.total} layers on GPU` : 'CPU only';
+  const kvOnGpu = p.devices.reduce((s, d) => s + d.contextMiB, 0);
+  const kvWhere = !gpu || kvOnGpu === 0 ? 'RAM' : p.host.contextMiB > 0 ? 'VRAM + RAM' : 'VRAM';
+  const moe = p.cpuMoeLayers > 0 ? ` · experts of ${p.cpuMoeLayers} layers in RAM` : '';
+  return `Plan (${p.source === 'dry-run' ? 'llama.cpp dry run' : 'estimate'}): ${layers}${moe} · KV cache ${p.cacheTypeK} in ${kvWhere} · ctx ${p.contextSize}`;
 }
 
 function escapeMd(text: string): string {

@@ -35,6 +35,13 @@ function bar(device: PlanDeviceView): HTMLElement {
     node.append(part);
     parts.push(`${SEGMENT_NAMES[segment.kind]} ${gib(segment.mib)}`);
   }
+  if (device.overMiB > 0 && total > device.totalMiB) {
+    // Where the device ends: what lies right of this line does not fit.
+    const limit = el('div', { className: 'bar-limit' });
+    limit.style.left = `${((device.totalMiB / total) * 100).toFixed(3)}%`;
+    limit.title = `${device.label} has ${gib(device.totalMiB)}`;
+    node.append(limit);
+  }
   node.setAttribute('role', 'img');
   node.setAttribute('aria-label', `${device.label}, ${gib(device.totalMiB)}: ${parts.join(', ')}`);
   return node;
