@@ -122,3 +122,34 @@ export const overReport: PlanReport = {
     warnings: ['-ngl 81 was set in the settings and does not fit: NVIDIA GeForce RTX 3060 needs 13080 MiB, has 10964 MiB.'],
   },
 };
+
+/** Llama 3 70B Q4_K_M split between the 12 GB GPU (19 of 81 layers) and 64 GB of RAM. */
+export const splitReport: PlanReport = {
+  modelPath: '/models/Meta-Llama-3-70B-Instruct.Q4_K_M.gguf',
+  modelName: 'Meta-Llama-3-70B-Instruct.Q4_K_M.gguf',
+  hardware: { ...machine12, ramTotalMiB: 65536, ramAvailableMiB: 60000 },
+  commandLine: '/opt/llama/llama-server -m /models/Meta-Llama-3-70B-Instruct.Q4_K_M.gguf --ctx-size 8192 -ngl 19 --fit off -fa on -t 8',
+  plan: {
+    source: 'estimate',
+    args: ['-ngl', '19', '--fit', 'off', '-fa', 'on', '-t', '8'],
+    devices: [{ name: 'NVIDIA GeForce RTX 3060', totalMiB: 12288, freeMiB: 11988, modelMiB: 9862.7, contextMiB: 576, computeMiB: 466.3 }],
+    host: { modelMiB: 30640.4, contextMiB: 1984, computeMiB: 240 },
+    hostRepackMiB: 0,
+    gpuLayers: { onGpu: 19, total: 81 },
+    contextSize: 8192,
+    cacheTypeK: 'f16',
+    cacheTypeV: 'f16',
+    flashAttn: true,
+    threads: 8,
+    mmap: true,
+    cpuMoeLayers: 0,
+    batch: 2048,
+    ubatch: 512,
+    fits: true,
+    reasons: [
+      '19 of 81 layers on the GPU: that is as many as fit with a 1.0 GiB margin; the rest run on the CPU.',
+      'KV cache f16 (2.5 GiB): a quantized cache would not put more on the GPU.',
+    ],
+    warnings: [],
+  },
+};

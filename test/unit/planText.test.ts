@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { barCells, renderPlanText } from '../../src/extension/memory/planText';
 import { planDevices, planSummary, planView } from '../../src/extension/memory/planView';
-import { cpuReport, gpuReport, moeReport, overReport } from './planFixtures';
+import { cpuReport, gpuReport, moeReport, overReport, splitReport } from './planFixtures';
 
 /** The characters between the brackets of the line that starts with `label`. */
 function barOf(text: string, label: string): string {
@@ -61,6 +61,16 @@ test('MoE on a dry run: backend name with the GPU model, experts in RAM, quantiz
   assert.match(text, /^KV cache\s+q4_0, 0\.2 GiB in GPU$/m);
   assert.match(text, /^Source: dry run of this llama\.cpp build$/m);
   assert.equal(planSummary(moeReport.plan), '49/49 layers on GPU · MoE experts of 21/48 layers in RAM · KV cache q4_0 in GPU · ctx 8192');
+});
+
+test('12 GB GPU split: 19/81 layers on GPU, the rest and part of the KV cache in RAM', () => {
+  const text = renderPlanText(splitReport, { width: 30 });
+  assert.match(text, /^GPU0 RTX 3060 {2}12\.0 GiB \[.{30}\] model 9\.6 {2}KV 0\.6 {2}compute 0\.5 {2}free 1\.1$/mu);
+  assert.match(text, /^RAM\s+64\.0 GiB \[.{30}\] model 29\.9 {2}KV 1\.9 {2}compute 0\.2 {2}free 26\.5$/mu);
+  assert.match(text, /^GPU layers\s+19\/81 layers on GPU$/m);
+  assert.match(text, /^KV cache\s+f16, 2\.5 GiB in GPU \+ RAM$/m);
+  assert.match(text, /^RAM\s+65536\s+5536\s+30640\s+1984\s+240\s+27136\s+1024$/m);
+  assert.equal(planSummary(splitReport.plan), '19/81 layers on GPU · KV cache f16 in GPU + RAM · ctx 8192');
 });
 
 test('CPU only: RAM is the only device and holds everything', () => {

@@ -25,7 +25,7 @@ const COMMANDS = [
 interface Manifest {
   contributes: {
     commands: { command: string }[];
-    configuration: { properties: Record<string, { type: string; default: unknown }> };
+    configuration: { properties: Record<string, { type: string | string[]; default: unknown }> };
     views: Record<string, { id: string; type?: string }[]>;
   };
 }
@@ -75,10 +75,11 @@ export const apiTests: ApiTest[] = [
       await headroom().activate();
       const properties = manifest().contributes.configuration.properties;
       const config = api().workspace.getConfiguration('headroom');
-      for (const key of ['modelPath', 'llamaServerPath', 'contextSize', 'extraServerArgs', 'port']) {
+      for (const key of ['modelPath', 'llamaServerPath', 'contextSize', 'extraServerArgs', 'port', 'gpuLayers', 'kvCacheType', 'gpuMarginMiB']) {
         assert.ok(properties[`headroom.${key}`], `headroom.${key} is contributed`);
       }
-      assert.equal(config.inspect<number>('contextSize')?.defaultValue, 8192);
+      assert.equal(config.inspect<number>('contextSize')?.defaultValue, 0);
+      assert.equal(config.inspect<string>('gpuLayers')?.defaultValue, 'auto');
       assert.equal(config.inspect<number>('port')?.defaultValue, 0);
       assert.equal(config.inspect<string>('modelPath')?.defaultValue, '');
       assert.deepEqual(config.inspect<string[]>('extraServerArgs')?.defaultValue, []);
@@ -87,7 +88,8 @@ export const apiTests: ApiTest[] = [
         assert.deepEqual(config.inspect(key)?.defaultValue, schema.default, `${fullKey}'s default`);
         const value = config.get(key);
         const type = typeOf(value);
-        assert.ok(type === schema.type || (schema.type === 'number' && type === 'integer'), `${fullKey} reads as ${schema.type}, got ${type}`);
+        const types: string[] = Array.isArray(schema.type) ? schema.type : [schema.type];
+        assert.ok(types.includes(type) || (types.includes('number') && type === 'integer'), `${fullKey} reads as ${types.join('|')}, got ${type}`);
       }
     },
   },
