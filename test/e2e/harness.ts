@@ -6,7 +6,7 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, re
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type FrameLocator, type Locator, type Page } from 'playwright-core';
 import { writeModel } from '../fixtures/gguf/models';
 
 export const REPO = join(__dirname, '..', '..', '..');
@@ -109,6 +109,8 @@ export interface SessionOptions {
   env?: Record<string, string>;
   /** A .vsix already built; packaged anew when left out. */
   vsix?: string;
+  /** Runs after the user-data and workspace folders are written and before code-server starts (seed files). */
+  beforeStart?: (session: Session) => void | Promise<void>;
 }
 
 /**
@@ -178,6 +180,7 @@ export class Session {
       ),
     );
 
+    await this.options.beforeStart?.(this);
     const home = codeServerHome();
     const vsix = this.options.vsix ?? packageVsix(join(this.artifacts, 'headroom.vsix'));
     for (const file of [vsix, ...(this.options.extraVsix ?? [])]) this.codeServerCli(home, ['--install-extension', file, '--force']);
@@ -345,6 +348,21 @@ export class Session {
       return false;
     }, 60_000, 1_000);
     return chat;
+  }
+
+  /** Where VS Code keeps `context.globalStorageUri` for Headroom under this session's --user-data-dir. */
+  globalStorage(): string {
+    return join(this.userData, 'User', 'globalStorage', EXTENSION_ID);
+  }
+
+  /** The chat view's document as a Playwright Frame (to evaluate scripts in it), once the view is open. */
+  async chatFrameHandle(): Promise<Frame> {
+    const outer = await this.page.locator(`iframe.webview[src*="extensionId=${EXTENSION_ID}"]`).elementHandle();
+    const outerFrame = await outer?.contentFrame();
+    const inner = await outerFrame?.locator('iframe#active-frame').elementHandle();
+    const frame = await inner?.contentFrame();
+    if (!frame) throw new Error('the chat webview frame is not there (open the Chat view first)');
+    return frame;
   }
 
   /** The chat view's document: an outer webview iframe (its src names our extension), then its `active-frame`. */

@@ -7,7 +7,7 @@ import type { HardwareFacts } from '../../src/extension/memory/hardware';
 import { listRepoFiles } from '../../src/extension/models/hfApi';
 import { groupGgufFiles } from '../../src/extension/models/remoteModels';
 import { judgeRemoteModels } from '../../src/extension/models/remoteVerdicts';
-import { sizeVerdict } from '../../src/extension/models/verdict';
+import { planVerdict } from '../../src/extension/models/planVerdict';
 import { writeSparseModel } from '../fixtures/gguf/models';
 import { writeProjector } from '../unit/modelsFixtures';
 import { FakeHub } from './downloadServer';
@@ -48,7 +48,7 @@ test('remote headers, read with range requests, rank the quants for this machine
   for (const [path, f] of hub.repos.get(REPO) ?? []) hub.addFile(REPO, path, { ...f, listedSha256: '0'.repeat(64) });
   const models = groupGgufFiles(REPO, await listRepoFiles(REPO, { baseUrl: hub.baseUrl }));
   const sent = hub.bodyBytes;
-  const judged = await judgeRemoteModels(models, machine(8, 32), sizeVerdict, { baseUrl: hub.baseUrl });
+  const judged = await judgeRemoteModels(models, machine(8, 32), planVerdict, { baseUrl: hub.baseUrl });
   const fetched = hub.bodyBytes - sent;
   assert.ok(fetched < 64 * 1024 * 1024, `read ${fetched} bytes: headers only`);
   assert.deepEqual(judged.map((j) => `${j.model.quant} ${j.verdict.kind}`), ['Q4_K_M gpu', 'Q8_0 partial', 'F16 partial', 'F16 gpu']);
@@ -61,6 +61,6 @@ test('remote headers, read with range requests, rank the quants for this machine
   assert.equal(proj.model.projector, true);
   assert.equal(proj.summary?.kind, 'projector');
 
-  const cpuOnly = await judgeRemoteModels(models.filter((m) => !m.projector), machine(0, 12), sizeVerdict, { baseUrl: hub.baseUrl });
+  const cpuOnly = await judgeRemoteModels(models.filter((m) => !m.projector), machine(0, 12), planVerdict, { baseUrl: hub.baseUrl });
   assert.deepEqual(cpuOnly.map((j) => `${j.model.quant} ${j.verdict.kind}`), ['Q8_0 cpu', 'Q4_K_M cpu', 'F16 no-fit']);
 });

@@ -16,7 +16,7 @@ import { modelLocations, SOURCE_LABELS } from './locations';
 import { DownloadProgress } from './progress';
 import { planPull, runPull } from './pull';
 import { judgeRemoteModels } from './remoteVerdicts';
-import { sizeVerdict } from './verdict';
+import { planVerdict } from './planVerdict';
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -43,7 +43,7 @@ export async function modelsCommand(argv: readonly string[], env: NodeJS.Process
     HeaderCache.open(headerCacheFile(env)).then((cache) => discoverModels(locations, { cache, includeNonModels: values.all === true })),
     new SystemHardwareProbe().sample(),
   ]);
-  const rows = result.models.map((m) => ({ ...m, verdict: sizeVerdict(m.summary, hardware) }));
+  const rows = result.models.map((m) => ({ ...m, verdict: planVerdict(m.summary, hardware) }));
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ models: rows.map(({ summary, ...rest }) => ({ ...rest, summary: { ...summary, layerBytes: undefined } })), skipped: result.skipped }, null, 2)}\n`);
     return 0;
@@ -80,7 +80,7 @@ export async function pullCommand(argv: readonly string[], env: NodeJS.ProcessEn
   try {
     const plan = await planPull(ref, { folder, hf, signal: abort.signal }, async (models) => {
       const hardware = await new SystemHardwareProbe().sample();
-      const judged = await judgeRemoteModels(models, hardware, sizeVerdict, hf, abort.signal);
+      const judged = await judgeRemoteModels(models, hardware, planVerdict, hf, abort.signal);
       say(`${models[0].repo}: name one of these (best for this machine first):`);
       for (const j of judged) {
         const what = j.summary ? `${j.summary.architecture} · ${j.summary.quant ?? j.model.quant ?? '?'}` : (j.model.quant ?? '?');

@@ -18,7 +18,8 @@ interface CacheFile {
   readonly entries: Record<string, Entry>;
 }
 
-const VERSION = 2;
+// 3: summaries carry the planner's model shape.
+const VERSION = 3;
 
 export type SummaryResult = { readonly summary: ModelSummary } | { readonly error: string };
 

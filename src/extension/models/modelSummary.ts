@@ -1,6 +1,7 @@
 // What discovery, the picker and the verdict need from a GGUF header, in a small JSON-safe shape
 // (the header cache stores it), so a 250k-token vocabulary is never kept around.
 import type { GgufHeader } from '../memory/ggufHeader';
+import { modelShape, type ModelShape } from '../memory/modelShape';
 import { describeModel } from '../memory/ggufHeader';
 import type { ModelDescription } from '../memory/ggufHeader';
 import { ggmlTypeName } from '../memory/ggmlTypes';
@@ -32,6 +33,8 @@ export interface ModelSummary extends WeightsLayout {
   readonly split?: { readonly index: number; readonly count: number };
   /** The hyper-parameters a memory planner needs (heads, KV widths, experts...); totals cover every shard. */
   readonly description: ModelDescription;
+  /** Tensor-level facts for the memory planner; absent for architectures it cannot plan. */
+  readonly shape?: ModelShape;
 }
 
 const BLOCK_TENSOR = /^blk\.(\d+)\./;
@@ -78,6 +81,12 @@ export function summarizeHeader(header: GgufHeader): ModelSummary {
     layerBytes[i] += t.bytes;
   }
   const splitCount = num(header, 'split.count');
+  let shape: ModelShape | undefined;
+  try {
+    shape = classify(header) === 'model' ? modelShape(header) : undefined;
+  } catch {
+    // a header the planner cannot read (a shard without hyper-parameters, an unusual architecture)
+  }
   return {
     kind: classify(header),
     architecture: d.architecture,
@@ -92,6 +101,7 @@ export function summarizeHeader(header: GgufHeader): ModelSummary {
     otherBytes,
     split: splitCount !== undefined && splitCount > 1 ? { index: num(header, 'split.no') ?? 0, count: splitCount } : undefined,
     description: d,
+    shape,
   };
 }
 
@@ -110,7 +120,10 @@ export function mergeShards(shards: readonly ModelSummary[]): ModelSummary {
     otherBytes += s.otherBytes;
     parameterCount += s.parameterCount;
   }
-  return { ...first, layerBytes, tensorBytes, otherBytes, parameterCount, split: undefined, description: { ...first.description, parameterCount, tensorBytes } };
+  const shape = first.shape && rest.every((r) => r.shape)
+    ? { ...first.shape, tensors: shards.flatMap((s) => s.shape?.tensors ?? []), totalBytes: tensorBytes }
+    : undefined;
+  return { ...first, layerBytes, tensorBytes, otherBytes, parameterCount, split: undefined, description: { ...first.description, parameterCount, tensorBytes }, shape };
 }
 
 /** "8.0B", "1.5B", "350M". */

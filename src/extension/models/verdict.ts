@@ -5,6 +5,7 @@ import type { HardwareFacts } from '../memory/hardware';
 import { formatBytes } from './format';
 import type { ModelDescription } from '../memory/ggufHeader';
 import type { WeightsLayout } from './modelSummary';
+import type { ModelShape } from '../memory/modelShape';
 
 export type VerdictKind = 'gpu' | 'partial' | 'cpu' | 'no-fit';
 
@@ -21,6 +22,8 @@ export interface Verdict {
 export interface VerdictInput extends WeightsLayout {
   /** Absent for a catalogue entry judged by its size alone. */
   readonly description?: ModelDescription;
+  /** Present when the header was read and the planner can plan it: the verdict is then the plan's. */
+  readonly shape?: ModelShape;
 }
 
 /** The seam the planner replaces: a model and this machine's memory in, a verdict out. */

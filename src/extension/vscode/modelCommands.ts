@@ -2,7 +2,7 @@
 // the first-run path of Start Local Model, Select Model..., Download Model..., and the token.
 import * as vscode from 'vscode';
 import { SystemHardwareProbe } from '../memory/hardware';
-import { sizeVerdict } from '../models/verdict';
+import { planVerdict } from '../models/planVerdict';
 import { downloadModel } from './downloadModel';
 import { firstRunModel } from './firstRun';
 import { selectModel } from './modelPicker';
@@ -19,7 +19,7 @@ export interface ModelCommands {
 }
 
 export function modelCommands(options: { log: vscode.LogOutputChannel; secrets?: vscode.SecretStorage }): ModelCommands {
-  const deps: ModelUiDeps = { log: options.log, secrets: options.secrets, hardware: new SystemHardwareProbe(), verdict: sizeVerdict };
+  const deps: ModelUiDeps = { log: options.log, secrets: options.secrets, hardware: new SystemHardwareProbe(), verdict: planVerdict };
   return {
     firstRun: () => firstRunModel(deps),
     select: () => selectModel(deps, () => downloadModel(deps)),

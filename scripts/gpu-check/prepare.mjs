@@ -1,0 +1,138 @@
+// Prepares the GPU check's inputs on a machine with Node (the GPU machine has none):
+// for each model, the header of its sparse stub (gzipped) and its logical size, and for each
+// emulated card Headroom's plan (`headroom plan STUB --vram MiB --json`, the estimator).
+//
+//   npm run build && npx tsc -p . && node scripts/gpu-check/prepare.mjs [--with-70b]
+//
+// Writes scripts/gpu-check/cases/ (small: headers only). run.sh recreates each stub on the GPU
+// machine by writing the header and `truncate -s SIZE`, so the tensor data reads as zeros.
+import { createHash } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, rmSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir, totalmem, cpus } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const require = createRequire(import.meta.url);
+const modelsJs = join(root, 'out', 'test', 'fixtures', 'gguf', 'models.js');
+const cliJs = join(root, 'dist', 'cli.js');
+for (const [file, how] of [[modelsJs, 'npx tsc -p .'], [cliJs, 'npm run build']]) {
+  if (!existsSync(file)) {
+    console.error(`${relative(root, file)} is missing: run \`${how}\` first.`);
+    process.exit(2);
+  }
+}
+const { writeSparseModel } = require(modelsJs);
+
+/** Models in the order run.sh measures them (most informative first). */
+const MODELS = [
+  { id: 'llama3-8b-Q4_K_M', preset: 'llama3-8b', quant: 'Q4_K_M' },
+  { id: 'qwen3-30b-a3b-Q4_K_M', preset: 'qwen3-30b-a3b', quant: 'Q4_K_M' },
+  { id: 'mixtral-8x7b-Q4_K_M', preset: 'mixtral-8x7b', quant: 'Q4_K_M' },
+  { id: 'llama3-8b-Q8_0', preset: 'llama3-8b', quant: 'Q8_0' },
+];
+if (process.argv.includes('--with-70b')) MODELS.push({ id: 'llama3-70b-Q4_K_M', preset: 'llama3-70b', quant: 'Q4_K_M' });
+/** Emulated cards, MiB. */
+const CARDS = [8192, 12288, 24576];
+
+const casesDir = join(here, 'cases');
+rmSync(casesDir, { recursive: true, force: true });
+mkdirSync(casesDir, { recursive: true });
+const scratch = mkdtempSync(join(tmpdir(), 'headroom-gpu-check-'));
+const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
+
+const index = {
+  preparedAt: new Date().toISOString(),
+  headroomCommit: gitHead(),
+  note:
+    'Plans from the estimator (`headroom plan STUB --vram MiB --json`) on the preparing machine: the simulated GPU is all free, ' +
+    'but the host part (RAM, threads) is that machine\'s. run.sh replaces the plan\'s -t with the GPU machine\'s physical cores.',
+  preparedOn: { ramMiB: Math.round(totalmem() / 2 ** 20), logicalCores: cpus().length },
+  cards: CARDS,
+  models: [],
+};
+
+try {
+  for (const m of MODELS) {
+    const started = performance.now();
+    const stub = join(scratch, `${m.id}.gguf`);
+    const written = await writeSparseModel(stub, m.preset, { quant: m.quant });
+    const headerBytes = written.layout.dataOffset;
+    const header = Buffer.alloc(headerBytes);
+    const fd = openSync(stub, 'r');
+    try {
+      let got = 0;
+      while (got < headerBytes) {
+        const n = readSync(fd, header, got, headerBytes - got, got);
+        if (n <= 0) throw new Error(`short read of ${stub}`);
+        got += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const dir = join(casesDir, m.id);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'header.bin.gz'), gzipSync(header, { level: 9 }));
+    const plans = {};
+    for (const card of CARDS) {
+      // Exit 3 = a plan that does not fit (e.g. RAM short on the preparing machine); its JSON is still the plan.
+      const res = spawnSync(process.execPath, [cliJs, 'plan', stub, '--vram', String(card), '--json'], { encoding: 'utf8' });
+      let plan;
+      try {
+        plan = JSON.parse(res.stdout);
+      } catch {
+        throw new Error(`plan of ${m.id} on ${card} MiB (exit ${res.status}) printed no JSON: ${res.stderr}`);
+      }
+      if (!Array.isArray(plan.args)) throw new Error(`plan of ${m.id} on ${card} MiB has no args`);
+      plan.planExitCode = res.status;
+      const file = `plan-${card}.json`;
+      writeFileSync(join(dir, file), JSON.stringify(plan, null, 2) + '\n');
+      plans[card] = file;
+    }
+    const model = {
+      id: m.id,
+      preset: m.preset,
+      quant: m.quant,
+      fileSize: written.fileSize,
+      headerBytes,
+      headerSha256: sha256(header),
+      tensorCount: written.tensorCount,
+      header: `${m.id}/header.bin.gz`,
+      plans: Object.fromEntries(Object.entries(plans).map(([k, v]) => [k, `${m.id}/${v}`])),
+    };
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(model, null, 2) + '\n');
+    index.models.push(model);
+    rmSync(stub, { force: true });
+    const summary = CARDS.map((c) => {
+      const p = JSON.parse(readFileSync(join(dir, `plan-${c}.json`), 'utf8'));
+      return `${c / 1024}G: ngl ${p.gpuLayers.onGpu}/${p.gpuLayers.total}${p.cpuMoeLayers ? ` cpu-moe ${p.cpuMoeLayers}` : ''} ctx ${p.contextSize} ${p.cacheTypeK}${p.fits ? '' : ' (fits: false)'}`;
+    });
+    console.log(`${m.id}: ${(written.fileSize / 2 ** 30).toFixed(2)} GiB, header ${headerBytes} B (${Math.round((performance.now() - started))} ms); ${summary.join('; ')}`);
+  }
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+writeFileSync(join(casesDir, 'index.json'), JSON.stringify(index, null, 2) + '\n');
+let total = 0;
+const walk = (d) => {
+  for (const e of readdirSync(d)) {
+    const p = join(d, e);
+    const s = statSync(p);
+    if (s.isDirectory()) walk(p);
+    else total += s.size;
+  }
+};
+walk(casesDir);
+console.log(`wrote ${relative(root, casesDir)}/ (${(total / 2 ** 20).toFixed(2)} MiB)`);
+
+function gitHead() {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+}
