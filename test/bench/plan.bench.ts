@@ -1,26 +1,14 @@
 // Memory planner benchmark: estimator error per component against llama.cpp's dry run for every
 // case of the matrix, dry-run time and plan time. Rewrites its own section of BENCHMARKS.md.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import type { HardwareFacts } from '../../src/extension/memory/hardware';
 import { readGgufHeader } from '../../src/extension/memory/ggufHeader';
 import { plan } from '../../src/extension/memory/plan';
 import { MATRIX, relativeError, runCase, stubFor, type CaseResult } from '../integration/estimateMatrix';
 import { realServer, tempDir } from '../integration/realServer';
+import { writeSection } from './benchmarksFile';
 
 const NAME = 'memory-planner';
-const REPO = join(__dirname, '..', '..', '..');
-
-function rewriteSection(markdown: string, name: string, body: string): string {
-  const start = `<!-- bench:${name} -->`;
-  const end = `<!-- /bench:${name} -->`;
-  const block = `${start}\n${body.trim()}\n${end}`;
-  const i = markdown.indexOf(start);
-  const j = markdown.indexOf(end);
-  if (i >= 0 && j > i) return markdown.slice(0, i) + block + markdown.slice(j + end.length);
-  return `${markdown.trimEnd()}${markdown.trim() ? '\n\n' : ''}${block}\n`;
-}
 
 const pct = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%` : 'n/a');
 
@@ -87,9 +75,7 @@ async function main(): Promise<void> {
     '|---|---|',
     ...planTimes.map((p) => `| ${p.name} | ${p.ms.toFixed(2)} |`),
   ].join('\n');
-  const file = join(REPO, 'BENCHMARKS.md');
-  const before = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  writeFileSync(file, rewriteSection(before, NAME, body));
+  writeSection(NAME, body);
   console.log(body);
 }
 

@@ -265,7 +265,7 @@ describe('Headroom Explain in real VS Code (code-server + Chromium)', { skip: e2
       const editor = await openFile(current, 'sum.ts');
       await selectLines(current, editor, 1, 1);
       await current.runCommand('Headroom: Explain Selection');
-      const widget = thread(current, /sum\.ts:1$|sum\.ts:1\b(?!-)/);
+      const widget = thread(current, /sum\.ts:1(?![-\d])/);
       await widget.waitFor({ timeout: 30_000 });
       await waitUntil('the explanation text to appear', async () => (await bodyLength(widget)) > 0, 60_000, 100);
       await action(widget, 'Dismiss').click();

@@ -306,6 +306,15 @@ export class Session {
     }, 60_000, 500);
   }
 
+  /** "Developer: Reload Window" from the palette; resolves when the reloaded workbench shows its status bar. */
+  async reloadWindow(): Promise<void> {
+    const loaded = this.page.waitForEvent('load', { timeout: 120_000 });
+    await this.runCommand('Developer: Reload Window');
+    await loaded;
+    await this.page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+    await this.page.locator('.statusbar').waitFor({ timeout: 60_000 });
+  }
+
   /** Headroom's status-bar item (its element id ends in the item's id, `headroom.status`). */
   statusItem(): Locator {
     return this.page.locator('.statusbar-item[id$="headroom.status"]');
