@@ -4,6 +4,8 @@
  * Anything that fails a guard is dropped (and logged by the host).
  */
 
+import { isRecord, isString, isBoolean, isFiniteNumber, isStringArray } from './guards';
+
 /** The parts of a device's bar, left to right. 'other': memory other programs already use. */
 export type SegmentKind = 'weights' | 'kv' | 'compute' | 'other' | 'margin' | 'free';
 export const SEGMENT_KINDS: readonly SegmentKind[] = ['weights', 'kv', 'compute', 'other', 'margin', 'free'];
@@ -60,14 +62,7 @@ export type PlanHostToWebview = { type: 'state'; state: PlanPanelState } | { typ
 
 export type PlanWebviewToHost = { type: 'ready' } | { type: 'copyCommand' } | { type: 'computePlan' };
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-const isString = (v: unknown): v is string => typeof v === 'string';
-const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
-const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isMiB = (v: unknown): v is number => isFiniteNumber(v) && v >= 0;
-const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
 
 function isSegment(v: unknown): v is { kind: SegmentKind; mib: number } {
   return isRecord(v) && SEGMENT_KINDS.includes(v.kind as SegmentKind) && isMiB(v.mib);

@@ -3,6 +3,8 @@
  * runtime guards. Both sides import this file; anything that fails a guard is dropped and logged.
  */
 
+import { isRecord, isString, isBoolean, isFiniteNumber, optional } from './guards';
+
 /** 'interrupted': the window closed or the extension host died while this reply was streaming. */
 export type EntryStatus = 'complete' | 'streaming' | 'stopped' | 'error' | 'interrupted';
 
@@ -97,15 +99,7 @@ export type WebviewToHost =
   | { type: 'attach'; kind: AttachmentKind }
   | { type: 'detach'; id: string };
 
-type Guard<T> = (value: unknown) => value is T;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-const isString = (v: unknown): v is string => typeof v === 'string';
-const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
-const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const optional = <T>(guard: Guard<T>) => (v: unknown): v is T | undefined => v === undefined || guard(v);
 
 const ENTRY_STATUSES: readonly EntryStatus[] = ['complete', 'streaming', 'stopped', 'error', 'interrupted'];
 const ATTACHMENT_KINDS: readonly AttachmentKind[] = ['selection', 'file', 'diagnostics'];
