@@ -1,5 +1,7 @@
 /** The CLI commands that run a model: demo, chat, serve, build, plan. */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { headroomCacheDir } from './common/cacheDir';
 import { CliProgress } from './cliProgress';
@@ -14,6 +16,10 @@ import type { ServerState } from './llama/serverState';
 import { SystemHardwareProbe, memoryReadout } from './memory/hardware';
 import { planJson } from './memory/planJson';
 import { renderPlanText } from './memory/planText';
+import { hfConfigFromEnv } from './models/cli';
+import { remoteModelUrl, writeRemoteStub } from './models/remoteStub';
+
+const tempStubDir = (): string => mkdtempSync(join(tmpdir(), 'headroom-plan-'));
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -175,17 +181,22 @@ export async function build(options: CliOptions): Promise<number> {
   return 0;
 }
 
-/** `headroom plan MODEL [--ctx N] [--vram MiB[,MiB...]] [--json]` */
+/** `headroom plan MODEL|URL|hf:owner/repo/file.gguf [--ctx N] [--vram MiB[,MiB...]] [--json]`: a remote model is planned from its header alone. */
 export async function planCommand(options: CliOptions): Promise<number> {
   if (!options.model) throw new Error('Usage: headroom plan MODEL [--ctx N] [--vram MiB[,MiB...]] [--json]');
   const progress = new CliProgress();
   const runner = runnerFor({ ...options }, progress);
+  const stubDir = tempStubDir();
   try {
-    const report = await runner.planOnly({ modelPath: options.model, wishes: options.wishes, simulatedVramMiB: options.vram, port: options.port });
+    const url = existsSync(options.model) ? undefined : await remoteModelUrl(options.model, hfConfigFromEnv());
+    if (url) say(`planning before download: reading the header of ${url}`);
+    const modelPath = url ? await writeRemoteStub(url, stubDir, hfConfigFromEnv()) : options.model;
+    const report = await runner.planOnly({ modelPath, wishes: options.wishes, simulatedVramMiB: options.vram, port: options.port });
     progress.done();
     process.stdout.write(options.json ? `${JSON.stringify(planJson(report), null, 2)}\n` : `${renderPlanText(report, { color: process.stdout.isTTY })}\n`);
     return report.plan.fits ? 0 : 3;
   } finally {
     runner.dispose();
+    rmSync(stubDir, { recursive: true, force: true });
   }
 }

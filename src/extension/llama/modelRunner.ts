@@ -5,8 +5,9 @@ import type { PlanReport } from '../memory/planReport';
 import type { PlanWishes } from '../memory/planTypes';
 import { createSupervisor, type SupervisorSetup } from './createSupervisor';
 import { commandLine, exactPlan, launchFromPlan, wishesWith } from './exactPlan';
+import { gpusForBuild, listBuildDevices } from './listDevices';
 import { configAfterCrash, startWithRecovery, type PlanFor, type RecoveryState } from './startWithRecovery';
-import type { ReadyServer, ServerConfig, Supervisor } from './supervisor';
+import type { ReadyServer, ResolvedBinary, ServerConfig, Supervisor } from './supervisor';
 
 export interface RunRequest {
   modelPath: string;
@@ -59,16 +60,21 @@ export class ModelRunner implements Disposable {
     return this.current;
   }
 
+  /** The machine as this build can use it: its GPUs from --list-devices, live numbers from nvidia-smi. */
+  private async hardwareFor(binary: ResolvedBinary): Promise<HardwareFacts> {
+    const [facts, devices] = await Promise.all([this.probe.sample(), listBuildDevices(binary.path)]);
+    return gpusForBuild(facts, devices);
+  }
+
   /** Plans without starting (the binary is located or built first, for the dry run). */
   async planOnly(request: PlanRequest): Promise<PlanReport> {
     const header = await readGgufHeader(request.modelPath);
-    const facts = await this.probe.sample();
     const simulated = request.simulatedVramMiB && request.simulatedVramMiB.length > 0;
     const binary = simulated ? undefined : await this.supervisor.locate();
     const report = await exactPlan({
       modelPath: request.modelPath,
       header,
-      hardware: simulated ? withSimulatedGpus(facts, request.simulatedVramMiB ?? []) : facts,
+      hardware: binary ? await this.hardwareFor(binary) : withSimulatedGpus(await this.probe.sample(), request.simulatedVramMiB ?? []),
       wishes: request.wishes,
       fitParams: binary?.fitParams,
       binary: binary?.path,
@@ -85,7 +91,7 @@ export class ModelRunner implements Disposable {
       const report = await exactPlan({
         modelPath: request.modelPath,
         header,
-        hardware: await this.probe.sample(),
+        hardware: await this.hardwareFor(binary),
         wishes: wishesWith(request.wishes, overrides),
         fitParams: binary.fitParams,
         binary: binary.path,

@@ -1,0 +1,47 @@
+import type { GpuFacts, HardwareFacts } from '../memory/hardware';
+import { run } from '../common/run';
+
+export interface BuildDevice {
+  /** Backend name, e.g. "CUDA0", "Vulkan0", "MTL0". */
+  name: string;
+  description: string;
+  totalMiB: number;
+  freeMiB: number;
+}
+
+/** Parses `llama-server --list-devices`: "  CUDA0: NVIDIA GeForce RTX 3060 (12288 MiB, 11264 MiB free)". */
+export function parseListDevices(output: string): BuildDevice[] {
+  const devices: BuildDevice[] = [];
+  for (const line of output.split('\n')) {
+    const m = /^\s+(\S+):\s+(.*)\s+\((\d+) MiB, (\d+) MiB free\)\s*$/.exec(line);
+    if (m) devices.push({ name: m[1], description: m[2], totalMiB: Number(m[3]), freeMiB: Number(m[4]) });
+  }
+  return devices;
+}
+
+/** The GPUs this build of llama.cpp can use, as it sees them (Vulkan and Metal too, not only NVIDIA). */
+export async function listBuildDevices(binary: string): Promise<BuildDevice[]> {
+  try {
+    const result = await run(binary, ['--list-devices'], { timeoutMs: 30_000 });
+    return result.code === 0 ? parseListDevices(result.stdout) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The GPUs to plan for: those the build can use. nvidia-smi's live numbers are kept where it reports
+ * the same number of GPUs; a build without GPU support plans for none, whatever the machine has.
+ */
+export function gpusForBuild(facts: HardwareFacts, devices: readonly BuildDevice[]): HardwareFacts {
+  if (devices.length === 0) return { ...facts, gpus: [] };
+  if (facts.gpus.length === devices.length) return facts;
+  const gpus: GpuFacts[] = devices.map((d, index) => ({
+    index,
+    name: d.description || d.name,
+    totalMiB: d.totalMiB,
+    freeMiB: d.freeMiB,
+    usedMiB: Math.max(0, d.totalMiB - d.freeMiB),
+  }));
+  return { ...facts, gpus };
+}

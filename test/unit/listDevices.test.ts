@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gpusForBuild, parseListDevices } from '../../src/extension/llama/listDevices';
+import type { HardwareFacts } from '../../src/extension/memory/hardware';
+
+const base: HardwareFacts = { gpus: [], ramTotalMiB: 65536, ramAvailableMiB: 60000, physicalCores: 8, logicalCores: 16 };
+
+test('--list-devices: CUDA and Vulkan lines (format of common_print_available_devices), "(none)" on a CPU build', () => {
+  const out = 'Available devices:\n  CUDA0: NVIDIA GeForce RTX 3060 (12288 MiB, 11264 MiB free)\n  Vulkan0: AMD Radeon RX 7600 (8176 MiB, 7900 MiB free)\n';
+  assert.deepEqual(parseListDevices(out), [
+    { name: 'CUDA0', description: 'NVIDIA GeForce RTX 3060', totalMiB: 12288, freeMiB: 11264 },
+    { name: 'Vulkan0', description: 'AMD Radeon RX 7600', totalMiB: 8176, freeMiB: 7900 },
+  ]);
+  assert.deepEqual(parseListDevices('Available devices:\n  (none)\n'), []);
+});
+
+test('GPUs to plan for (simulated): a CPU-only build plans for none even with an NVIDIA card; a Vulkan GPU nvidia-smi cannot see is used', () => {
+  const nvidia = { ...base, gpus: [{ index: 0, name: 'RTX 3060', totalMiB: 12288, freeMiB: 11000, usedMiB: 1288 }] };
+  assert.deepEqual(gpusForBuild(nvidia, []).gpus, []);
+  assert.equal(gpusForBuild(nvidia, [{ name: 'CUDA0', description: 'x', totalMiB: 12288, freeMiB: 11264 }]), nvidia, 'live nvidia-smi numbers kept');
+  const vulkan = gpusForBuild(base, [{ name: 'Vulkan0', description: 'AMD Radeon RX 7600', totalMiB: 8176, freeMiB: 7900 }]);
+  assert.deepEqual(vulkan.gpus, [{ index: 0, name: 'AMD Radeon RX 7600', totalMiB: 8176, freeMiB: 7900, usedMiB: 276 }]);
+});
