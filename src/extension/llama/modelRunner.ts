@@ -1,5 +1,7 @@
 import { Emitter, type Disposable } from '../common/emitter';
-import { readGgufHeader } from '../memory/ggufHeader';
+import { HeadroomError } from '../common/errors';
+import { describeModel, readGgufHeader, type GgufHeader } from '../memory/ggufHeader';
+import { ramShortfallAdvice } from '../memory/ramAdvice';
 import type { HardwareFacts, HardwareProbe } from '../memory/hardware';
 import type { PlanReport } from '../memory/planReport';
 import type { PlanWishes } from '../memory/planTypes';
@@ -7,7 +9,7 @@ import { createSupervisor, type SupervisorSetup } from './createSupervisor';
 import { commandLine, exactPlan, launchFromPlan, wishesWith } from './exactPlan';
 import { gpusForBuild, listBuildDevices } from './listDevices';
 import { configAfterCrash, startWithRecovery, type PlanFor, type RecoveryState } from './startWithRecovery';
-import type { ReadyServer, ResolvedBinary, ServerConfig, Supervisor } from './supervisor';
+import { ServerLoadError, type ReadyServer, type ResolvedBinary, type ServerConfig, type Supervisor } from './supervisor';
 
 export interface RunRequest {
   modelPath: string;
@@ -105,7 +107,9 @@ export class ModelRunner implements Disposable {
     const { server, state } = await startWithRecovery(
       { supervisor: this.supervisor, planFor, onRecovery: (step) => this.changeEmitter.fire(step.change) },
       { modelPath: request.modelPath, port: request.port, extraArgs: request.extraArgs },
-    );
+    ).catch((err: unknown) => {
+      throw this.withRamAdvice(err, header);
+    });
     this.recovery = { state, planFor };
     if (this.current) {
       const port = Number(new URL(server.baseUrl).port);
@@ -122,6 +126,15 @@ export class ModelRunner implements Disposable {
     this.supervisor.dispose();
     this.planEmitter.dispose();
     this.changeEmitter.dispose();
+  }
+
+  /** A failure for lack of RAM says how much is missing and which quantization would fit. */
+  private withRamAdvice(err: unknown, header: GgufHeader): unknown {
+    const load = err instanceof ServerLoadError ? err : err instanceof Error && err.cause instanceof ServerLoadError ? err.cause : undefined;
+    const report = this.current;
+    if (!load || !report || (load.failure.kind !== 'mmap-failed' && load.failure.kind !== 'out-of-ram')) return err;
+    const advice = ramShortfallAdvice(report.plan, report.hardware, describeModel(header).parameterCount, report.ramMarginMiB);
+    return new HeadroomError(`${(err as Error).message} ${advice}`, undefined, { cause: err });
   }
 
   private setPlan(report: PlanReport | undefined): void {

@@ -1,0 +1,59 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dryRun } from '../../src/extension/llama/dryRun';
+import { ModelRunner } from '../../src/extension/llama/modelRunner';
+import { SystemHardwareProbe } from '../../src/extension/memory/hardware';
+import { ScriptedLauncher } from '../unit/scriptedServer';
+import { realServer, tempDir, tinyModel } from './realServer';
+
+const dir = tempDir('runner');
+let binary = '';
+let model = '';
+
+before(async () => {
+  binary = (await realServer()).path;
+  model = await tinyModel(dir.path);
+});
+after(() => dir.dispose());
+
+const runnerWith = (launcher?: ScriptedLauncher): ModelRunner =>
+  new ModelRunner({ cacheRoot: dir.path, sourceFrom: dir.path, llamaServerPath: () => binary, launcher, stopGraceMs: 2000 }, new SystemHardwareProbe());
+
+test('a planned start: the plan is measured by the dry run, its args reach llama-server, the command line names the real port', async () => {
+  const runner = runnerWith();
+  try {
+    const { server, changes } = await runner.start({ modelPath: model, wishes: { contextSize: 512 }, port: 0, extraArgs: [] });
+    const report = runner.plan;
+    assert.ok(report);
+    assert.equal(report.plan.source, 'dry-run');
+    const fitParams = (await realServer()).fitParams;
+    assert.ok(fitParams);
+    const measured = await dryRun(fitParams, model, [...report.plan.args, '--ctx-size', String(report.plan.contextSize)]);
+    assert.deepEqual(report.plan.host, measured.host, 'the plan carries the dry run\'s numbers');
+    assert.deepEqual(changes, []);
+    for (const arg of report.plan.args) assert.ok(server.args.includes(arg), `${arg} reached llama-server`);
+    assert.ok(report.commandLine.includes(`--port ${new URL(server.baseUrl).port}`));
+    assert.equal(server.contextSize, 512);
+  } finally {
+    await runner.stop();
+    runner.dispose();
+  }
+});
+
+test('scripted failing server (fake: failed to mmap): the error says how much RAM is missing and which quant would fit', async () => {
+  const launcher = new ScriptedLauncher(() => ({
+    fail: ['llama_model_load: error loading model: failed to mmap /m.gguf: Cannot allocate memory', 'srv    load_model: failed to load model'],
+  }));
+  const runner = runnerWith(launcher);
+  try {
+    await assert.rejects(runner.start({ modelPath: model, wishes: { contextSize: 512 }, port: 0, extraArgs: [] }), (err: Error) => {
+      assert.match(err.message, /could not be memory-mapped/);
+      assert.match(err.message, /of RAM/);
+      assert.match(err.message, /A Q8_0 file of this model \(about [\d.]+ GB\) would fit|Even a 2-bit/);
+      return true;
+    });
+    assert.ok(launcher.launches.length >= 2, 'the ladder tried smaller settings first');
+  } finally {
+    runner.dispose();
+  }
+});
