@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { HardwareFacts } from '../../src/extension/memory/hardware';
 import { listRepoFiles } from '../../src/extension/models/hfApi';
 import { groupGgufFiles } from '../../src/extension/models/remoteModels';
-import { judgeRemoteModels } from '../../src/extension/models/remoteVerdicts';
+import { adviseQuants, judgeRemoteModels } from '../../src/extension/models/remoteVerdicts';
 import { planVerdict } from '../../src/extension/models/planVerdict';
 import { writeSparseModel } from '../fixtures/gguf/models';
 import { writeProjector } from '../unit/modelsFixtures';
@@ -60,6 +60,10 @@ test('remote headers, read with range requests, rank the quants for this machine
   assert.ok((q8.verdict.gpuLayers ?? 0) > (f16.verdict.gpuLayers ?? 0));
   assert.equal(proj.model.projector, true);
   assert.equal(proj.summary?.kind, 'projector');
+
+  const advice = adviseQuants(judged, machine(8, 32));
+  assert.match(advice?.recommended?.label ?? '', /Q4_K_M/);
+  assert.match(advice?.why ?? '', /^Q4_K_M runs fully on your 8 GB GPU; Q8_0 would put \d+ of 33 layers on the CPU\.$/);
 
   const cpuOnly = await judgeRemoteModels(models.filter((m) => !m.projector), machine(0, 12), planVerdict, { baseUrl: hub.baseUrl });
   assert.deepEqual(cpuOnly.map((j) => `${j.model.quant} ${j.verdict.kind}`), ['Q8_0 cpu', 'Q4_K_M cpu', 'F16 no-fit']);

@@ -15,7 +15,7 @@ import { HfConfig } from './hfApi';
 import { modelLocations, SOURCE_LABELS } from './locations';
 import { DownloadProgress } from './progress';
 import { planPull, runPull } from './pull';
-import { judgeRemoteModels } from './remoteVerdicts';
+import { adviseQuants, judgeRemoteModels } from './remoteVerdicts';
 import { planVerdict } from './planVerdict';
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -87,6 +87,8 @@ export async function pullCommand(argv: readonly string[], env: NodeJS.ProcessEn
         const tag = j.model.quant ? `hf:${j.model.repo}:${j.model.quant}` : `hf:${j.model.repo}/${j.model.files[0].path}`;
         say(`  ${tag}\n    ${what} · ${formatBytes(j.model.sizeBytes)} · ${j.verdict.text}${j.model.projector ? ' · projector' : ''}`);
       }
+      const advice = adviseQuants(judged, hardware);
+      if (advice?.recommended) say(`Recommended: ${advice.recommended.label}. ${advice.why}`);
       return undefined;
     });
     if (!plan) return 2;

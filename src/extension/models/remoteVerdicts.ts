@@ -7,6 +7,7 @@ import { mergeShards, ModelSummary, summarizeHeader, WeightsLayout } from './mod
 import type { RemoteModel } from './remoteModels';
 import { openHttpSource } from './remoteSource';
 import { Verdict, VERDICT_ORDER, VerdictFn } from './verdict';
+import { rankQuants, type QuantAdvice } from '../memory/quantAdvice';
 
 export interface JudgedRemoteModel {
   readonly model: RemoteModel;
@@ -70,4 +71,10 @@ export async function judgeRemoteModels(
   };
   await Promise.all([worker(), worker()]);
   return judged.sort(compareJudged);
+}
+
+/** The planner's recommendation among a repo's quants, with its one-sentence why (headers that were read only). */
+export function adviseQuants(judged: readonly JudgedRemoteModel[], hardware: HardwareFacts): QuantAdvice | undefined {
+  const candidates = judged.flatMap((j) => (j.summary?.shape && !j.model.projector ? [{ label: j.model.name, header: j.summary.shape }] : []));
+  return candidates.length > 0 ? rankQuants(candidates, hardware) : undefined;
 }

@@ -7,7 +7,7 @@ import { formatBytes, formatDuration } from '../models/format';
 import { HeadroomError } from '../common/errors';
 import { PullPlan, planPull, runPull } from '../models/pull';
 import { parseModelRef, RemoteModel } from '../models/remoteModels';
-import { judgeRemoteModels } from '../models/remoteVerdicts';
+import { adviseQuants, judgeRemoteModels } from '../models/remoteVerdicts';
 import { VERDICT_ICONS } from './modelScan';
 import { hfConfig, ModelUiDeps, promptForToken, readModelSettings } from './modelSettings';
 
@@ -52,14 +52,17 @@ async function askForRef(deps: ModelUiDeps): Promise<string | undefined> {
 /** Reads every quant's header remotely and lets the user pick, best for this machine first. */
 async function chooseQuant(deps: ModelUiDeps, models: RemoteModel[]): Promise<RemoteModel | undefined> {
   const hf = await hfConfig(deps);
-  const judged = await vscode.window.withProgress(
+  const judgedWithAdvice = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Headroom: reading ${models.length} model headers from ${models[0].repo}`, cancellable: true },
     async (_progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
-      return judgeRemoteModels(models, await deps.hardware.sample(), deps.verdict, hf, abort.signal);
+      const hardware = await deps.hardware.sample();
+      const list = await judgeRemoteModels(models, hardware, deps.verdict, hf, abort.signal);
+      return { list, advice: adviseQuants(list, hardware) };
     },
   );
+  const judged = judgedWithAdvice.list;
   const picked = await vscode.window.showQuickPick(
     judged.map((j, i) => ({
       label: `${i === 0 && !j.model.projector ? '$(star-full) ' : ''}${j.model.name}`,
@@ -68,7 +71,7 @@ async function chooseQuant(deps: ModelUiDeps, models: RemoteModel[]): Promise<Re
       detail: `${VERDICT_ICONS[j.verdict.kind]} ${j.verdict.text}${j.summary ? '' : ' (header unreadable: estimated from size)'}`,
       model: j.model,
     })),
-    { title: `Headroom: ${models[0].repo}`, placeHolder: 'Best for this machine first', matchOnDescription: true },
+    { title: `Headroom: ${models[0].repo}`, placeHolder: judgedWithAdvice.advice?.why ?? 'Best for this machine first', matchOnDescription: true },
   );
   return picked?.model;
 }
