@@ -1,6 +1,7 @@
 // End-to-end harness: the packaged .vsix in a real VS Code (code-server, installed once into a cache outside the
 // repo by scripts/install-code-server.mjs), driven through Debian's Chromium with playwright-core. Everything a
 // session starts (code-server, Chromium, any llama-server on its model) is stopped by `close()`, also on failure.
+import { llamaServersWith } from '../fixtures/processes';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -74,29 +75,7 @@ export async function waitUntil<T>(what: string, probe: () => T | undefined | fa
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-/** PIDs of every live llama-server whose command line names `needle` (a path unique to one session). */
-export function llamaServersWith(needle: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (cmdline.includes('llama-server') && cmdline.includes(needle) && isAlive(Number(name))) pids.push(Number(name));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
-}
+export { llamaServersWith } from '../fixtures/processes';
 
 export interface SessionOptions {
   /** A name for the session's folder under test-results/e2e and its screenshots. */

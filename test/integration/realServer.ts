@@ -1,6 +1,6 @@
 // Shared set-up for integration tests: the real llama-server (located or built once into the cache)
 // and generated models in a temporary folder.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { headroomCacheDir } from '../../src/extension/common/cacheDir';
@@ -10,6 +10,8 @@ import { Supervisor } from '../../src/extension/llama/supervisor';
 import { checkModelFile } from '../../src/extension/llama/createSupervisor';
 import { writeModel, type TinyPreset } from '../fixtures/gguf/models';
 import type { FixtureType } from '../fixtures/gguf/quantize';
+
+export { isAlive, llamaServersWith } from '../fixtures/processes';
 
 const REPO = join(__dirname, '..', '..', '..');
 
@@ -46,31 +48,6 @@ export class RecordingLauncher implements ProcessLauncher {
     this.started.push(proc);
     return proc;
   }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    // A zombie still answers signal 0; it is gone for our purposes.
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-/** PIDs of every llama-server on the machine whose command line names `needle`. */
-export function llamaServersWith(needle: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (cmdline.includes('llama-server') && cmdline.includes(needle) && isAlive(Number(name))) pids.push(Number(name));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
 }
 
 export function supervisorFor(binary: string, launcher: ProcessLauncher = new RecordingLauncher(), lines?: string[]): Supervisor {
