@@ -99,17 +99,7 @@ function largest(lo: number, hi: number, ok: (n: number) => boolean): number {
 
 /** Smallest value in [lo, hi] for which ok() holds (monotone increasing); hi + 1 if none. */
 function smallest(lo: number, hi: number, ok: (n: number) => boolean): number {
-  let best = hi + 1;
-  let a = lo;
-  let b = hi;
-  while (a <= b) {
-    const mid = Math.floor((a + b) / 2);
-    if (ok(mid)) {
-      best = mid;
-      b = mid - 1;
-    } else a = mid + 1;
-  }
-  return best;
+  return largest(lo, hi, (n) => !ok(n)) + 1;
 }
 
 /** The best offload for one KV cache type, honouring explicit gpuLayers / cpuMoeLayers. */

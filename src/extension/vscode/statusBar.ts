@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { Disposable } from '../common/emitter';
 import { memoryReadout, type HardwareProbe } from '../memory/hardware';
 import { assessMemory, type MemoryAlert } from '../memory/memoryWatch';
-import type { PlanReport } from '../memory/planReport';
+import { planSummary, sourceLabel } from '../memory/planView';
 import type { ServerState } from '../llama/serverState';
 import type { ServerController } from './serverController';
 
@@ -118,7 +118,7 @@ export class StatusBar implements Disposable {
       tip.appendMarkdown(`Model: \`${escapeMd(state.model)}\`  \nContext: ${state.contextSize} tokens  \nServer: ${escapeMd(state.baseUrl)} (pid ${state.pid})\n\n`);
       if (this.memory) tip.appendMarkdown(`Memory: ${escapeMd(this.memory)}\n\n`);
       const report = this.controller.plan;
-      if (report) tip.appendMarkdown(`${escapeMd(planSummary(report))}\n\n`);
+      if (report) tip.appendMarkdown(`Plan (${escapeMd(sourceLabel(report.plan))}): ${escapeMd(planSummary(report.plan))}\n\n`);
       for (const alert of this.alerts) tip.appendMarkdown(`$(warning) ${escapeMd(alert.message)}\n\n`);
     }
     if (view.detail && state.kind !== 'ready') tip.appendCodeblock(view.detail, 'text');
@@ -131,17 +131,6 @@ export class StatusBar implements Disposable {
           ? new vscode.ThemeColor('statusBarItem.warningBackground')
           : undefined;
   }
-}
-
-/** One line: layers on the GPU, where the KV cache lives, the context and where the numbers come from. */
-export function planSummary(report: PlanReport): string {
-  const p = report.plan;
-  const gpu = p.devices.length > 0;
-  const layers = gpu ? `${p.gpuLayers.onGpu}/${p.gpuLayers.total} layers on GPU` : 'CPU only';
-  const kvOnGpu = p.devices.reduce((s, d) => s + d.contextMiB, 0);
-  const kvWhere = !gpu || kvOnGpu === 0 ? 'RAM' : p.host.contextMiB > 0 ? 'VRAM + RAM' : 'VRAM';
-  const moe = p.cpuMoeLayers > 0 ? ` · experts of ${p.cpuMoeLayers} layers in RAM` : '';
-  return `Plan (${p.source === 'dry-run' ? 'llama.cpp dry run' : 'estimate'}): ${layers}${moe} · KV cache ${p.cacheTypeK} in ${kvWhere} · ctx ${p.contextSize}`;
 }
 
 function escapeMd(text: string): string {
