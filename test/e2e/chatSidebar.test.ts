@@ -401,8 +401,15 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
       // 2: a reply stopped early.
       const second = await ask('Tell me more.');
       await waitUntil('the second reply to stream', async () => (await textOf(second)).length > 0, 30_000, 50);
-      await chat.locator('[data-testid=stop]').click();
-      await waitUntil('the second reply to stop', async () => (await second.getAttribute('data-status')) === 'stopped', 15_000, 100);
+      // A warm tiny model can fill its context in a few seconds: pause it (SIGSTOP) so Stop lands mid-reply.
+      const [streaming] = current.llamaServers();
+      process.kill(streaming, 'SIGSTOP');
+      try {
+        await chat.locator('[data-testid=stop]').click();
+        await waitUntil('the second reply to stop', async () => (await second.getAttribute('data-status')) === 'stopped', 15_000, 100);
+      } finally {
+        process.kill(streaming, 'SIGCONT');
+      }
       const secondText = await textOf(second);
       assert.match(await second.locator('[data-testid=message-marker]').innerText(), /Stopped/);
       await current.screenshot('3-history-before-reload');
@@ -437,6 +444,10 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
       await chat.locator('[data-testid=server-state][data-kind=ready]').waitFor({ timeout: 60_000 });
       const third = await ask('One more, please.');
       await waitUntil('the third reply to have some text', async () => (await textOf(third)).length > 20, 30_000, 50);
+      // Paused so the reply is surely still streaming when the window goes; the reload stops the server
+      // (SIGTERM, then SIGKILL after the grace period, which also ends a paused process).
+      const [mid] = current.llamaServers();
+      process.kill(mid, 'SIGSTOP');
       assert.equal(await third.getAttribute('data-status'), 'streaming', 'the third reply is still streaming when the window reloads');
       await current.reloadWindow();
       chat = await current.openChat();
