@@ -101,6 +101,17 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
     assert.ok(box.client > 0 && box.scroll <= box.client, `the state "${box.text}" is not cut: ${JSON.stringify(box)}`);
   }
 
+  /** Lets a paused (SIGSTOP) llama-server run 100 ms at a time until `done`; it is left paused. */
+  async function runInSlicesUntil(pid: number, what: string, done: () => Promise<boolean>): Promise<void> {
+    await waitUntil(what, async () => {
+      process.kill(pid, 'SIGCONT');
+      await sleep(100);
+      process.kill(pid, 'SIGSTOP');
+      await sleep(300);
+      return done();
+    }, 60_000, 50);
+  }
+
   function messages(chat: FrameLocator, role?: 'user' | 'assistant'): Locator {
     return chat.locator(role ? `[data-testid=message][data-role=${role}]` : '[data-testid=message]');
   }
@@ -399,11 +410,12 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
       await chat.locator('[data-testid=server-state][data-kind=ready]').waitFor({ timeout: 30_000 });
 
       // 2: a reply stopped early.
-      const second = await ask('Tell me more.');
-      await waitUntil('the second reply to stream', async () => (await textOf(second)).length > 0, 30_000, 50);
-      // A warm tiny model can fill its context in a few seconds: pause it (SIGSTOP) so Stop lands mid-reply.
+      // A warm tiny model can finish a reply faster than the view shows it: it runs in slices and stays
+      // paused (SIGSTOP) while Stop is clicked, so Stop lands mid-reply.
       const [streaming] = current.llamaServers();
       process.kill(streaming, 'SIGSTOP');
+      const second = await ask('Tell me more.');
+      await runInSlicesUntil(streaming, 'the second reply to stream', async () => (await textOf(second)).length > 0);
       try {
         await chat.locator('[data-testid=stop]').click();
         await waitUntil('the second reply to stop', async () => (await second.getAttribute('data-status')) === 'stopped', 15_000, 100);
@@ -442,12 +454,14 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
       // (llama-server stops with the window; it is started again.)
       await ensureReady(current);
       await chat.locator('[data-testid=server-state][data-kind=ready]').waitFor({ timeout: 60_000 });
-      const third = await ask('One more, please.');
-      await waitUntil('the third reply to have some text', async () => (await textOf(third)).length > 20, 30_000, 50);
-      // Paused so the reply is surely still streaming when the window goes; the reload stops the server
-      // (SIGTERM, then SIGKILL after the grace period, which also ends a paused process).
+      // The warm tiny model can finish a whole reply in a second, faster than the view shows it: let it
+      // run in 100 ms slices (SIGCONT/SIGSTOP) until some text shows, and keep it paused, so the reply
+      // is surely mid-stream when the window goes. The reload stops the server (SIGTERM, then SIGKILL
+      // after the grace period, which also ends a paused process).
       const [mid] = current.llamaServers();
       process.kill(mid, 'SIGSTOP');
+      const third = await ask('One more, please.');
+      await runInSlicesUntil(mid, 'the third reply to have some text', async () => (await textOf(third)).length > 20);
       assert.equal(await third.getAttribute('data-status'), 'streaming', 'the third reply is still streaming when the window reloads');
       await current.reloadWindow();
       chat = await current.openChat();

@@ -5,6 +5,7 @@ import { resolveServer } from '../llama/locateServer';
 import { readConfig } from './config';
 import { modelCommands } from './modelCommands';
 import type { ServerController } from './serverController';
+import type { ServerState } from '../llama/serverState';
 
 export interface CommandDeps {
   extensionPath: string;
@@ -34,10 +35,18 @@ export function command(deps: CommandDeps, id: string, run: (...args: unknown[])
   });
 }
 
+const RUNNING: readonly ServerState['kind'][] = ['locating', 'building', 'starting', 'loading', 'ready', 'crashed'];
+
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const { controller } = deps;
   const models = modelCommands(deps);
   const start = async (): Promise<void> => {
+    // Start while a server runs, loads or is about to restart itself would kill it for nothing;
+    // Restart is the command that replaces it.
+    if (RUNNING.includes(controller.supervisor.state.kind)) {
+      void vscode.window.showInformationMessage(`Headroom: ${controller.view.label}. Use "Restart Local Model" to start it again.`);
+      return;
+    }
     const model = readConfig().modelPath || (await models.firstRun());
     if (!model) return;
     const server = await controller.start(model);

@@ -115,7 +115,7 @@ export class StatusBar implements Disposable {
     tip.isTrusted = false;
     tip.appendMarkdown(`**Headroom** — ${escapeMd(view.label)}\n\n`);
     if (state.kind === 'ready') {
-      tip.appendMarkdown(`Model: \`${escapeMd(state.model)}\`  \nContext: ${state.contextSize} tokens  \nServer: ${escapeMd(state.baseUrl)} (pid ${state.pid})\n\n`);
+      tip.appendMarkdown(`Model: ${codeSpan(state.model)}  \nContext: ${state.contextSize} tokens  \nServer: ${escapeMd(state.baseUrl)} (pid ${state.pid})\n\n`);
       if (this.memory) tip.appendMarkdown(`Memory: ${escapeMd(this.memory)}\n\n`);
       const report = this.controller.plan;
       if (report) tip.appendMarkdown(`Plan (${escapeMd(sourceLabel(report.plan))}): ${escapeMd(planSummary(report.plan))}\n\n`);
@@ -131,6 +131,13 @@ export class StatusBar implements Disposable {
           ? new vscode.ThemeColor('statusBarItem.warningBackground')
           : undefined;
   }
+}
+
+/** A Markdown code span of `text` as is: backslash escapes are literal inside one, so the fence outgrows any backtick run. */
+function codeSpan(text: string): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence} ${text} ${fence}`;
 }
 
 function escapeMd(text: string): string {
