@@ -28,32 +28,43 @@ describe('Headroom in real VS Code (code-server + Chromium)', { skip: e2eUnavail
     return (await entry.locator('[data-testid=message-text]').innerText()).length;
   }
 
-  /** Sends a question and proves the reply streams: its text grows between samples while it is streaming. */
-  async function askAndWatchItStream(question: string): Promise<Locator> {
+  /**
+   * Sends a question and proves the reply streams: its text grows between samples while it is streaming.
+   * The warm tiny model can write a whole reply faster than the view can be sampled, so llama-server runs
+   * in short slices (SIGCONT/SIGSTOP), like a slow model, and is left paused for Stop to land mid-reply.
+   */
+  async function askAndWatchItStream(current: Session, question: string): Promise<{ reply: Locator; pid: number }> {
+    const [pid] = current.llamaServers();
+    assert.ok(pid, 'a llama-server runs');
+    process.kill(pid, 'SIGSTOP');
     const before = await replies().count();
     const input = chat.locator('[data-testid=chat-input]');
     await input.fill(question);
     await input.press('Enter');
     await waitUntil('the reply to appear', async () => (await replies().count()) > before, 30_000, 100);
     const reply = replies().last();
-    // The first token can take a while on a loaded machine; growth is measured from there.
-    await waitUntil('the first words of the reply', async () => (await textLength(reply)) > 0, 60_000, 100);
     const lengths: number[] = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 10; i++) {
+      process.kill(pid, 'SIGCONT');
+      await sleep(100);
+      process.kill(pid, 'SIGSTOP');
+      await sleep(300);
       lengths.push(await textLength(reply));
-      if ((await reply.getAttribute('data-status')) !== 'streaming') break;
-      await sleep(200);
     }
     const grew = lengths.filter((n, i) => i > 0 && n > lengths[i - 1]).length;
     assert.ok(grew >= 2, `the reply should grow while streaming (text lengths sampled: ${lengths.join(', ')})`);
     assert.equal(await reply.getAttribute('data-status'), 'streaming', `the reply should still be streaming (lengths: ${lengths.join(', ')})`);
     process.stdout.write(`reply lengths while streaming: ${lengths.join(', ')}\n`);
-    return reply;
+    return { reply, pid };
   }
 
-  async function stop(reply: Locator): Promise<void> {
-    await chat.locator('[data-testid=stop]').click();
-    await waitUntil('the reply to stop', async () => (await reply.getAttribute('data-status')) === 'stopped', 15_000, 100);
+  async function stop({ reply, pid }: { reply: Locator; pid: number }): Promise<void> {
+    try {
+      await chat.locator('[data-testid=stop]').click();
+      await waitUntil('the reply to stop', async () => (await reply.getAttribute('data-status')) === 'stopped', 15_000, 100);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
     const stoppedAt = await textLength(reply);
     await sleep(800);
     assert.equal(await textLength(reply), stoppedAt, 'no text arrives after Stop');
@@ -97,9 +108,9 @@ describe('Headroom in real VS Code (code-server + Chromium)', { skip: e2eUnavail
       await ensureReady(current);
       chat = await current.openChat();
       await chat.locator('[data-testid=server-state][data-kind=ready]').waitFor({ timeout: 30_000 });
-      const first = await askAndWatchItStream('Tell me a long story about llamas.');
+      const first = await askAndWatchItStream(current, 'Tell me a long story about llamas.');
       await stop(first);
-      const second = await askAndWatchItStream('And another one, please.');
+      const second = await askAndWatchItStream(current, 'And another one, please.');
       await stop(second);
       assert.equal(await chat.locator('[data-testid=message][data-role=user]').count(), 2);
       assert.equal(await replies().count(), 2);
@@ -141,7 +152,7 @@ describe('Headroom in real VS Code (code-server + Chromium)', { skip: e2eUnavail
       assert.equal(await chat.locator('[data-testid=message]').count(), messagesBefore, 'the conversation survives Restart');
 
       // The restarted server answers.
-      const reply = await askAndWatchItStream('Still there?');
+      const reply = await askAndWatchItStream(current, 'Still there?');
       await stop(reply);
     });
   });
