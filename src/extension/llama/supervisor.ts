@@ -7,6 +7,7 @@ import { childEnv } from './childEnv';
 import { classifyFailure, type Failure } from './logClassifier';
 import { LoadProgress } from './loadProgress';
 import { findFreePort, isPortFree } from './ports';
+import { healthStatus, servedContextSize } from './serverEndpoints';
 import type { ExitInfo, ManagedProcess, ProcessLauncher } from './processLauncher';
 import { RestartPolicy } from './restartPolicy';
 import { buildServerArgs } from './serverArgs';
@@ -237,7 +238,7 @@ export class Supervisor implements Disposable {
       apiKey,
       model: basename(config.modelPath),
       pid: proc.pid,
-      contextSize: await this.readContextSize(baseUrl, apiKey, config.contextSize),
+      contextSize: await servedContextSize(baseUrl, apiKey, config.contextSize),
       args,
     };
     this.assertCurrent(generation);
@@ -272,12 +273,7 @@ export class Supervisor implements Disposable {
           this.tail.toArray().slice(-CRASH_TAIL),
         );
       }
-      let status = 0;
-      try {
-        status = (await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(2_000) })).status;
-      } catch {
-        // not listening yet
-      }
+      const status = await healthStatus(baseUrl);
       if (status === 200) return;
       if (status === 503 && this.current.kind === 'starting') this.setState({ kind: 'loading', percent: null });
       if (Date.now() > deadline) {
@@ -286,24 +282,6 @@ export class Supervisor implements Disposable {
       }
       await new Promise((r) => setTimeout(r, interval));
     }
-  }
-
-  /** The context size the server really uses (it may have fitted it to memory). */
-  private async readContextSize(baseUrl: string, apiKey: string, fallback: number): Promise<number> {
-    try {
-      const res = await fetch(`${baseUrl}/props`, { headers: { authorization: `Bearer ${apiKey}` }, signal: AbortSignal.timeout(2_000) });
-      const body: unknown = await res.json();
-      if (typeof body === 'object' && body !== null && 'default_generation_settings' in body) {
-        const settings = (body as { default_generation_settings: unknown }).default_generation_settings;
-        if (typeof settings === 'object' && settings !== null && 'n_ctx' in settings) {
-          const n = (settings as { n_ctx: unknown }).n_ctx;
-          if (typeof n === 'number') return n;
-        }
-      }
-    } catch {
-      // older servers without /props: keep what was asked for
-    }
-    return fallback;
   }
 
   private onCrash(exit: ExitInfo): void {
