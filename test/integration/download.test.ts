@@ -86,7 +86,12 @@ test('an interrupted connection resumes with a Range request and verifies', asyn
   assert.deepEqual(await readFile(plan.modelPath), await readFile(source));
   assert.equal(files[0].verified, 'sha256');
   const ranges = hub.log.slice(before).filter((r) => r.server === 'cdn').map((r) => r.range);
-  assert.deepEqual(ranges, [undefined, 'bytes=200000-']);
+  // The server cut the socket after sending 200,000 bytes; what was in flight may be lost, so the
+  // resume starts where the file on disk ends, at most there.
+  assert.equal(ranges.length, 2);
+  assert.equal(ranges[0], undefined);
+  const from = Number(/^bytes=(\d+)-$/.exec(ranges[1] ?? '')?.[1]);
+  assert.ok(from > 0 && from <= 200_000, `resumed from ${ranges[1]}`);
 });
 
 test('cancel keeps only the .partial; the next pull resumes from it', async () => {
