@@ -125,10 +125,8 @@ for (const preset of SPARSE_PRESETS) {
     assert.ok(st.blocks * 512 < written.layout.dataOffset + 1024 * 1024, `${st.blocks * 512} bytes on disk`);
     assert.ok(st.size > 1e9);
 
-    const started = performance.now();
+    // Reading the header never touches the hole (its speed is in the gguf benchmark).
     const header = await readGgufHeader(path);
-    const elapsed = performance.now() - started;
-    assert.ok(elapsed < 1000, `${elapsed} ms`);
     const model = describeModel(header);
     const shape = SPARSE_SHAPES[preset];
     assert.equal(model.architecture, shape.arch);
