@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyStep, nextRecoveryStep, type LaunchShape, type RecoveryOverrides } from '../../src/extension/llama/recoveryLadder';
 import { configAfterCrash, startWithRecovery, type PlannedLaunch } from '../../src/extension/llama/startWithRecovery';
+import { wishesWith } from '../../src/extension/llama/exactPlan';
 import { Supervisor } from '../../src/extension/llama/supervisor';
 import { argValue, CUDA_OOM, ScriptedLauncher, type Script } from './scriptedServer';
 
@@ -102,4 +103,16 @@ test('scripted failing server (fake): an out-of-memory crash while generating re
   } finally {
     await sup.stop();
   }
+});
+
+test('the ladder\'s overrides replace only the wishes they set; the user\'s other wishes stay', () => {
+  const wishes = { contextSize: 8192, marginMiB: 512, gpuLayers: 'auto' as const };
+  assert.deepEqual(wishesWith(wishes, { gpuLayers: 26, cacheTypeK: 'q8_0', cacheTypeV: 'q8_0', flashAttn: 'on', contextSize: undefined }), {
+    contextSize: 8192,
+    marginMiB: 512,
+    gpuLayers: 26,
+    cacheTypeK: 'q8_0',
+    cacheTypeV: 'q8_0',
+    flashAttn: 'on',
+  });
 });

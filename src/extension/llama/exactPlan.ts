@@ -82,17 +82,9 @@ export async function exactPlan(inputs: ExactPlanInputs): Promise<PlanReport> {
 
 /** The user's wishes with the recovery ladder's overrides on top (overrides win). */
 export function wishesWith(wishes: PlanWishes, o: RecoveryOverrides): PlanWishes {
-  return {
-    ...wishes,
-    ...(o.gpuLayers !== undefined && { gpuLayers: o.gpuLayers }),
-    ...(o.cpuMoeLayers !== undefined && { cpuMoeLayers: o.cpuMoeLayers }),
-    ...(o.ubatch !== undefined && { ubatch: o.ubatch }),
-    ...(o.batch !== undefined && { batch: o.batch }),
-    ...(o.cacheTypeK !== undefined && { cacheTypeK: o.cacheTypeK }),
-    ...(o.cacheTypeV !== undefined && { cacheTypeV: o.cacheTypeV }),
-    ...(o.flashAttn !== undefined && { flashAttn: o.flashAttn }),
-    ...(o.contextSize !== undefined && { contextSize: o.contextSize }),
-  };
+  // The overrides' keys are PlanWishes keys; only those the ladder has set replace the user's.
+  const set: RecoveryOverrides = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return { ...wishes, ...set };
 }
 
 /** What the supervisor and the recovery ladder need from a plan. */
