@@ -8,7 +8,7 @@ import { explain, type ExplainSink } from '../../src/extension/explain/explainer
 import { explainMessages } from '../../src/extension/explain/prompt';
 import type { ExplainSubject } from '../../src/extension/explain/subject';
 import type { ReadyServer, Supervisor } from '../../src/extension/llama/supervisor';
-import { realServer, supervisorFor, tempDir, tinyModel } from './realServer';
+import { realServer, supervisorFor, tempDir, tinyModel, waitFor } from './realServer';
 
 /** Stands in for the inline comment thread: keeps every body it would have rendered, in order. */
 class ThreadRecorder implements ExplainSink {
@@ -138,6 +138,13 @@ describe('inline explanations with a real llama-server on a generated model', ()
     };
     await assert.rejects(explain(subjectWith(3, 3), deps, recorder, controller.signal));
     assert.equal(recorder.bodies.length, 2, 'nothing more arrived after the abort');
+    // llama-server frees the cancelled request's slot asynchronously; a request sent before that can be
+    // refused with "Context size has been exceeded" (seen once in CI). A user's next Explain comes later.
+    await waitFor('llama-server to finish cancelling', async () => {
+      const res = await fetch(`${server.baseUrl}/slots`, { headers: { authorization: `Bearer ${server.apiKey}` } });
+      const slots = (await res.json()) as { is_processing?: boolean }[];
+      return Array.isArray(slots) && slots.every((slot) => !slot.is_processing);
+    }, 10_000);
     const again = new ThreadRecorder();
     const result = await explain(subjectWith(3, 3), deps, again);
     assert.ok(result.answer.length > 0);
