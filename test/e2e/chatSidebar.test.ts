@@ -394,7 +394,7 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
       assert.ok(firstText.length > 0, 'the first reply has text');
       assert.equal(firstStatus, 'complete');
 
-      // Without the cut, replies run until Stop (the random-weights model rarely ends one by itself).
+      // Without the cut, replies run until Stop (the tiny model never ends one by itself: its control tokens are silenced).
       const settingsFile = join(current.workspace, '.vscode', 'settings.json');
       const settings = JSON.parse(readFileSync(settingsFile, 'utf8')) as Record<string, unknown>;
       delete settings['headroom.extraServerArgs'];
