@@ -28,7 +28,7 @@ function describeState(state: ServerState): string | undefined {
     case 'starting':
       return 'starting llama-server...';
     case 'crashed':
-      return `llama-server crashed (${state.signal ?? `code ${state.code}`}); restarting in ${Math.round(state.retryInMs / 1000)} s`;
+      return `llama-server crashed (${state.signal ?? `code ${state.code}`}): ${state.reason} Restarting in ${Math.round(state.retryInMs / 1000)} s.`;
     case 'failed':
       return `llama-server failed: ${state.error}`;
     default:

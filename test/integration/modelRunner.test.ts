@@ -2,9 +2,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dryRun } from '../../src/extension/llama/dryRun';
 import { ModelRunner } from '../../src/extension/llama/modelRunner';
+import { readOomKillCount } from '../../src/extension/llama/oomKills';
+import type { ServerState } from '../../src/extension/llama/serverState';
 import { SystemHardwareProbe } from '../../src/extension/memory/hardware';
 import { ScriptedLauncher } from '../unit/scriptedServer';
-import { realServer, tempDir, tinyModel } from './realServer';
+import { realServer, tempDir, tinyModel, waitFor } from './realServer';
 
 const dir = tempDir('runner');
 let binary = '';
@@ -54,6 +56,55 @@ test('scripted failing server (fake: failed to mmap): the error says how much RA
     });
     assert.ok(launcher.launches.length >= 2, 'the ladder tried smaller settings first');
   } finally {
+    runner.dispose();
+  }
+});
+
+/** Starts the tiny model, kills llama-server with SIGKILL, and returns what the runner said and did until it ran again. */
+async function killAndWatchRestart(runner: ModelRunner, beforeKill = (): void => {}): Promise<{ crashed: ServerState; changes: string[]; before: readonly string[]; after: readonly string[] }> {
+  const { server } = await runner.start({ modelPath: model, wishes: { contextSize: 512 }, port: 0, extraArgs: [] });
+  const seen: ServerState[] = [];
+  const changes: string[] = [];
+  runner.supervisor.onDidChangeState((s) => seen.push(s));
+  runner.onDidRecover((change) => changes.push(change));
+  beforeKill();
+  process.kill(server.pid, 'SIGKILL');
+  const crashed = await waitFor('crashed', () => seen.find((s) => s.kind === 'crashed'));
+  const again = await waitFor('ready again', () => runner.supervisor.server, 60_000);
+  return { crashed, changes, before: server.args, after: again.args };
+}
+
+const withoutPort = (args: readonly string[]): string[] => args.filter((a, i) => a !== '--port' && args[i - 1] !== '--port');
+
+test('kill -9 from outside while serving: said as such, restarted with the same settings, no step down the ladder', async () => {
+  assert.notEqual(readOomKillCount(), undefined, 'this Linux reports oom_kill in /proc/vmstat');
+  const runner = runnerWith();
+  try {
+    const { crashed, changes, before, after } = await killAndWatchRestart(runner);
+    assert.ok(crashed.kind === 'crashed');
+    assert.match(crashed.reason, /killed \(SIGKILL\) by another program or a user, not for lack of memory/);
+    assert.deepEqual(changes, []);
+    assert.deepEqual(withoutPort(after), withoutPort(before));
+  } finally {
+    await runner.stop();
+    runner.dispose();
+  }
+});
+
+test('SIGKILL by the OOM killer (simulated: the kernel counter is injected, a real OOM kill would hurt this machine) restarts one rung down', async () => {
+  let oomKills = 7;
+  const runner = new ModelRunner(
+    { cacheRoot: dir.path, sourceFrom: dir.path, llamaServerPath: () => binary, stopGraceMs: 2000, oomKillCount: () => oomKills },
+    new SystemHardwareProbe(),
+  );
+  try {
+    const { crashed, changes, before, after } = await killAndWatchRestart(runner, () => oomKills++);
+    assert.ok(crashed.kind === 'crashed');
+    assert.match(crashed.reason, /out-of-memory killer/);
+    assert.equal(changes.length, 1, `one change announced: ${JSON.stringify(changes)}`);
+    assert.notDeepEqual(withoutPort(after), withoutPort(before), 'the restart runs with less');
+  } finally {
+    await runner.stop();
     runner.dispose();
   }
 });

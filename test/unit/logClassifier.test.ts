@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { classifyFailure } from '../../src/extension/llama/logClassifier';
+import { oomKillerActed, readOomKillCount } from '../../src/extension/llama/oomKills';
 import { LoadProgress } from '../../src/extension/llama/loadProgress';
 import { parseBuildPercent } from '../../src/extension/llama/llamaBuild';
 
@@ -30,7 +34,7 @@ test('classifier: mmap failure, port in use, bad arguments, OOM-killer', () => {
   assert.equal(classifyFailure(['llama_model_load: error loading model: mmap failed: Cannot allocate memory'], null).kind, 'mmap-failed');
   assert.equal(classifyFailure(['E srv    start: couldn\'t bind HTTP server socket, hostname: 127.0.0.1, port: 8080'], null).kind, 'port-in-use');
   assert.equal(classifyFailure(['error while handling argument "--ctx-size": stoi'], null).kind, 'bad-arguments');
-  assert.equal(classifyFailure(['I srv load_model: loading'], { code: null, signal: 'SIGKILL' }).kind, 'out-of-ram');
+  assert.equal(classifyFailure(['I srv load_model: loading'], { code: null, signal: 'SIGKILL' }).kind, 'out-of-ram', 'unknown: assume the OOM killer');
   const unknown = classifyFailure([], { code: 3, signal: null });
   assert.equal(unknown.kind, 'unknown');
   assert.match(unknown.message, /code 3/);
@@ -48,4 +52,29 @@ test('build progress: cmake percent lines', () => {
   assert.equal(parseBuildPercent('[ 42%] Building CXX object ggml/src/x.o'), 42);
   assert.equal(parseBuildPercent('[100%] Built target llama-server'), 100);
   assert.equal(parseBuildPercent('-- Configuring done'), undefined);
+});
+
+test('classifier: a SIGKILL is the OOM killer\'s only when its counter moved', () => {
+  const killed = { code: null, signal: 'SIGKILL' } as const;
+  assert.equal(classifyFailure([], killed, true).kind, 'out-of-ram');
+  const other = classifyFailure([], killed, false);
+  assert.equal(other.kind, 'killed');
+  assert.match(other.message, /another program or a user/);
+  assert.equal(classifyFailure(['CUDA error: out of memory'], killed, false).kind, 'out-of-gpu-memory', 'the log wins');
+});
+
+test('OOM-kill counter: read from vmstat text, unknown where absent', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'headroom-vmstat-'));
+  try {
+    writeFileSync(join(dir, 'vmstat'), 'pgfault 123\noom_kill 4\nthp_fault_alloc 0\n');
+    writeFileSync(join(dir, 'old'), 'pgfault 123\n');
+    assert.equal(readOomKillCount(join(dir, 'vmstat')), 4);
+    assert.equal(readOomKillCount(join(dir, 'old')), undefined);
+    assert.equal(readOomKillCount(join(dir, 'missing')), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(oomKillerActed(4, 5), true);
+  assert.equal(oomKillerActed(4, 4), false);
+  assert.equal(oomKillerActed(undefined, 4), undefined);
 });

@@ -18,6 +18,7 @@ export interface SupervisorSetup {
   onLocated?(server: LocatedServer): void;
   stopGraceMs?: number;
   adjustAfterCrash?: SupervisorDeps['adjustAfterCrash'];
+  oomKillCount?: SupervisorDeps['oomKillCount'];
 }
 
 /** Rejects with a precise message when `path` is missing or not a valid GGUF model. */
@@ -38,6 +39,7 @@ export function createSupervisor(setup: SupervisorSetup): Supervisor {
     onServerLine: setup.onServerLine,
     stopGraceMs: setup.stopGraceMs,
     adjustAfterCrash: setup.adjustAfterCrash,
+    oomKillCount: setup.oomKillCount,
     async resolveBinary(onProgress) {
       const located = await resolveServer({
         configuredPath: setup.llamaServerPath?.(),

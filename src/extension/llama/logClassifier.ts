@@ -7,6 +7,7 @@ export type FailureKind =
   | 'out-of-gpu-memory'
   | 'mmap-failed'
   | 'out-of-ram'
+  | 'killed'
   | 'bad-arguments'
   | 'unknown';
 
@@ -25,11 +26,16 @@ const PATTERNS: readonly { kind: FailureKind; re: RegExp; message: string }[] = 
   { kind: 'bad-arguments', re: /error while handling argument|invalid argument|unknown argument|error: invalid/i, message: 'llama-server rejected its arguments. Check headroom.extraServerArgs.' },
 ];
 
-/** Reads llama-server's last output lines and exit to say, in plain words, why it stopped. */
-export function classifyFailure(stderrTail: readonly string[], exit: ExitInfo | null): Failure {
+/**
+ * Reads llama-server's last output lines and exit to say, in plain words, why it stopped.
+ * `oomKilled`: whether the kernel's OOM killer acted meanwhile (see oomKills.ts); undefined where unknown.
+ */
+export function classifyFailure(stderrTail: readonly string[], exit: ExitInfo | null, oomKilled?: boolean): Failure {
   const text = stderrTail.join('\n');
   for (const p of PATTERNS) if (p.re.test(text)) return { kind: p.kind, message: p.message };
   if (exit?.signal === 'SIGKILL') {
+    if (oomKilled === true) return { kind: 'out-of-ram', message: "llama-server was killed by the system's out-of-memory killer: it needed more RAM than was free." };
+    if (oomKilled === false) return { kind: 'killed', message: 'llama-server was killed (SIGKILL) by another program or a user, not for lack of memory.' };
     return { kind: 'out-of-ram', message: 'llama-server was killed (SIGKILL), most likely by the system for using too much RAM.' };
   }
   const how = exit ? (exit.signal ? `was ended by ${exit.signal}` : `exited with code ${exit.code}`) : 'stopped';

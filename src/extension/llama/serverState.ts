@@ -16,7 +16,7 @@ export type ServerState =
   | { kind: 'starting' }
   | { kind: 'loading'; percent: number | null }
   | ({ kind: 'ready' } & ReadyInfo)
-  | { kind: 'crashed'; code: number | null; signal: string | null; stderrTail: string[]; retryInMs: number }
+  | { kind: 'crashed'; code: number | null; signal: string | null; /** Why, in plain words. */ reason: string; stderrTail: string[]; retryInMs: number }
   | { kind: 'failed'; error: string };
 
 export type ServerStateKind = ServerState['kind'];

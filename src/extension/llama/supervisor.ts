@@ -6,6 +6,7 @@ import { RingBuffer } from '../common/ringBuffer';
 import { childEnv } from './childEnv';
 import { classifyFailure, type Failure } from './logClassifier';
 import { LoadProgress } from './loadProgress';
+import { oomKillerActed, readOomKillCount } from './oomKills';
 import { findFreePort, isPortFree } from './ports';
 import { healthStatus, servedContextSize } from './serverEndpoints';
 import type { ExitInfo, ManagedProcess, ProcessLauncher } from './processLauncher';
@@ -52,6 +53,8 @@ export interface SupervisorDeps {
   /** Longest wait for a load; big models from a slow disk take minutes. */
   loadTimeoutMs?: number;
   stopGraceMs?: number;
+  /** The kernel's OOM-kill counter (default: /proc/vmstat), to tell its SIGKILL from anyone else's. */
+  oomKillCount?(): number | undefined;
 }
 
 export interface ReadyServer extends ReadyInfo {
@@ -91,6 +94,8 @@ export class Supervisor implements Disposable {
   private generation = 0;
   private restartTimer: NodeJS.Timeout | null = null;
   private readonly policy: RestartPolicy;
+  /** For the last exit by SIGKILL: whether the kernel's OOM killer sent it (undefined: unknown). */
+  private oomKilled: boolean | undefined;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.policy = deps.restartPolicy ?? new RestartPolicy();
@@ -224,9 +229,11 @@ export class Supervisor implements Disposable {
       }
     });
     proc.onStdoutLine((line) => this.deps.onServerLine?.(line));
+    const oomKillsBefore = this.oomKillCount();
     let exit: ExitInfo | null = null;
     void proc.exited.then((info) => {
       exit = info;
+      this.oomKilled = info.signal === 'SIGKILL' ? oomKillerActed(oomKillsBefore, this.oomKillCount()) : undefined;
       if (this.process === proc) this.process = null;
       if (generation === this.generation && this.current.kind === 'ready') this.onCrash(info);
     });
@@ -266,7 +273,7 @@ export class Supervisor implements Disposable {
       this.assertCurrent(generation);
       const exit = exitInfo();
       if (exit) {
-        const failure = classifyFailure(this.tail.toArray(), exit);
+        const failure = classifyFailure(this.tail.toArray(), exit, this.oomKilled);
         throw new ServerLoadError(
           `llama-server stopped while loading ${basename(config.modelPath)}: ${failure.message}`,
           failure,
@@ -288,17 +295,16 @@ export class Supervisor implements Disposable {
     const stderrTail = this.tail.toArray().slice(-CRASH_TAIL);
     this.ready = null;
     const decision = this.policy.onCrash();
+    const failure = classifyFailure(stderrTail, exit, this.oomKilled);
     if (!decision.restart) {
-      const failure = classifyFailure(stderrTail, exit);
       this.setState({
         kind: 'failed',
         error: `llama-server crashed ${decision.crashesInWindow} times in a short time and was not restarted. Last: ${failure.message}`,
       });
       return;
     }
-    this.setState({ kind: 'crashed', code: exit.code, signal: exit.signal, stderrTail, retryInMs: decision.delayMs });
+    this.setState({ kind: 'crashed', code: exit.code, signal: exit.signal, reason: failure.message, stderrTail, retryInMs: decision.delayMs });
     const generation = this.generation;
-    const failure = classifyFailure(stderrTail, exit);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (generation !== this.generation) return;
@@ -313,6 +319,10 @@ export class Supervisor implements Disposable {
           if (generation === this.generation) this.setState({ kind: 'failed', error: err instanceof Error ? err.message : String(err) });
         });
     }, decision.delayMs);
+  }
+
+  private oomKillCount(): number | undefined {
+    return (this.deps.oomKillCount ?? readOomKillCount)();
   }
 
   private assertCurrent(generation: number): void {

@@ -20,7 +20,7 @@ export function serverView(state: ServerState): ServerView {
       return {
         kind: 'crashed',
         label: `llama-server crashed; restarting in ${Math.ceil(state.retryInMs / 1000)} s`,
-        detail: state.stderrTail.slice(-5).join('\n'),
+        detail: [state.reason, ...state.stderrTail.slice(-5)].join('\n'),
       };
     case 'failed':
       return { kind: 'failed', label: 'llama-server failed', detail: state.error };
