@@ -59,7 +59,7 @@ export type CodeAction = 'copy' | 'insert' | 'replace' | 'newFile';
 
 /** The server state reduced to what the view draws. */
 export interface ServerView {
-  kind: 'stopped' | 'locating' | 'building' | 'starting' | 'loading' | 'ready' | 'crashed' | 'failed';
+  kind: 'stopped' | 'locating' | 'planning' | 'building' | 'starting' | 'loading' | 'ready' | 'crashed' | 'failed';
   /** One line for the header, e.g. "ready · tiny-llama.gguf · ctx 2048". */
   label: string;
   detail?: string;
@@ -110,7 +110,7 @@ const isAttachmentKind = (v: unknown): v is AttachmentKind => ATTACHMENT_KINDS.i
 /** Ids are host-made UUIDs (or file-name-safe ids from the store): short, no path characters. */
 const isId = (v: unknown): v is string => isString(v) && /^[A-Za-z0-9_-]{1,64}$/.test(v);
 const SERVER_KINDS: readonly ServerView['kind'][] = [
-  'stopped', 'locating', 'building', 'starting', 'loading', 'ready', 'crashed', 'failed',
+  'stopped', 'locating', 'planning', 'building', 'starting', 'loading', 'ready', 'crashed', 'failed',
 ];
 
 const isEntryStatus = (v: unknown): v is EntryStatus => ENTRY_STATUSES.includes(v as EntryStatus);

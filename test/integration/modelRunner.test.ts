@@ -23,8 +23,13 @@ const runnerWith = (launcher?: ScriptedLauncher): ModelRunner =>
 
 test('a planned start: the plan is measured by the dry run, its args reach llama-server, the command line names the real port', async () => {
   const runner = runnerWith();
+  const states: ServerState['kind'][] = [];
+  runner.supervisor.onDidChangeState((s) => states.push(s.kind));
   try {
     const { server, changes } = await runner.start({ modelPath: model, wishes: { contextSize: 512 }, port: 0, extraArgs: [] });
+    const steps = states.filter((k, i) => k !== states[i - 1]);
+    assert.deepEqual(steps.slice(0, 3), ['locating', 'planning', 'starting'], `the views say what happens: ${steps.join(' -> ')}`);
+    assert.equal(steps.at(-1), 'ready');
     const report = runner.plan;
     assert.ok(report);
     assert.equal(report.plan.source, 'dry-run');

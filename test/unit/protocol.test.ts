@@ -30,7 +30,7 @@ const validHost: HostToWebview[] = [
   { type: 'focusInput' },
   { type: 'entryDone', id: 'a1', status: 'interrupted' },
   { type: 'server', server: { kind: 'failed', label: 'failed', detail: 'no binary' } },
-  ...(['stopped', 'locating', 'building', 'starting', 'loading', 'ready', 'crashed', 'failed'] as const).map(
+  ...(['stopped', 'locating', 'planning', 'building', 'starting', 'loading', 'ready', 'crashed', 'failed'] as const).map(
     (kind): HostToWebview => ({ type: 'server', server: { kind, label: kind } }),
   ),
   { type: 'entryAdded', entry },

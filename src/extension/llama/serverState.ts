@@ -12,6 +12,8 @@ export interface ReadyInfo {
 export type ServerState =
   | { kind: 'stopped' }
   | { kind: 'locating' }
+  /** Measuring the memory plan with llama.cpp's dry run. */
+  | { kind: 'planning' }
   | { kind: 'building'; percent: number; message: string }
   | { kind: 'starting' }
   | { kind: 'loading'; percent: number | null }

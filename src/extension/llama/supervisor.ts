@@ -145,7 +145,7 @@ export class Supervisor implements Disposable {
       });
       this.assertCurrent(generation);
       if (prepare) {
-        if (this.current.kind !== 'locating') this.setState({ kind: 'locating' });
+        this.setState({ kind: 'planning' });
         this.config = await prepare(binary, config);
         this.assertCurrent(generation);
       }

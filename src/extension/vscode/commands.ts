@@ -35,7 +35,7 @@ export function command(deps: CommandDeps, id: string, run: (...args: unknown[])
   });
 }
 
-const RUNNING: readonly ServerState['kind'][] = ['locating', 'building', 'starting', 'loading', 'ready', 'crashed'];
+const RUNNING: readonly ServerState['kind'][] = ['locating', 'planning', 'building', 'starting', 'loading', 'ready', 'crashed'];
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const { controller } = deps;

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { ReadyServer } from '../llama/supervisor';
 import type { ServerController } from './serverController';
 
-const BUSY = new Set(['locating', 'building', 'starting', 'loading', 'crashed']);
+const BUSY = new Set(['locating', 'planning', 'building', 'starting', 'loading', 'crashed']);
 
 /** Resolves with the server once ready, or undefined when it stops or fails first. */
 function whenReady(controller: ServerController, signal: AbortSignal): Promise<ReadyServer | undefined> {

@@ -8,6 +8,8 @@ export function serverView(state: ServerState): ServerView {
       return { kind: 'stopped', label: 'Model stopped' };
     case 'locating':
       return { kind: 'locating', label: 'Looking for llama-server…' };
+    case 'planning':
+      return { kind: 'planning', label: 'Planning memory…' };
     case 'building':
       return { kind: 'building', label: `Building llama.cpp ${Math.floor(state.percent)}%`, detail: state.message };
     case 'starting':

@@ -9,6 +9,7 @@ import type { ServerController } from './serverController';
 const ICONS: Record<ServerState['kind'], string> = {
   stopped: '$(circle-slash)',
   locating: '$(loading~spin)',
+  planning: '$(loading~spin)',
   building: '$(tools)',
   starting: '$(loading~spin)',
   loading: '$(loading~spin)',
