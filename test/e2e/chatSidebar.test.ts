@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FrameLocator, Locator, Request } from 'playwright-core';
 import { webviewCsp } from '../../src/extension/common/webviewHtml';
 import type { ChatEntry } from '../../src/webview/protocol';
+import { measureContrast, type ContrastSample } from './contrast';
 import { e2eUnavailable, Session, sleep, waitUntil, scenarioRunner } from './harness';
 import { XSS_CORPUS } from '../fixtures/xssCorpus';
 
@@ -56,6 +57,46 @@ function storedChat(id: string, title: string, updatedAt: number, entries: ChatE
   return JSON.stringify({ format: 1, id, title, createdAt: updatedAt - 1000, updatedAt, entries });
 }
 
+/** VS Code's built-in themes and the kind the webview's body reports for each. */
+const THEMES = [
+  ['Default Light Modern', 'vscode-light'],
+  ['Default High Contrast', 'vscode-high-contrast'],
+  ['Default High Contrast Light', 'vscode-high-contrast-light'],
+  ['Default Dark Modern', 'vscode-dark'],
+] as const;
+
+/** What the view shows, and the contrast each must reach: WCAG AA's 4.5:1 for text, 3:1 for syntax colours (as editors' themes are held to). */
+const CONTRAST_TARGETS: Record<string, number> = {
+  '[data-testid=server-state]': 4.5,
+  '[data-testid=message][data-role=user] [data-testid=message-text]': 4.5,
+  '[data-testid=message][data-role=assistant] [data-testid=message-text] p': 4.5,
+  '[data-testid=message][data-role=assistant] p code': 4.5,
+  '[data-testid=md-link]': 4.5,
+  '.code-block pre code': 4.5,
+  '.code-language': 4.5,
+  '.code-button': 4.5,
+  '.code-block .hljs-keyword': 3,
+  '.code-block .hljs-string': 3,
+  '.code-block .hljs-title': 3,
+  '[data-testid=message-stats]': 4.5,
+  '.message-role': 4.5,
+  '[data-testid=new-chat]': 4.5,
+  '[data-testid=send]': 4.5,
+  '[data-testid=attach-selection]': 4.5,
+  '[data-testid=chat-input]': 4.5,
+  '[data-testid=context-meter-text]': 4.5,
+};
+
+function describeLow(theme: string, c: ContrastSample): string {
+  return `${theme}: ${c.selector} "${c.text}" ${c.color} on ${c.background} = ${c.ratio}:1 (needs ${CONTRAST_TARGETS[c.selector]})`;
+}
+
+function setWorkspaceSetting(session: Session, key: string, value: unknown): void {
+  const file = join(session.workspace, '.vscode', 'settings.json');
+  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ ...settings, [key]: value }, null, 2));
+}
+
 /** A local HTTP server that records every request it gets: any hit means something loaded or ran. */
 async function startCanary(): Promise<{ url: string; hits: string[]; server: Server }> {
   const hits: string[] = [];
@@ -81,9 +122,11 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
   async function openPastChat(chat: FrameLocator, id: string): Promise<string> {
     const open = chat.locator(`[data-testid=history-item][data-chat-id="${id}"] [data-testid=history-open]`);
     if (!(await open.isVisible().catch(() => false))) await chat.locator('[data-testid=toggle-history]').click();
+    const title = await open.innerText();
     await open.click();
     await waitUntil(`the chat ${id} to be current`, async () => (await chat.locator(`[data-testid=history-item].current[data-chat-id="${id}"]`).count()) === 1, 15_000, 100);
-    return open.innerText();
+    assert.equal(await chat.locator('[data-testid=history]').isVisible(), false, 'the Chats list closes once a chat is opened');
+    return title;
   }
 
   async function ensureReady(current: Session): Promise<void> {
@@ -132,7 +175,13 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
           // Each payload as the user's (plain text) and as the model's (markdown) message.
           const hostile = corpus.flatMap((text, i) => [entry(`xu${i}`, 'user', text), entry(`xa${i}`, 'assistant', text)]);
           writeFileSync(join(chats, 'seeded-xss.json'), storedChat('seeded-xss', XSS_CORPUS[0], now - 60_000, hostile));
-          const code = [entry('cu', 'user', 'Write a greeting function'), entry('ca', 'assistant', `Here it is:\n\n\`\`\`ts\n${CODE}\n\`\`\`\n`)];
+          const code = [
+            entry('cu', 'user', 'Write a greeting function'),
+            {
+              ...entry('ca', 'assistant', `Here it is:\n\n\`\`\`ts\n${CODE}\n\`\`\`\n\nCall \`greet\` as [the handbook](https://example.com/handbook) shows.`),
+              stats: { tokens: 42, tokensPerSecond: 51.3, timeToFirstTokenMs: 120 },
+            },
+          ];
           // The newest chat is the one the view opens with.
           writeFileSync(join(chats, 'seeded-code.json'), storedChat('seeded-code', 'Write a greeting function', now, code));
           writeFileSync(join(session.workspace, 'target.ts'), TARGET_START);
@@ -481,6 +530,28 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
       process.stdout.write(`history files: ${JSON.stringify(files)}\n`);
       assert.ok(files.includes('index.json'));
       assert.equal(files.filter((f) => f.endsWith('.json') && f !== 'index.json').length, 3, 'the two seeded chats and this one');
+    });
+  });
+  test('themes: in light, dark and both high-contrast themes every text of the view reads at WCAG AA contrast', async () => {
+    await scenario('4-themes', async (current) => {
+      const chat = await current.openChat();
+      await openPastChat(chat, 'seeded-code');
+      await chat.locator('.code-block').first().waitFor({ timeout: 15_000 });
+      const frame = await current.chatFrameHandle();
+      const failures: string[] = [];
+      for (const [theme, kind] of THEMES) {
+        setWorkspaceSetting(current, 'workbench.colorTheme', theme);
+        await waitUntil(`the view in ${theme}`, async () => (await frame.evaluate(() => document.body.dataset.vscodeThemeKind)) === kind, 30_000);
+        const samples = await waitUntil('every element measured', async () => {
+          const found = await measureContrast(frame, Object.keys(CONTRAST_TARGETS));
+          return found.length === Object.keys(CONTRAST_TARGETS).length && found;
+        }, 15_000);
+        process.stdout.write(`contrast in ${theme}: ${samples.map((c) => `${c.selector} ${c.ratio}`).join('; ')}\n`);
+        await current.page.mouse.move(900, 500); // no hover tooltip over the view in the screenshot
+        await current.screenshot(`4-theme-${kind}`);
+        failures.push(...samples.filter((c) => c.ratio < CONTRAST_TARGETS[c.selector]).map((c) => describeLow(theme, c)));
+      }
+      assert.deepEqual(failures, [], 'texts below their contrast target');
     });
   });
 });

@@ -7,7 +7,10 @@ export interface HistoryActions {
   delete(id: string): void;
 }
 
-/** The list of past chats (newest first): click a title to open it, Delete to remove it (the host confirms). */
+/**
+ * The list of past chats (newest first): click a title to open it (the list then closes, so the chat has
+ * the room), Delete to remove it (the host confirms).
+ */
 export class HistoryPanel {
   readonly element = el('nav', { className: 'history', testId: 'history' });
   private readonly list = el('ul', { className: 'history-list', testId: 'history-list' });
@@ -22,6 +25,10 @@ export class HistoryPanel {
     this.element.hidden = !this.element.hidden;
   }
 
+  hide(): void {
+    this.element.hidden = true;
+  }
+
   update(chats: readonly ChatSummary[], currentId: string): void {
     const items = chats.map((chat) => {
       const item = el('li', { className: 'history-item', testId: 'history-item' });
@@ -30,7 +37,10 @@ export class HistoryPanel {
       const open = el('button', { className: 'history-open', testId: 'history-open', text: chat.title });
       open.type = 'button';
       open.title = `${chat.title}\n${new Date(chat.updatedAt).toLocaleString()} · ${chat.messages} messages`;
-      open.addEventListener('click', () => this.actions.open(chat.id));
+      open.addEventListener('click', () => {
+        this.hide();
+        this.actions.open(chat.id);
+      });
       const remove = createButton({ label: 'Delete', testId: 'history-delete', appearance: 'secondary', title: 'Delete this chat', onClick: () => this.actions.delete(chat.id) });
       item.append(open, remove);
       return item;

@@ -1,0 +1,62 @@
+// WCAG contrast of what a webview shows, measured in the real page: each element's text colour against the
+// background it is drawn on (semi-transparent backgrounds composited up the tree, as the browser paints them).
+import type { Frame } from 'playwright-core';
+
+export interface ContrastSample {
+  readonly selector: string;
+  readonly text: string;
+  readonly color: string;
+  readonly background: string;
+  readonly ratio: number;
+}
+
+/** The first visible element with text for each selector; a selector that matches nothing is left out. */
+export async function measureContrast(frame: Frame, selectors: readonly string[]): Promise<ContrastSample[]> {
+  return frame.evaluate((wanted) => {
+    type Rgba = [number, number, number, number];
+    const parse = (css: string): Rgba => {
+      const m = /rgba?\(([^)]+)\)/.exec(css);
+      if (!m) return [0, 0, 0, 0];
+      const [r, g, b, a] = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+      return [r, g, b, Number.isNaN(a) || a === undefined ? 1 : a];
+    };
+    const over = (top: Rgba, under: Rgba): Rgba => {
+      const a = top[3] + under[3] * (1 - top[3]);
+      if (a === 0) return [0, 0, 0, 0];
+      const mix = (i: number): number => (top[i] * top[3] + under[i] * under[3] * (1 - top[3])) / a;
+      return [mix(0), mix(1), mix(2), a];
+    };
+    const backgroundOf = (el: Element): Rgba => {
+      const layers: Rgba[] = [];
+      for (let e: Element | null = el; e; e = e.parentElement) layers.push(parse(getComputedStyle(e).backgroundColor));
+      // What the iframe sits on: VS Code paints the view's background behind a transparent document.
+      let painted: Rgba = parse(getComputedStyle(document.documentElement).getPropertyValue('--vscode-sideBar-background').trim() || 'rgb(255,255,255)');
+      if (painted[3] === 0) painted = [255, 255, 255, 1];
+      for (const layer of layers.reverse()) painted = over(layer, painted);
+      return painted;
+    };
+    const luminance = ([r, g, b]: Rgba): number => {
+      const channel = (v: number): number => {
+        const s = v / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    };
+    const css = ([r, g, b]: Rgba): string => `rgb(${Math.round(r)}, ${Math.round(g)}, ${Math.round(b)})`;
+    const out: { selector: string; text: string; color: string; background: string; ratio: number }[] = [];
+    for (const selector of wanted) {
+      const el = [...document.querySelectorAll(selector)].find((e) => {
+        const box = e.getBoundingClientRect();
+        const text = e instanceof HTMLTextAreaElement ? e.value || e.placeholder : e.textContent ?? '';
+        return box.width > 0 && box.height > 0 && text.trim().length > 0;
+      });
+      if (!el) continue;
+      const background = backgroundOf(el);
+      const color = over(parse(getComputedStyle(el).color), background);
+      const [light, dark] = [luminance(color), luminance(background)].sort((a, b) => b - a);
+      const text = (el instanceof HTMLTextAreaElement ? el.value || el.placeholder : el.textContent ?? '').trim().slice(0, 30);
+      out.push({ selector, text, color: css(color), background: css(background), ratio: Math.round(((light + 0.05) / (dark + 0.05)) * 100) / 100 });
+    }
+    return out;
+  }, selectors);
+}
