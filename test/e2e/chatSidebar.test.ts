@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FrameLocator, Locator, Request } from 'playwright-core';
 import { webviewCsp } from '../../src/extension/common/webviewHtml';
 import type { ChatEntry } from '../../src/webview/protocol';
-import { measureContrast, type ContrastSample } from './contrast';
+import { contrastInEveryTheme, type ContrastTargets } from './contrast';
 import { e2eUnavailable, Session, sleep, waitUntil, scenarioRunner } from './harness';
 import { XSS_CORPUS } from '../fixtures/xssCorpus';
 
@@ -57,16 +57,8 @@ function storedChat(id: string, title: string, updatedAt: number, entries: ChatE
   return JSON.stringify({ format: 1, id, title, createdAt: updatedAt - 1000, updatedAt, entries });
 }
 
-/** VS Code's built-in themes and the kind the webview's body reports for each. */
-const THEMES = [
-  ['Default Light Modern', 'vscode-light'],
-  ['Default High Contrast', 'vscode-high-contrast'],
-  ['Default High Contrast Light', 'vscode-high-contrast-light'],
-  ['Default Dark Modern', 'vscode-dark'],
-] as const;
-
-/** What the view shows, and the contrast each must reach: WCAG AA's 4.5:1 for text, 3:1 for syntax colours (as editors' themes are held to). */
-const CONTRAST_TARGETS: Record<string, number> = {
+/** What the chat view shows, and the contrast each must reach: WCAG AA's 4.5:1 for text, 3:1 for syntax colours. */
+const CHAT_CONTRAST: ContrastTargets = {
   '[data-testid=server-state]': 4.5,
   '[data-testid=message][data-role=user] [data-testid=message-text]': 4.5,
   '[data-testid=message][data-role=assistant] [data-testid=message-text] p': 4.5,
@@ -87,15 +79,6 @@ const CONTRAST_TARGETS: Record<string, number> = {
   '[data-testid=context-meter-text]': 4.5,
 };
 
-function describeLow(theme: string, c: ContrastSample): string {
-  return `${theme}: ${c.selector} "${c.text}" ${c.color} on ${c.background} = ${c.ratio}:1 (needs ${CONTRAST_TARGETS[c.selector]})`;
-}
-
-function setWorkspaceSetting(session: Session, key: string, value: unknown): void {
-  const file = join(session.workspace, '.vscode', 'settings.json');
-  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  writeFileSync(file, JSON.stringify({ ...settings, [key]: value }, null, 2));
-}
 
 /** A local HTTP server that records every request it gets: any hit means something loaded or ran. */
 async function startCanary(): Promise<{ url: string; hits: string[]; server: Server }> {
@@ -444,10 +427,7 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
       assert.equal(firstStatus, 'complete');
 
       // Without the cut, replies run until Stop (the tiny model never ends one by itself: its control tokens are silenced).
-      const settingsFile = join(current.workspace, '.vscode', 'settings.json');
-      const settings = JSON.parse(readFileSync(settingsFile, 'utf8')) as Record<string, unknown>;
-      delete settings['headroom.extraServerArgs'];
-      writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+      current.updateWorkspaceSettings({ 'headroom.extraServerArgs': undefined });
       await sleep(1_500);
       const [cutServer] = current.llamaServers();
       await current.runCommand('Headroom: Restart Local Model');
@@ -537,20 +517,7 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
       const chat = await current.openChat();
       await openPastChat(chat, 'seeded-code');
       await chat.locator('.code-block').first().waitFor({ timeout: 15_000 });
-      const frame = await current.chatFrameHandle();
-      const failures: string[] = [];
-      for (const [theme, kind] of THEMES) {
-        setWorkspaceSetting(current, 'workbench.colorTheme', theme);
-        await waitUntil(`the view in ${theme}`, async () => (await frame.evaluate(() => document.body.dataset.vscodeThemeKind)) === kind, 30_000);
-        const samples = await waitUntil('every element measured', async () => {
-          const found = await measureContrast(frame, Object.keys(CONTRAST_TARGETS));
-          return found.length === Object.keys(CONTRAST_TARGETS).length && found;
-        }, 15_000);
-        process.stdout.write(`contrast in ${theme}: ${samples.map((c) => `${c.selector} ${c.ratio}`).join('; ')}\n`);
-        await current.page.mouse.move(900, 500); // no hover tooltip over the view in the screenshot
-        await current.screenshot(`4-theme-${kind}`);
-        failures.push(...samples.filter((c) => c.ratio < CONTRAST_TARGETS[c.selector]).map((c) => describeLow(theme, c)));
-      }
+      const failures = await contrastInEveryTheme(current, await current.chatFrameHandle(), CHAT_CONTRAST, '4-theme');
       assert.deepEqual(failures, [], 'texts below their contrast target');
     });
   });

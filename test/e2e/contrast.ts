@@ -1,6 +1,7 @@
 // WCAG contrast of what a webview shows, measured in the real page: each element's text colour against the
 // background it is drawn on (semi-transparent backgrounds composited up the tree, as the browser paints them).
 import type { Frame } from 'playwright-core';
+import { waitUntil, type Session } from './harness';
 
 export interface ContrastSample {
   readonly selector: string;
@@ -59,4 +60,43 @@ export async function measureContrast(frame: Frame, selectors: readonly string[]
     }
     return out;
   }, selectors);
+}
+
+/** Selector -> the contrast ratio its text must reach (WCAG AA: 4.5 for text; 3 for syntax colours, as editor themes). */
+export type ContrastTargets = Readonly<Record<string, number>>;
+
+/** VS Code's built-in themes and the kind a webview's body reports for each; the default (Dark Modern) last. */
+export const THEMES = [
+  ['Default Light Modern', 'vscode-light'],
+  ['Default High Contrast', 'vscode-high-contrast'],
+  ['Default High Contrast Light', 'vscode-high-contrast-light'],
+  ['Default Dark Modern', 'vscode-dark'],
+] as const;
+
+/**
+ * Switches the workbench through THEMES (as a user would, in settings) and measures every target in the webview
+ * `frame` in each; saves a screenshot per theme. Returns one line per text below its target.
+ */
+export async function contrastInEveryTheme(session: Session, frame: Frame, targets: ContrastTargets, shotPrefix: string): Promise<string[]> {
+  const selectors = Object.keys(targets);
+  const failures: string[] = [];
+  for (const [theme, kind] of THEMES) {
+    session.updateWorkspaceSettings({ 'workbench.colorTheme': theme });
+    await waitUntil(`the view in ${theme}`, async () => (await frame.evaluate(() => document.body.dataset.vscodeThemeKind)) === kind, 30_000);
+    const samples = await waitUntil('every target measured', async () => {
+      const found = await measureContrast(frame, selectors);
+      return found.length === selectors.length && found;
+    }, 15_000).catch(async () => {
+      const found = await measureContrast(frame, selectors);
+      const missing = selectors.filter((sel) => !found.some((c) => c.selector === sel));
+      throw new Error(`in ${theme}, nothing with text matches ${missing.join(', ')}`);
+    });
+    process.stdout.write(`contrast in ${theme}: ${samples.map((c) => `${c.selector} ${c.ratio}`).join('; ')}\n`);
+    await session.page.mouse.move(900, 500); // no hover tooltip over the view in the screenshot
+    await session.screenshot(`${shotPrefix}-${kind}`);
+    for (const c of samples) {
+      if (c.ratio < targets[c.selector]) failures.push(`${theme}: ${c.selector} "${c.text}" ${c.color} on ${c.background} = ${c.ratio}:1 (needs ${targets[c.selector]})`);
+    }
+  }
+  return failures;
 }

@@ -278,6 +278,18 @@ export class Session {
   }
 
   /** Saves a screenshot of the whole window under test-results/e2e and prints where. */
+  /** The workspace's .vscode/settings.json. */
+  workspaceSettings(): Record<string, unknown> {
+    return JSON.parse(readFileSync(join(this.workspace, '.vscode', 'settings.json'), 'utf8')) as Record<string, unknown>;
+  }
+
+  /** Changes the workspace's settings as a user editing the file would (VS Code applies them live); undefined removes a key. */
+  updateWorkspaceSettings(changes: Record<string, unknown>): void {
+    const settings = { ...this.workspaceSettings(), ...changes };
+    for (const [key, value] of Object.entries(changes)) if (value === undefined) delete settings[key];
+    writeFileSync(join(this.workspace, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
+  }
+
   async screenshot(name: string): Promise<string> {
     const path = join(this.artifacts, `${name}.png`);
     await this.page.screenshot({ path });

@@ -56,10 +56,6 @@ describe('Headroom models in real VS Code (code-server + Chromium)', { skip: e2e
     await current.page.keyboard.press('Enter');
   }
 
-  function workspaceSettings(current: Session): Record<string, unknown> {
-    return JSON.parse(readFileSync(join(current.workspace, '.vscode', 'settings.json'), 'utf8')) as Record<string, unknown>;
-  }
-
   before(
     async () => {
       // A folder of the user's own, and a Hugging Face cache (blobs, and snapshots linking to them).
@@ -124,7 +120,7 @@ describe('Headroom models in real VS Code (code-server + Chromium)', { skip: e2e
       await waitUntil('the "use ... for" question', async () => /use tiny-coder-Q4_0\.gguf for/.test(await current.page.locator('.quick-input-widget .quick-input-title').innerText().catch(() => '')), 15_000);
       await pick(current, 'Workspace', 'only this workspace');
       const saved = await waitUntil('headroom.modelPath in .vscode/settings.json', () => {
-        const settings = workspaceSettings(current);
+        const settings = current.workspaceSettings();
         return settings['headroom.modelPath'] === hfModel && settings;
       }, 15_000);
       assert.deepEqual(saved['headroom.modelFolders'], [folder], 'the other settings stay');
@@ -171,7 +167,7 @@ describe('Headroom models in real VS Code (code-server + Chromium)', { skip: e2e
       await done.locator('.monaco-button', { hasText: 'Use This Model' }).click();
       await waitUntil('the "use ... for" question', async () => /use remote-tiny-Q4_0\.gguf for/.test(await page.locator('.quick-input-widget .quick-input-title').innerText().catch(() => '')), 15_000);
       await pick(current, 'Workspace', 'only this workspace');
-      await waitUntil('headroom.modelPath to name the download', () => workspaceSettings(current)['headroom.modelPath'] === file, 15_000);
+      await waitUntil('headroom.modelPath to name the download', () => current.workspaceSettings()['headroom.modelPath'] === file, 15_000);
       await sleep(200);
     });
   });

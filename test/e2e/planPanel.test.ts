@@ -7,9 +7,25 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FrameLocator } from 'playwright-core';
+import { contrastInEveryTheme, type ContrastTargets } from './contrast';
 import { e2eUnavailable, Session, waitUntil, scenarioRunner } from './harness';
 
 const READY = /Headroom · server [\d.]+ [KMG]iB · RAM [\d.]+\/[\d.]+ GiB/;
+
+/** What the plan panel shows, and the contrast each must reach (WCAG AA for text). */
+const PLAN_CONTRAST: ContrastTargets = {
+  '.plan-header .source': 4.5,
+  '.model-path': 4.5,
+  '.device-label': 4.5,
+  '.device-numbers': 4.5,
+  '.legend-item': 4.5,
+  '[data-testid=plan-table] th': 4.5,
+  '[data-testid=plan-table] td': 4.5,
+  'section.reasons li': 4.5,
+  '[data-testid=plan-facts]': 4.5,
+  '[data-testid=plan-command]': 4.5,
+  '[data-testid=plan-copy]': 4.5,
+};
 
 /** The value after `--port` in a command line (shell words or /proc's NUL-separated argv). */
 function portOf(words: string[]): number | undefined {
@@ -218,6 +234,14 @@ describe('Headroom: Show Memory Plan in real VS Code (code-server + Chromium)', 
       assert.match(text, /ctx 1024/);
       // The model's name in its code span reads as the file is named (no Markdown escapes showing).
       assert.match(text, /Model: tiny-dense-Q8_0\.gguf/);
+    });
+  });
+
+  test('themes: in light, dark and both high-contrast themes every text of the panel reads at WCAG AA contrast', async () => {
+    await scenario('4-themes', async (current) => {
+      await plan(current).locator('[data-testid=plan-command]').waitFor({ timeout: 30_000 });
+      const failures = await contrastInEveryTheme(current, await current.chatFrameHandle(), PLAN_CONTRAST, '4-theme');
+      assert.deepEqual(failures, [], 'texts below their contrast target');
     });
   });
 });
