@@ -5,7 +5,7 @@ import { markdownToTree, fenceLanguage } from '../../src/webview/chat/markdown/t
 import { highlightCode, parseHighlighted } from '../../src/webview/chat/markdown/highlight';
 import { openableUrl, imageSource } from '../../src/webview/chat/markdown/links';
 import { ALLOWED_TAGS, textOf, type MdNode } from '../../src/webview/chat/markdown/tree';
-import { stableBoundary } from '../../src/webview/chat/markdown/streamSplit';
+import { stableBoundary, stableCuts } from '../../src/webview/chat/markdown/streamSplit';
 
 /** Every node of a tree, depth first (highlighted code spans included). */
 function walk(nodes: readonly MdNode[], out: MdNode[] = []): MdNode[] {
@@ -175,4 +175,26 @@ test('rendering a stream in stable pieces gives the same text as rendering it wh
   const cut = stableBoundary(text);
   const pieces = [...markdownToTree(text.slice(0, cut)), ...markdownToTree(text.slice(cut))];
   assert.equal(textOf(pieces).replace(/\s+/g, ''), textOf(markdownToTree(text)).replace(/\s+/g, ''));
+});
+
+test('stableCuts: pieces of about the target size, each cut a stable boundary, never inside a fence, covering the text', () => {
+  const block = (i: number) => `Paragraph ${i} with some words.\n\n\`\`\`ts\nconst a${i} = ${i};\n\n// a blank line inside the fence\n\`\`\`\n\n- item\n\n    indented code\n\n`;
+  const text = Array.from({ length: 200 }, (_, i) => block(i)).join('');
+  const cuts = stableCuts(text, 1000);
+  assert.equal(cuts.at(-1), text.length);
+  assert.ok(cuts.length > 10, `${cuts.length} pieces`);
+  let start = 0;
+  for (const cut of cuts) {
+    assert.ok(cut > start, 'cuts increase');
+    if (cut < text.length) {
+      assert.equal(stableBoundary(text.slice(0, cut + 4)) >= cut, true, `${cut} is a stable boundary`);
+      const fences = (text.slice(0, cut).match(/^```/gm) ?? []).length;
+      assert.equal(fences % 2, 0, `the cut at ${cut} is outside every fence`);
+      assert.ok(cut - start <= 1000 + block(0).length, 'pieces stay near the target');
+    }
+    start = cut;
+  }
+  assert.deepEqual(stableCuts('short', 1000), [5]);
+  const oneFence = `\`\`\`\n${'x\n\n'.repeat(2000)}\`\`\`\n`;
+  assert.deepEqual(stableCuts(oneFence, 1000), [oneFence.length], 'a fence longer than the target stays one piece');
 });

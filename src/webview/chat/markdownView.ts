@@ -1,11 +1,13 @@
 import { materialize, type RenderActions } from './markdown/materialize';
-import { stableBoundary } from './markdown/streamSplit';
+import { stableBoundary, stableCuts } from './markdown/streamSplit';
 import { markdownToTree } from './markdown/toTree';
 
 /** The longest a re-render of the streaming tail may keep the page busy per frame before we slow down. */
 const FRAME_BUDGET_MS = 8;
 /** Up to this size a finished streamed reply is rendered again whole; above it only the tail is (see finish). */
 const FULL_RERENDER_MAX_CHARS = 20_000;
+/** Pieces of a long finished reply (opened from history) rendered one or more per frame, last first. */
+const PIECE_CHARS = 4_000;
 
 /**
  * One assistant reply rendered as markdown. While it streams, text before the last stable cut (see
@@ -22,6 +24,8 @@ export class MarkdownView {
   private scheduled = false;
   private lastCostMs = 0;
   private nextAllowedAt = 0;
+  /** Bumped by setFinal, which replaces the content, so a piecewise render of the older text stops. */
+  private renderGeneration = 0;
 
   constructor(
     private readonly actions: RenderActions,
@@ -32,14 +36,42 @@ export class MarkdownView {
     this.element.append(this.frozen, this.tail);
   }
 
-  /** Renders finished text at once, in one piece. */
+  /**
+   * Renders finished text. A long one (a 20,000-token reply opened from history) goes in pieces cut at
+   * stable boundaries, last piece first, a frame's budget at a time: the end, where the view opens, shows
+   * at once and the page stays responsive while the rest fills in above it.
+   */
   setFinal(text: string): void {
     this.text = text;
     this.scheduled = false;
     this.frozenUpTo = text.length;
-    this.frozen.replaceChildren(materialize(markdownToTree(text), this.actions));
+    const generation = ++this.renderGeneration;
     this.tail.replaceChildren();
-    this.onRendered();
+    if (text.length <= FULL_RERENDER_MAX_CHARS) {
+      this.frozen.replaceChildren(materialize(markdownToTree(text), this.actions));
+      this.onRendered();
+      return;
+    }
+    const cuts = stableCuts(text, PIECE_CHARS);
+    const starts = [0, ...cuts.slice(0, -1)];
+    let next = cuts.length - 1;
+    this.frozen.replaceChildren();
+    this.element.dataset.rendering = 'pieces';
+    const renderSome = (): void => {
+      if (generation !== this.renderGeneration) return;
+      const started = performance.now();
+      do {
+        const piece = document.createElement('div');
+        piece.className = 'markdown-chunk markdown-piece';
+        materialize(markdownToTree(text.slice(starts[next], cuts[next])), this.actions, piece);
+        this.frozen.prepend(piece);
+        next--;
+      } while (next >= 0 && performance.now() - started < FRAME_BUDGET_MS);
+      if (next >= 0) requestAnimationFrame(renderSome);
+      else delete this.element.dataset.rendering;
+      this.onRendered();
+    };
+    renderSome();
   }
 
   /**

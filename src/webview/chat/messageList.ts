@@ -30,16 +30,21 @@ export class MessageList {
   private readonly views = new Map<string, EntryView>();
   private busy = false;
   private follow = true;
+  /** scrollHeight when the list last scrolled itself: a scroll event at another height came from content changing size. */
+  private pinnedHeight = 0;
+  /** Messages change size after they are drawn (pieces of a long reply, off-screen pieces measured late): stay at the bottom. */
+  private readonly resizes = new ResizeObserver(() => this.afterChange());
 
   constructor(private readonly actions: MessageListActions) {
     this.element.setAttribute('role', 'log');
     this.element.setAttribute('aria-live', 'polite');
     this.element.append(this.empty);
-    this.element.addEventListener('scroll', () => (this.follow = this.isNearBottom()), { passive: true });
+    this.element.addEventListener('scroll', () => this.onScroll(), { passive: true });
   }
 
   reset(entries: readonly ChatEntry[]): void {
     this.views.clear();
+    this.resizes.disconnect();
     this.element.replaceChildren(this.empty);
     for (const entry of entries) this.append(entry);
     this.updateEmpty();
@@ -51,7 +56,11 @@ export class MessageList {
   add(entry: ChatEntry): void {
     // The user's own message always brings the view down, even if they had scrolled up.
     if (entry.role === 'user') this.follow = true;
-    this.views.get(entry.id)?.root.remove();
+    const old = this.views.get(entry.id)?.root;
+    if (old) {
+      this.resizes.unobserve(old);
+      old.remove();
+    }
     this.append(entry);
     this.updateEmpty();
     this.updateActions();
@@ -111,6 +120,7 @@ export class MessageList {
     this.showStatus(view);
     this.views.set(entry.id, view);
     this.element.append(root);
+    this.resizes.observe(root);
   }
 
   private showStatus(view: EntryView): void {
@@ -149,6 +159,15 @@ export class MessageList {
     if (this.follow) this.scrollToBottom();
   }
 
+  /** The user scrolling away from the bottom stops following; the content growing or shrinking under a follower does not. */
+  private onScroll(): void {
+    if (this.follow && this.element.scrollHeight !== this.pinnedHeight) {
+      this.scrollToBottom();
+      return;
+    }
+    this.follow = this.isNearBottom();
+  }
+
   private isNearBottom(): boolean {
     const { scrollHeight, scrollTop, clientHeight } = this.element;
     return scrollHeight - scrollTop - clientHeight <= STICK_THRESHOLD_PX;
@@ -156,6 +175,7 @@ export class MessageList {
 
   private scrollToBottom(): void {
     this.element.scrollTop = this.element.scrollHeight;
+    this.pinnedHeight = this.element.scrollHeight;
   }
 }
 

@@ -29,3 +29,26 @@ export function stableBoundary(text: string): number {
   }
   return boundary;
 }
+
+/**
+ * Cuts finished text into pieces of about `targetChars` at stable boundaries (never inside a code fence),
+ * so a long reply can be rendered a piece at a time. Returns the end offset of each piece; the last is
+ * text.length. A piece runs longer than the target when no boundary comes sooner (a long code block).
+ */
+export function stableCuts(text: string, targetChars: number): number[] {
+  const cuts: number[] = [];
+  let start = 0;
+  while (text.length - start > targetChars) {
+    let end = start + targetChars;
+    let cut = stableBoundary(text.slice(0, end));
+    while (cut <= start && end < text.length) {
+      end = Math.min(text.length, end + targetChars);
+      cut = end === text.length ? text.length : stableBoundary(text.slice(0, end));
+    }
+    if (cut <= start || cut >= text.length) break;
+    cuts.push(cut);
+    start = cut;
+  }
+  cuts.push(text.length);
+  return cuts;
+}
