@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { HeadroomError } from '../common/errors';
-import { readGgufHeader } from '../memory/ggufHeader';
+import { readGgufHeader, type GgufHeader } from '../memory/ggufHeader';
 import type { BuildBackend } from './buildBackend';
 import { resolveServer, type LocatedServer } from './locateServer';
 import { NodeProcessLauncher, type ProcessLauncher } from './processLauncher';
@@ -21,14 +21,23 @@ export interface SupervisorSetup {
   oomKillCount?: SupervisorDeps['oomKillCount'];
 }
 
-/** Rejects with a precise message when `path` is missing or not a valid GGUF model. */
-export async function checkModelFile(path: string): Promise<void> {
+/** The model's validated header; rejects with a precise message when `path` is missing or not a valid GGUF model. */
+export async function readModelHeader(path: string): Promise<GgufHeader> {
   try {
     await stat(path);
   } catch (err) {
-    throw new HeadroomError(`The model file ${path} does not exist.`, 'Check headroom.modelPath, or pick one with "Headroom: Select Model...".', { cause: err });
+    throw new HeadroomError(
+      `The model file ${path} does not exist.`,
+      'Check the path (headroom.modelPath or "Headroom: Select Model..." in VS Code, --model in the CLI).',
+      { cause: err },
+    );
   }
-  await readGgufHeader(path);
+  return readGgufHeader(path);
+}
+
+/** Rejects with a precise message when `path` is missing or not a valid GGUF model. */
+export async function checkModelFile(path: string): Promise<void> {
+  await readModelHeader(path);
 }
 
 /** The one way the CLI, the extension and the tests wire a Supervisor to real parts. */

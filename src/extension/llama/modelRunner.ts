@@ -1,11 +1,11 @@
 import { Emitter, type Disposable } from '../common/emitter';
 import { HeadroomError } from '../common/errors';
-import { describeModel, readGgufHeader, type GgufHeader } from '../memory/ggufHeader';
+import { describeModel, type GgufHeader } from '../memory/ggufHeader';
 import { ramShortfallAdvice } from '../memory/ramAdvice';
 import type { HardwareFacts, HardwareProbe } from '../memory/hardware';
 import type { PlanReport } from '../memory/planReport';
 import type { PlanWishes } from '../memory/planTypes';
-import { createSupervisor, type SupervisorSetup } from './createSupervisor';
+import { createSupervisor, readModelHeader, type SupervisorSetup } from './createSupervisor';
 import { commandLine, exactPlan, launchFromPlan, wishesWith } from './exactPlan';
 import { gpusForBuild, listBuildDevices } from './listDevices';
 import { configAfterCrash, startWithRecovery, type PlanFor, type RecoveryState } from './startWithRecovery';
@@ -70,7 +70,7 @@ export class ModelRunner implements Disposable {
 
   /** Plans without starting (the binary is located or built first, for the dry run). */
   async planOnly(request: PlanRequest): Promise<PlanReport> {
-    const header = await readGgufHeader(request.modelPath);
+    const header = await readModelHeader(request.modelPath);
     const simulated = request.simulatedVramMiB && request.simulatedVramMiB.length > 0;
     const binary = simulated ? undefined : await this.supervisor.locate();
     const report = await exactPlan({
@@ -88,7 +88,7 @@ export class ModelRunner implements Disposable {
   }
 
   async start(request: RunRequest): Promise<{ server: ReadyServer; changes: string[] }> {
-    const header = await readGgufHeader(request.modelPath);
+    const header = await readModelHeader(request.modelPath);
     const planFor: PlanFor = async (overrides, binary) => {
       const report = await exactPlan({
         modelPath: request.modelPath,

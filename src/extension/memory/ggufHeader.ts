@@ -57,6 +57,10 @@ export async function readGgufHeader(path: string, options: GgufReadOptions = {}
   const source = await openFileSource(path);
   try {
     return await readGgufHeaderFrom(source, options);
+  } catch (err) {
+    // Where the user sees it (a notification, the CLI), the message names the file, the field and the offset.
+    if (err instanceof GgufFormatError) throw new GgufFormatError(err.field, err.offset, `${path}: ${err.message} (field ${err.field}, byte offset ${err.offset})`, { cause: err });
+    throw err;
   } finally {
     await source.close();
   }

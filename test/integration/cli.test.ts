@@ -1,0 +1,135 @@
+// The CLI as a user runs it (`node dist/cli.js ...`, a real process, a real llama-server): the README's main
+// command (`headroom demo` on the generated model), `plan --json`'s contract, `serve` until Ctrl+C, and bad input.
+// Needs the bundles (npm test builds them first).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { writeSparseModel } from '../fixtures/gguf/models';
+import { isAlive, llamaServersWith, realServer, tempDir, tinyModel, waitFor } from './realServer';
+
+const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${CLI} is not built (npm run build)` }, () => {
+  const dir = tempDir('cli');
+  let binary = '';
+  let model = '';
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, HEADROOM_CACHE_DIR: join(dir.path, 'cache'), HEADROOM_VERBOSE: '' });
+
+  function cli(...args: string[]): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args, '--llama-server', binary], { env: env() });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  before(async () => {
+    binary = (await realServer()).path;
+    model = await tinyModel(dir.path);
+  });
+  after(() => dir.dispose());
+
+  test('demo without a model: generates the demo model, plans by dry run, streams a reply, stops; the same reply every run', async () => {
+    const first = await cli('demo', '--max-tokens', '40');
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /generated demo model/);
+    assert.match(first.stderr, /plan \(dry-run\): Context \d+ tokens/);
+    assert.match(first.stderr, /ready in [\d.]+ s at http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(first.stderr, /-- 40 tokens · [\d.]+ tok\/s \(llama-server\)/);
+    assert.match(first.stderr, /llama-server stopped\./);
+    assert.ok(first.stdout.trim().length > 10, `a reply was printed: ${JSON.stringify(first.stdout)}`);
+    assert.doesNotMatch(first.stdout, /^(\s*\S{1,2})\1{8,}/, 'not one token repeated (greedy decoding on random weights loops)');
+    const second = await cli('demo', '--max-tokens', '40');
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout, first.stdout, 'a fixed sampling seed: the same reply');
+    assert.deepEqual(llamaServersWith(join(dir.path, 'cache')), [], 'no llama-server left running');
+  });
+
+  test('plan --vram --json: the documented contract, an estimate for a simulated 12 GB GPU', async () => {
+    const stub = join(dir.path, 'llama3-70b-Q4_K_M.gguf');
+    await writeSparseModel(stub, 'llama3-70b', { quant: 'Q4_K_M' });
+    const run = await cli('plan', stub, '--vram', '12288', '--ctx', '8192', '--json');
+    assert.ok(run.code === 0 || run.code === 3, run.stderr);
+    const plan = JSON.parse(run.stdout) as {
+      source: string; args: string[]; contextSize: number; cacheTypeK: string; cacheTypeV: string;
+      devices: { name: string; totalMiB: number; freeMiB: number; modelMiB: number; contextMiB: number; computeMiB: number }[];
+      host: { modelMiB: number; contextMiB: number; computeMiB: number }; gpuLayers: { onGpu: number; total: number };
+    };
+    assert.equal(plan.source, 'estimate');
+    assert.equal(plan.devices.length, 1);
+    assert.equal(plan.devices[0].totalMiB, 12288);
+    for (const key of ['name', 'freeMiB', 'modelMiB', 'contextMiB', 'computeMiB'] as const) assert.ok(key in plan.devices[0], key);
+    for (const key of ['modelMiB', 'contextMiB', 'computeMiB'] as const) assert.equal(typeof plan.host[key], 'number', key);
+    assert.equal(plan.gpuLayers.total, 81);
+    assert.ok(plan.gpuLayers.onGpu > 0 && plan.gpuLayers.onGpu < 81, `a 70B Q4_K_M splits on 12 GB: ${plan.gpuLayers.onGpu} layers on the GPU`);
+    assert.equal(plan.contextSize, 8192);
+    assert.equal(plan.args[plan.args.indexOf('-ngl') + 1], String(plan.gpuLayers.onGpu), 'the args carry the plan');
+    assert.ok(plan.devices[0].modelMiB + plan.devices[0].contextMiB + plan.devices[0].computeMiB <= 12288 - 1024, 'within the GPU less its 1 GiB margin');
+    assert.ok(['f16', 'q8_0', 'q4_0'].includes(plan.cacheTypeK) && ['f16', 'q8_0', 'q4_0'].includes(plan.cacheTypeV));
+  });
+
+  test('plan of a real file on this machine: measured by the dry run, printed as a table with the command line', async () => {
+    const json = await cli('plan', model, '--json');
+    assert.equal(json.code, 0, json.stderr);
+    assert.equal((JSON.parse(json.stdout) as { source: string }).source, 'dry-run');
+    const text = await cli('plan', model);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /RAM/);
+    assert.match(text.stdout, /llama-server .*--model .*tiny-dense-Q8_0\.gguf/);
+  });
+
+  test('serve: prints URL and key as JSON, the key is not in argv, Ctrl+C stops llama-server', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--model', model, '--llama-server', binary], { env: env() });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).once('line', resolve);
+        child.once('close', () => reject(new Error(`serve exited early: ${stderr}`)));
+      });
+      const { baseUrl, apiKey, pid } = JSON.parse(line) as { baseUrl: string; apiKey: string; pid: number };
+      assert.match(baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.ok(apiKey.length >= 24);
+      assert.equal((await fetch(`${baseUrl}/v1/models`)).status, 401, 'the key is required');
+      assert.equal((await fetch(`${baseUrl}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } })).status, 200);
+      assert.ok(!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(apiKey), 'the key is not in argv');
+      child.kill('SIGINT');
+      assert.equal(await exited, 0, stderr);
+      await waitFor('llama-server to be gone', () => !isAlive(pid), 10_000);
+      assert.match(stderr, /llama-server stopped\./);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  test('bad input: a missing model and a truncated one get a clear error and exit 1; no llama-server is started', async () => {
+    const missing = await cli('demo', '--model', join(dir.path, 'nope.gguf'));
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /nope\.gguf does not exist/);
+    const truncated = join(dir.path, 'truncated.gguf');
+    copyFileSync(model, truncated);
+    truncateSync(truncated, 2000);
+    const bad = await cli('demo', '--model', truncated);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /truncated\.gguf/);
+    assert.match(bad.stderr, /offset \d+/);
+    assert.deepEqual(llamaServersWith(truncated), []);
+    const usage = await cli('frobnicate');
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /Usage: headroom <command>/);
+  });
+});
