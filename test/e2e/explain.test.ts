@@ -267,7 +267,8 @@ describe('Headroom Explain in real VS Code (code-server + Chromium)', { skip: e2
 
       await waitUntil('the explanation to finish', async () => !/explaining/.test(await titleOf(widget)), 180_000, 250);
       assert.match(await titleOf(widget), /^Headroom: sum\.ts:3-7$/, 'the title drops "explaining" when done');
-      assert.ok(!(await action(widget, 'Stop Explaining').isVisible().catch(() => false)), 'no Stop once done');
+      // The title and the thread's actions (its contextValue) reach the renderer in separate updates.
+      await waitUntil('no Stop once done', async () => !(await action(widget, 'Stop Explaining').isVisible().catch(() => false)), 10_000, 100);
       const answer = (await widget.locator('.comment-body').first().innerText()).trim();
       assert.ok(answer.length > 20, `an explanation was written (${answer.length} characters)`);
 
