@@ -252,7 +252,7 @@ describe('Headroom Explain in real VS Code (code-server + Chromium)', { skip: e2
         await waitUntil('the status bar to show the ready server', async () => READY.test(await current.statusText()), 120_000);
         await watchItStream(current, /sum\.ts:3-7/);
         assert.match(await titleOf(widget), /^Headroom: explaining sum\.ts:3-7\.\.\.$/);
-        assert.ok(await action(widget, 'Stop Explaining').isVisible(), 'a Stop action while streaming');
+        await waitUntil('a Stop action while streaming', () => action(widget, 'Stop Explaining').isVisible(), 10_000, 100);
         await current.screenshot('explain-1-streaming');
       } finally {
         resume();
