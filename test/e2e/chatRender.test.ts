@@ -54,8 +54,15 @@ describe('the chat view in real Chromium: a 20,000-token reply opened from histo
     // Off-screen pieces skip layout (content-visibility: auto), but their text is in the page.
     const all = (await page.locator('[data-role=assistant] [data-testid=message-text]').textContent()) ?? '';
     for (const i of [0, 1, SECTIONS / 2, SECTIONS - 1]) assert.ok(all.includes(`point ${i}.b`), `point ${i}.b is in the text`);
+    // Pieces measured late (content-visibility) settle within a frame or two; the view must end at the bottom.
+    const atBottom = await page
+      .waitForFunction(() => {
+        const el = document.querySelector('[data-testid=messages]');
+        return el !== null && el.scrollTop + el.clientHeight >= el.scrollHeight - 40;
+      }, undefined, { timeout: 5_000 })
+      .then(() => true, () => false);
     const scroll = await page.locator('[data-testid=messages]').evaluate((el) => ({ top: el.scrollTop, height: el.scrollHeight, client: el.clientHeight }));
-    assert.ok(scroll.top + scroll.client >= scroll.height - 40, `the view is at the bottom (${JSON.stringify(scroll)})`);
+    assert.ok(atBottom, `the view is at the bottom (${JSON.stringify(scroll)})`);
   });
 
   test('opening another chat while pieces are still drawn stops them: only the new chat shows', async () => {
