@@ -1,13 +1,16 @@
 // The CLI as a user runs it (`node dist/cli.js ...`, a real process, a real llama-server): the README's main
-// command (`headroom demo` on the generated model), `plan --json`'s contract, `serve` until Ctrl+C, and bad input.
+// command (`headroom demo` on the generated model), `plan --json`'s contract, `serve` until Ctrl+C, `models` and
+// `pull` (against a loopback stand-in for Hugging Face), and bad input.
 // Needs the bundles (npm test builds them first).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, truncateSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { writeSparseModel } from '../fixtures/gguf/models';
+import { writeModel, writeSparseModel } from '../fixtures/gguf/models';
+import { writeProjector } from '../unit/modelsFixtures';
+import { FakeHub } from './downloadServer';
 import { isAlive, llamaServersWith, realServer, tempDir, tinyModel, waitFor } from './realServer';
 
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
@@ -24,9 +27,14 @@ describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${C
   let model = '';
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, HEADROOM_CACHE_DIR: join(dir.path, 'cache'), HEADROOM_VERBOSE: '' });
 
+  /** `headroom ARGS` with the test's llama-server. */
   function cli(...args: string[]): Promise<Run> {
+    return run([...args, '--llama-server', binary]);
+  }
+
+  function run(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args, '--llama-server', binary], { env: env() });
+      const child = spawn(process.execPath, [CLI, ...args], { env: { ...env(), ...extraEnv } });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -131,5 +139,55 @@ describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${C
     const usage = await cli('frobnicate');
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /Usage: headroom <command>/);
+  });
+
+  test('models: finds the GGUF files in a folder with their quant and verdict, skips a projector unless --all', async () => {
+    const home = join(dir.path, 'home');
+    const folder = join(dir.path, 'my-models');
+    mkdirSync(folder, { recursive: true });
+    await writeModel(join(folder, 'coder-Q4_0.gguf'), 'tiny-dense', { type: 'Q4_0', seed: 5 });
+    await writeProjector(join(folder, 'mmproj-F16.gguf'));
+    const own = { HOME: home, HEADROOM_CACHE_DIR: join(dir.path, 'models-cache') };
+    const listed = await run(['models', '--json', '--folder', folder], own);
+    assert.equal(listed.code, 0, listed.stderr);
+    const { models, skipped } = JSON.parse(listed.stdout) as { models: { path: string; summary: { quant?: string; architecture: string }; verdict: { text: string } }[]; skipped: { path: string }[] };
+    assert.deepEqual(models.map((m) => m.path), [join(folder, 'coder-Q4_0.gguf')]);
+    assert.equal(models[0].summary.architecture, 'llama');
+    assert.equal(models[0].summary.quant, 'Q4_0');
+    assert.match(models[0].verdict.text, /\S/, 'a verdict for this machine');
+    assert.deepEqual(skipped.map((m) => m.path), [join(folder, 'mmproj-F16.gguf')]);
+    const text = await run(['models', '--folder', folder], own);
+    assert.match(text.stdout, /coder-Q4_0\.gguf/);
+    assert.doesNotMatch(text.stdout, /mmproj/);
+  });
+
+  test('pull: a bare repo lists its quants with verdicts and a recommendation; hf:repo:QUANT downloads, checks and prints the path', async () => {
+    const hub = new FakeHub();
+    await hub.start();
+    try {
+      const served = join(dir.path, 'served');
+      mkdirSync(served, { recursive: true });
+      for (const type of ['Q4_0', 'Q8_0', 'F16'] as const) {
+        await writeModel(join(served, `tiny-coder-${type}.gguf`), 'tiny-dense', { type, seed: 9 });
+        hub.addFile('acme/tiny-coder-GGUF', `tiny-coder-${type}.gguf`, { diskPath: join(served, `tiny-coder-${type}.gguf`) });
+      }
+      const hf = { HF_ENDPOINT: hub.baseUrl, HOME: join(dir.path, 'home') };
+      const listing = await run(['pull', 'hf:acme/tiny-coder-GGUF'], hf);
+      assert.equal(listing.code, 2, 'nothing downloaded: a quant must be named');
+      for (const type of ['Q4_0', 'Q8_0', 'F16']) assert.match(listing.stderr, new RegExp(`hf:acme/tiny-coder-GGUF:${type}`));
+      assert.match(listing.stderr, /Recommended: \S+/);
+      const into = join(dir.path, 'downloads');
+      const pulled = await run(['pull', 'hf:acme/tiny-coder-GGUF:Q8_0', '--dir', into], hf);
+      assert.equal(pulled.code, 0, pulled.stderr);
+      const path = pulled.stdout.trim();
+      assert.ok(path.startsWith(into) && path.endsWith('.gguf'), path);
+      assert.deepEqual(readFileSync(path), readFileSync(join(served, 'tiny-coder-Q8_0.gguf')), 'the same bytes');
+      assert.match(pulled.stderr, /downloaded \(sha256 checked\)/);
+      const again = await run(['pull', 'hf:acme/tiny-coder-GGUF:Q8_0', '--dir', into], hf);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, /already here/);
+    } finally {
+      await hub.stop();
+    }
   });
 });
