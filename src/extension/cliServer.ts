@@ -85,6 +85,7 @@ async function startServer(options: CliOptions): Promise<{ runner: ModelRunner; 
     progress.done();
     const p = runner.plan?.plan;
     if (p) say(`plan (${p.source}): ${p.reasons.join(' ')}`);
+    for (const warning of p?.warnings ?? []) say(`warning: ${warning}`);
     say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s at ${server.baseUrl} (pid ${server.pid}, context ${server.contextSize})`);
     return { runner, server };
   } catch (err) {

@@ -7,10 +7,12 @@ import { writeModel } from '../../test/fixtures/gguf/models';
 export const DEMO_PRESET = 'tiny-dense';
 export const DEMO_TYPE = 'Q8_0';
 export const DEMO_SEED = 1;
+/** Part of the file name: bump it when the generator's output changes, so a cached older demo model is not reused. */
+const DEMO_REVISION = 2;
 
 /** Writes the demo model once into `dir` (atomically) and returns its path. */
 export async function ensureDemoModel(dir: string): Promise<string> {
-  const path = join(dir, `headroom-demo-${DEMO_PRESET}-${DEMO_TYPE.toLowerCase()}-s${DEMO_SEED}.gguf`);
+  const path = join(dir, `headroom-demo-${DEMO_PRESET}-${DEMO_TYPE.toLowerCase()}-s${DEMO_SEED}-r${DEMO_REVISION}.gguf`);
   if (existsSync(path)) return path;
   await mkdir(dir, { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;

@@ -55,7 +55,17 @@ describe('bad input ends in a clear error, no hang, no process left', () => {
     const kvs = spec.kvs.map((kv) => (kv.key === 'general.architecture' ? { ...kv, value: 'martian' } : kv));
     const path = join(dir.path, 'martian.gguf');
     await writeGguf(path, kvs, spec.tensors);
-    await expectFailure(path, /stopped while loading martian\.gguf: llama\.cpp could not load the model/, { launches: 1 });
+    // llama.cpp's logger thread can lose the last lines of a process that exits right after writing them
+    // (ggml-org/llama.cpp#22142): seen once in ~20 runs here as a bare "exited with code 1". Only that case is
+    // tried again, at most twice; a wrong classification of lines that did arrive fails at once.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await expectFailure(path, /stopped while loading martian\.gguf: llama\.cpp could not load the model/, { launches: 1 });
+        return;
+      } catch (err) {
+        if (attempt === 3 || !/llama-server exited with code 1\./.test(String((err as Error).message))) throw err;
+      }
+    }
   });
 
   test('a port already taken by another program is reported before spawning', async () => {

@@ -63,7 +63,16 @@ describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${C
     const second = await cli('demo', '--max-tokens', '40');
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout, first.stdout, 'a fixed sampling seed: the same reply');
+    assert.equal(/context (\d+)\)/.exec(first.stderr)?.[1], /Context (\d+) tokens/.exec(first.stderr)?.[1], 'llama-server serves the planned context');
     assert.deepEqual(llamaServersWith(join(dir.path, 'cache')), [], 'no llama-server left running');
+  });
+
+  test('a context larger than the model was trained for is planned at the trained context, which is what llama-server serves', async () => {
+    const run = await cli('demo', '--model', model, '--ctx', '65536', '--max-tokens', '5');
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /plan \(dry-run\): Context 32768 tokens: the model's trained context/);
+    assert.match(run.stderr, /context 32768\)/, 'served: 32768');
+    assert.match(run.stderr, /warning: The context of 65536 tokens is larger than the 32768 this model was trained for/);
   });
 
   test('plan --vram --json: the documented contract, an estimate for a simulated 12 GB GPU', async () => {

@@ -147,9 +147,14 @@ test('overrides are honoured, not fought', async () => {
   assert.equal(big.gpuLayers.onGpu, 81);
   assert.equal(big.fits, false);
   assert.ok(big.warnings.length > 0);
-  // An explicit context larger than trained is kept (with a warning); the default is clamped.
+  // A context larger than trained is capped there, as llama-server caps each slot (an explicit one with a warning).
   const qwen = await sparseHeader('qwen3-30b-a3b', 'Q4_K_M');
-  assert.equal(plan(qwen, simulatedGpu(24), { contextSize: 65536 }).contextSize, 65536);
+  const trained = modelShape(qwen).nCtxTrain;
+  const capped = plan(qwen, simulatedGpu(24), { contextSize: trained * 2 });
+  assert.equal(capped.contextSize, trained);
+  assert.match(capped.warnings.join(' '), new RegExp(`larger than the ${trained} this model was trained for, and llama-server caps`));
+  assert.match(capped.reasons.join(' '), new RegExp(`Context ${trained} tokens: the model's trained context`));
+  assert.equal(plan(qwen, simulatedGpu(24), { contextSize: 4096 }).contextSize, 4096, 'a smaller one is as set');
   const small = { ...modelShape(qwen), nCtxTrain: 4096 };
   assert.equal(plan(small, simulatedGpu(24)).contextSize, 4096);
   // Flash attention off with f16 is honoured.

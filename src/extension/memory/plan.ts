@@ -58,9 +58,12 @@ interface Fitted {
  */
 function fitContext(shape: ModelShape, hardware: HardwareFacts, wishes: PlanWishes, reasons: string[], warnings: string[]): Fitted {
   const explicitContext = wishes.contextSize !== undefined && wishes.contextSize > 0;
-  const requested = explicitContext ? Math.floor(wishes.contextSize as number) : Math.min(DEFAULT_CONTEXT, shape.nCtxTrain);
-  if (explicitContext && requested > shape.nCtxTrain) {
-    warnings.push(`The context of ${requested} tokens is larger than the ${shape.nCtxTrain} the model was trained for; quality may drop past that.`);
+  const wished = explicitContext ? Math.floor(wishes.contextSize as number) : DEFAULT_CONTEXT;
+  // llama-server caps every conversation at the trained context (it still allocates the whole -c), so a larger
+  // context would only cost memory.
+  const requested = Math.min(wished, shape.nCtxTrain);
+  if (explicitContext && wished > shape.nCtxTrain) {
+    warnings.push(`The context of ${wished} tokens is larger than the ${shape.nCtxTrain} this model was trained for, and llama-server caps each conversation there; Headroom plans ${shape.nCtxTrain} rather than allocate memory no conversation can use.`);
   }
   const at = (contextSize: number): Fitted => {
     const s = setup(shape, hardware, wishes, contextSize);
@@ -82,9 +85,9 @@ function fitContext(shape: ModelShape, hardware: HardwareFacts, wishes: PlanWish
     }
   }
   reasons.push(
-    explicitContext
+    explicitContext && wished === requested
       ? `Context ${requested} tokens, as set.`
-      : requested < DEFAULT_CONTEXT
+      : requested < wished
         ? `Context ${requested} tokens: the model's trained context.`
         : `Context ${requested} tokens (the default).`,
   );
