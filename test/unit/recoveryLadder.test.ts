@@ -4,6 +4,7 @@ import { applyStep, nextRecoveryStep, type LaunchShape, type RecoveryOverrides }
 import { configAfterCrash, startWithRecovery, type PlannedLaunch } from '../../src/extension/llama/startWithRecovery';
 import { wishesWith } from '../../src/extension/llama/exactPlan';
 import { Supervisor } from '../../src/extension/llama/supervisor';
+import { errorMessage } from '../../src/extension/common/errors';
 import { argValue, CUDA_OOM, ScriptedLauncher, type Script } from './scriptedServer';
 
 const DENSE: LaunchShape = { gpuLayers: 33, totalLayers: 33, cpuMoeLayers: 0, isMoe: false, ubatch: 512, cacheType: 'f16', contextSize: 8192 };
@@ -115,4 +116,24 @@ test('the ladder\'s overrides replace only the wishes they set; the user\'s othe
     cacheTypeV: 'q8_0',
     flashAttn: 'on',
   });
+});
+
+test('a load failure with no known cause carries llama.cpp\'s last error lines to the user', async () => {
+  const { supervisor: sup } = supervisor(() => ({
+    fail: [
+      '0.00.004.100 I load_tensors: loading model tensors',
+      '0.00.004.260 E gguf_whatever: the frobnicator is misaligned',
+      '0.00.004.600 E srv  llama_server: giving up',
+      '0.00.004.700 I srv  operator(): cleaning up before exit...',
+    ],
+  }));
+  try {
+    await assert.rejects(sup.start({ ...base, contextSize: 512 }), (err: Error) => {
+      assert.match(errorMessage(err), /llama-server exited with code 1\. llama-server said: gguf_whatever: the frobnicator is misaligned \| srv {2}llama_server: giving up$/);
+      return true;
+    });
+    assert.ok(sup.state.kind === 'failed' && /frobnicator is misaligned/.test(sup.state.error), 'the failed state the views show says it too');
+  } finally {
+    await sup.stop();
+  }
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { Emitter, type Disposable } from '../common/emitter';
-import { HeadroomError } from '../common/errors';
+import { errorMessage, HeadroomError } from '../common/errors';
 import { RingBuffer } from '../common/ringBuffer';
 import { childEnv } from './childEnv';
 import { classifyFailure, type Failure } from './logClassifier';
@@ -61,16 +61,27 @@ export interface ReadyServer extends ReadyInfo {
   apiKey: string;
 }
 
-/** llama-server exited before it was ready; `failure` says why in a form the recovery ladder reads. */
+/**
+ * llama-server exited before it was ready; `failure` says why in a form the recovery ladder reads. When the
+ * classifier found no known cause, llama.cpp's own last error lines are the hint, so the user sees them.
+ */
 export class ServerLoadError extends HeadroomError {
   constructor(
     message: string,
     readonly failure: Failure,
     readonly stderrTail: string[],
   ) {
-    super(message, undefined, { cause: new Error(stderrTail.join('\n')) });
+    super(message, failure.kind === 'unknown' ? lastErrorLines(stderrTail) : undefined, { cause: new Error(stderrTail.join('\n')) });
     this.name = 'ServerLoadError';
   }
+}
+
+/** llama.cpp's last error lines ("0.00.004.588 E llama_model_load: ..."), timestamps off; else its last lines. */
+function lastErrorLines(tail: readonly string[], count = 3): string | undefined {
+  const strip = (line: string): string => line.replace(/^\d+\.\d+\.\d+\.\d+ [A-Z] /, '').trim();
+  const errors = tail.filter((line) => /^\d+\.\d+\.\d+\.\d+ E /.test(line));
+  const chosen = (errors.length > 0 ? errors : tail.filter((line) => line.trim() !== '')).slice(-count).map(strip);
+  return chosen.length > 0 ? `llama-server said: ${chosen.join(' | ')}` : 'llama-server printed nothing; see "Headroom: Show Server Log".';
 }
 
 const STDERR_TAIL = 200;
@@ -153,7 +164,7 @@ export class Supervisor implements Disposable {
       return await this.launch(generation);
     } catch (err) {
       if (generation === this.generation) {
-        this.setState({ kind: 'failed', error: err instanceof Error ? err.message : String(err) });
+        this.setState({ kind: 'failed', error: errorMessage(err) });
       }
       throw err;
     }
@@ -316,7 +327,7 @@ export class Supervisor implements Disposable {
           return this.launch(generation);
         })
         .catch((err: unknown) => {
-          if (generation === this.generation) this.setState({ kind: 'failed', error: err instanceof Error ? err.message : String(err) });
+          if (generation === this.generation) this.setState({ kind: 'failed', error: errorMessage(err) });
         });
     }, decision.delayMs);
   }
