@@ -2,7 +2,7 @@
 // command (`headroom demo` on the generated model), `plan --json`'s contract, `serve` until Ctrl+C, `models` and
 // `pull` (against a loopback stand-in for Hugging Face), and bad input.
 // Needs the bundles (npm test builds them first).
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { writeModel, writeSparseModel } from '../fixtures/gguf/models';
 import { writeProjector } from '../unit/modelsFixtures';
 import { FakeHub } from './downloadServer';
-import { isAlive, llamaServersWith, realServer, tempDir, tinyModel, waitFor } from './realServer';
+import { isAlive, llamaServersWith, waitFor, withTinyModel } from './realServer';
 
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
@@ -22,14 +22,12 @@ interface Run {
 }
 
 describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${CLI} is not built (npm run build)` }, () => {
-  const dir = tempDir('cli');
-  let binary = '';
-  let model = '';
-  const env = (): NodeJS.ProcessEnv => ({ ...process.env, HEADROOM_CACHE_DIR: join(dir.path, 'cache'), HEADROOM_VERBOSE: '' });
+  const fx = withTinyModel('cli');
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, HEADROOM_CACHE_DIR: join(fx.dir, 'cache'), HEADROOM_VERBOSE: '' });
 
   /** `headroom ARGS` with the test's llama-server. */
   function cli(...args: string[]): Promise<Run> {
-    return run([...args, '--llama-server', binary]);
+    return run([...args, '--llama-server', fx.binary]);
   }
 
   function run(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
@@ -43,12 +41,6 @@ describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${C
       child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
   }
-
-  before(async () => {
-    binary = (await realServer()).path;
-    model = await tinyModel(dir.path);
-  });
-  after(() => dir.dispose());
 
   test('demo without a model: generates the demo model, plans by dry run, streams a reply, stops; the same reply every run', async () => {
     const first = await cli('demo', '--max-tokens', '40');
@@ -64,11 +56,11 @@ describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${C
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout, first.stdout, 'a fixed sampling seed: the same reply');
     assert.equal(/context (\d+)\)/.exec(first.stderr)?.[1], /Context (\d+) tokens/.exec(first.stderr)?.[1], 'llama-server serves the planned context');
-    assert.deepEqual(llamaServersWith(join(dir.path, 'cache')), [], 'no llama-server left running');
+    assert.deepEqual(llamaServersWith(join(fx.dir, 'cache')), [], 'no llama-server left running');
   });
 
   test('a context larger than the model was trained for is planned at the trained context, which is what llama-server serves', async () => {
-    const run = await cli('demo', '--model', model, '--ctx', '65536', '--max-tokens', '5');
+    const run = await cli('demo', '--model', fx.model, '--ctx', '65536', '--max-tokens', '5');
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /plan \(dry-run\): Context 32768 tokens: the model's trained context/);
     assert.match(run.stderr, /context 32768\)/, 'served: 32768');
@@ -76,7 +68,7 @@ describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${C
   });
 
   test('plan --vram --json: the documented contract, an estimate for a simulated 12 GB GPU', async () => {
-    const stub = join(dir.path, 'llama3-70b-Q4_K_M.gguf');
+    const stub = join(fx.dir, 'llama3-70b-Q4_K_M.gguf');
     await writeSparseModel(stub, 'llama3-70b', { quant: 'Q4_K_M' });
     const run = await cli('plan', stub, '--vram', '12288', '--ctx', '8192', '--json');
     assert.ok(run.code === 0 || run.code === 3, run.stderr);
@@ -99,17 +91,17 @@ describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${C
   });
 
   test('plan of a real file on this machine: measured by the dry run, printed as a table with the command line', async () => {
-    const json = await cli('plan', model, '--json');
+    const json = await cli('plan', fx.model, '--json');
     assert.equal(json.code, 0, json.stderr);
     assert.equal((JSON.parse(json.stdout) as { source: string }).source, 'dry-run');
-    const text = await cli('plan', model);
+    const text = await cli('plan', fx.model);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /RAM/);
     assert.match(text.stdout, /llama-server .*--model .*tiny-dense-Q8_0\.gguf/);
   });
 
   test('serve: prints URL and key as JSON, the key is not in argv, Ctrl+C stops llama-server', async () => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--model', model, '--llama-server', binary], { env: env() });
+    const child = spawn(process.execPath, [CLI, 'serve', '--model', fx.model, '--llama-server', fx.binary], { env: env() });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -134,11 +126,11 @@ describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${C
   });
 
   test('bad input: a missing model and a truncated one get a clear error and exit 1; no llama-server is started', async () => {
-    const missing = await cli('demo', '--model', join(dir.path, 'nope.gguf'));
+    const missing = await cli('demo', '--model', join(fx.dir, 'nope.gguf'));
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /nope\.gguf does not exist/);
-    const truncated = join(dir.path, 'truncated.gguf');
-    copyFileSync(model, truncated);
+    const truncated = join(fx.dir, 'truncated.gguf');
+    copyFileSync(fx.model, truncated);
     truncateSync(truncated, 2000);
     const bad = await cli('demo', '--model', truncated);
     assert.equal(bad.code, 1);
@@ -151,12 +143,12 @@ describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${C
   });
 
   test('models: finds the GGUF files in a folder with their quant and verdict, skips a projector unless --all', async () => {
-    const home = join(dir.path, 'home');
-    const folder = join(dir.path, 'my-models');
+    const home = join(fx.dir, 'home');
+    const folder = join(fx.dir, 'my-models');
     mkdirSync(folder, { recursive: true });
     await writeModel(join(folder, 'coder-Q4_0.gguf'), 'tiny-dense', { type: 'Q4_0', seed: 5 });
     await writeProjector(join(folder, 'mmproj-F16.gguf'));
-    const own = { HOME: home, HEADROOM_CACHE_DIR: join(dir.path, 'models-cache') };
+    const own = { HOME: home, HEADROOM_CACHE_DIR: join(fx.dir, 'models-cache') };
     const listed = await run(['models', '--json', '--folder', folder], own);
     assert.equal(listed.code, 0, listed.stderr);
     const { models, skipped } = JSON.parse(listed.stdout) as { models: { path: string; summary: { quant?: string; architecture: string }; verdict: { text: string } }[]; skipped: { path: string }[] };
@@ -174,18 +166,18 @@ describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${C
     const hub = new FakeHub();
     await hub.start();
     try {
-      const served = join(dir.path, 'served');
+      const served = join(fx.dir, 'served');
       mkdirSync(served, { recursive: true });
       for (const type of ['Q4_0', 'Q8_0', 'F16'] as const) {
         await writeModel(join(served, `tiny-coder-${type}.gguf`), 'tiny-dense', { type, seed: 9 });
         hub.addFile('acme/tiny-coder-GGUF', `tiny-coder-${type}.gguf`, { diskPath: join(served, `tiny-coder-${type}.gguf`) });
       }
-      const hf = { HF_ENDPOINT: hub.baseUrl, HOME: join(dir.path, 'home') };
+      const hf = { HF_ENDPOINT: hub.baseUrl, HOME: join(fx.dir, 'home') };
       const listing = await run(['pull', 'hf:acme/tiny-coder-GGUF'], hf);
       assert.equal(listing.code, 2, 'nothing downloaded: a quant must be named');
       for (const type of ['Q4_0', 'Q8_0', 'F16']) assert.match(listing.stderr, new RegExp(`hf:acme/tiny-coder-GGUF:${type}`));
       assert.match(listing.stderr, /Recommended: \S+/);
-      const into = join(dir.path, 'downloads');
+      const into = join(fx.dir, 'downloads');
       const pulled = await run(['pull', 'hf:acme/tiny-coder-GGUF:Q8_0', '--dir', into], hf);
       assert.equal(pulled.code, 0, pulled.stderr);
       const path = pulled.stdout.trim();

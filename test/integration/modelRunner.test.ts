@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dryRun } from '../../src/extension/llama/dryRun';
 import { ModelRunner } from '../../src/extension/llama/modelRunner';
@@ -6,27 +6,19 @@ import { readOomKillCount } from '../../src/extension/llama/oomKills';
 import type { ServerState } from '../../src/extension/llama/serverState';
 import { SystemHardwareProbe } from '../../src/extension/memory/hardware';
 import { ScriptedLauncher } from '../unit/scriptedServer';
-import { realServer, tempDir, tinyModel, waitFor } from './realServer';
+import { realServer, waitFor, withTinyModel } from './realServer';
 
-const dir = tempDir('runner');
-let binary = '';
-let model = '';
-
-before(async () => {
-  binary = (await realServer()).path;
-  model = await tinyModel(dir.path);
-});
-after(() => dir.dispose());
+const fx = withTinyModel('runner');
 
 const runnerWith = (launcher?: ScriptedLauncher): ModelRunner =>
-  new ModelRunner({ cacheRoot: dir.path, sourceFrom: dir.path, llamaServerPath: () => binary, launcher, stopGraceMs: 2000 }, new SystemHardwareProbe());
+  new ModelRunner({ cacheRoot: fx.dir, sourceFrom: fx.dir, llamaServerPath: () => fx.binary, launcher, stopGraceMs: 2000 }, new SystemHardwareProbe());
 
 test('a planned start: the plan is measured by the dry run, its args reach llama-server, the command line names the real port', async () => {
   const runner = runnerWith();
   const states: ServerState['kind'][] = [];
   runner.supervisor.onDidChangeState((s) => states.push(s.kind));
   try {
-    const { server, changes } = await runner.start({ modelPath: model, wishes: { contextSize: 512 }, port: 0, extraArgs: [] });
+    const { server, changes } = await runner.start({ modelPath: fx.model, wishes: { contextSize: 512 }, port: 0, extraArgs: [] });
     const steps = states.filter((k, i) => k !== states[i - 1]);
     assert.deepEqual(steps.slice(0, 3), ['locating', 'planning', 'starting'], `the views say what happens: ${steps.join(' -> ')}`);
     assert.equal(steps.at(-1), 'ready');
@@ -35,7 +27,7 @@ test('a planned start: the plan is measured by the dry run, its args reach llama
     assert.equal(report.plan.source, 'dry-run');
     const fitParams = (await realServer()).fitParams;
     assert.ok(fitParams);
-    const measured = await dryRun(fitParams, model, [...report.plan.args, '--ctx-size', String(report.plan.contextSize)]);
+    const measured = await dryRun(fitParams, fx.model, [...report.plan.args, '--ctx-size', String(report.plan.contextSize)]);
     assert.deepEqual(report.plan.host, measured.host, 'the plan carries the dry run\'s numbers');
     assert.deepEqual(changes, []);
     for (const arg of report.plan.args) assert.ok(server.args.includes(arg), `${arg} reached llama-server`);
@@ -53,7 +45,7 @@ test('scripted failing server (fake: failed to mmap): the error says how much RA
   }));
   const runner = runnerWith(launcher);
   try {
-    await assert.rejects(runner.start({ modelPath: model, wishes: { contextSize: 512 }, port: 0, extraArgs: [] }), (err: Error) => {
+    await assert.rejects(runner.start({ modelPath: fx.model, wishes: { contextSize: 512 }, port: 0, extraArgs: [] }), (err: Error) => {
       assert.match(err.message, /could not be memory-mapped/);
       assert.match(err.message, /of RAM/);
       assert.match(err.message, /A Q8_0 file of this model \(about [\d.]+ GB\) would fit|Even a 2-bit/);
@@ -67,7 +59,7 @@ test('scripted failing server (fake: failed to mmap): the error says how much RA
 
 /** Starts the tiny model, kills llama-server with SIGKILL, and returns what the runner said and did until it ran again. */
 async function killAndWatchRestart(runner: ModelRunner, beforeKill = (): void => {}): Promise<{ crashed: ServerState; changes: string[]; before: readonly string[]; after: readonly string[] }> {
-  const { server } = await runner.start({ modelPath: model, wishes: { contextSize: 512 }, port: 0, extraArgs: [] });
+  const { server } = await runner.start({ modelPath: fx.model, wishes: { contextSize: 512 }, port: 0, extraArgs: [] });
   const seen: ServerState[] = [];
   const changes: string[] = [];
   runner.supervisor.onDidChangeState((s) => seen.push(s));
@@ -99,7 +91,7 @@ test('kill -9 from outside while serving: said as such, restarted with the same 
 test('SIGKILL by the OOM killer (simulated: the kernel counter is injected, a real OOM kill would hurt this machine) restarts one rung down', async () => {
   let oomKills = 7;
   const runner = new ModelRunner(
-    { cacheRoot: dir.path, sourceFrom: dir.path, llamaServerPath: () => binary, stopGraceMs: 2000, oomKillCount: () => oomKills },
+    { cacheRoot: fx.dir, sourceFrom: fx.dir, llamaServerPath: () => fx.binary, stopGraceMs: 2000, oomKillCount: () => oomKills },
     new SystemHardwareProbe(),
   );
   try {

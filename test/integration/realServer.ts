@@ -1,5 +1,6 @@
 // Shared set-up for integration tests: the real llama-server (located or built once into the cache)
 // and generated models in a temporary folder.
+import { after, before } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,25 @@ export function realServer(): Promise<LocatedServer> {
 export function tempDir(prefix: string): { path: string; dispose(): void } {
   const path = mkdtempSync(join(tmpdir(), `headroom-${prefix}-`));
   return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** What a suite of real-server tests shares: a temp folder, the real llama-server and the tiny model in it. */
+export interface TinyModelFixture {
+  readonly dir: string;
+  readonly binary: string;
+  readonly model: string;
+}
+
+/** Registers before/after hooks on the current suite (or file) that set up and remove a TinyModelFixture. */
+export function withTinyModel(prefix: string): TinyModelFixture {
+  const dir = tempDir(prefix);
+  const fixture = { dir: dir.path, binary: '', model: '' };
+  before(async () => {
+    fixture.binary = (await realServer()).path;
+    fixture.model = await tinyModel(dir.path);
+  });
+  after(() => dir.dispose());
+  return fixture;
 }
 
 export async function tinyModel(dir: string, preset: TinyPreset = 'tiny-dense', type: FixtureType = 'Q8_0'): Promise<string> {

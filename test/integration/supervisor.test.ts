@@ -1,28 +1,20 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { OpenAiClient } from '../../src/extension/chat/openaiClient';
 import { isPortFree } from '../../src/extension/llama/ports';
 import type { ServerState } from '../../src/extension/llama/serverState';
-import { isAlive, llamaServersWith, realServer, RecordingLauncher, supervisorFor, tempDir, tinyModel, waitFor } from './realServer';
+import { isAlive, llamaServersWith, RecordingLauncher, supervisorFor, waitFor, withTinyModel } from './realServer';
 
 describe('supervisor with a real llama-server on a generated model', () => {
-  const dir = tempDir('supervisor');
-  let binary = '';
-  let model = '';
-
-  before(async () => {
-    binary = (await realServer()).path;
-    model = await tinyModel(dir.path);
-  });
-  after(() => dir.dispose());
+  const fx = withTinyModel('supervisor');
 
   test('start -> loading -> ready; a streamed reply arrives in pieces and equals the direct answer at temperature 0; stop frees everything', async () => {
     const launcher = new RecordingLauncher();
-    const supervisor = supervisorFor(binary, launcher);
+    const supervisor = supervisorFor(fx.binary, launcher);
     const states: ServerState['kind'][] = [];
     supervisor.onDidChangeState((s) => states.push(s.kind));
-    const server = await supervisor.start({ modelPath: model, contextSize: 1024, port: 0, extraArgs: [] });
+    const server = await supervisor.start({ modelPath: fx.model, contextSize: 1024, port: 0, extraArgs: [] });
     assert.equal(supervisor.state.kind, 'ready');
     assert.ok(states.indexOf('starting') < states.indexOf('ready'));
     assert.equal(server.contextSize, 1024);
@@ -63,9 +55,9 @@ describe('supervisor with a real llama-server on a generated model', () => {
     process.env.LLAMA_ARG_HOST = '0.0.0.0';
     // --alias is a flag Headroom never passes, so only the environment could set it.
     process.env.LLAMA_ARG_ALIAS = 'hijacked';
-    const supervisor = supervisorFor(binary);
+    const supervisor = supervisorFor(fx.binary);
     try {
-      const server = await supervisor.start({ modelPath: model, contextSize: 512, port: 0, extraArgs: [] });
+      const server = await supervisor.start({ modelPath: fx.model, contextSize: 512, port: 0, extraArgs: [] });
       assert.match(server.baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
       const models = await (await fetch(`${server.baseUrl}/v1/models`, { headers: { authorization: `Bearer ${server.apiKey}` } })).text();
       assert.doesNotMatch(models, /hijacked/, 'LLAMA_ARG_ALIAS did not reach the server');
@@ -90,9 +82,9 @@ describe('supervisor with a real llama-server on a generated model', () => {
   });
 
   test('crash after ready (SIGKILL from outside) -> crashed with the stderr tail -> restarted by itself', async () => {
-    const supervisor = supervisorFor(binary);
+    const supervisor = supervisorFor(fx.binary);
     try {
-      const first = await supervisor.start({ modelPath: model, contextSize: 512, port: 0, extraArgs: [] });
+      const first = await supervisor.start({ modelPath: fx.model, contextSize: 512, port: 0, extraArgs: [] });
       const seen: ServerState[] = [];
       supervisor.onDidChangeState((s) => seen.push(s));
       process.kill(first.pid, 'SIGKILL');
@@ -108,8 +100,8 @@ describe('supervisor with a real llama-server on a generated model', () => {
 
   test('two stop() calls share one promise; stop during loading leaves no process', async () => {
     const launcher = new RecordingLauncher();
-    const supervisor = supervisorFor(binary, launcher);
-    const starting = supervisor.start({ modelPath: model, contextSize: 512, port: 0, extraArgs: [] });
+    const supervisor = supervisorFor(fx.binary, launcher);
+    const starting = supervisor.start({ modelPath: fx.model, contextSize: 512, port: 0, extraArgs: [] });
     await waitFor('a process', () => launcher.started.length > 0);
     const a = supervisor.stop();
     const b = supervisor.stop();
@@ -118,6 +110,6 @@ describe('supervisor with a real llama-server on a generated model', () => {
     await assert.rejects(starting, /cancelled/);
     assert.equal(supervisor.state.kind, 'stopped');
     for (const p of launcher.started) assert.equal(isAlive(p.pid), false);
-    assert.deepEqual(llamaServersWith(model), []);
+    assert.deepEqual(llamaServersWith(fx.model), []);
   });
 });
