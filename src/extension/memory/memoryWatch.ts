@@ -1,4 +1,5 @@
 import type { HardwareFacts } from './hardware';
+import { formatGiB } from './formatGiB';
 
 export type MemoryAlert =
   | { kind: 'vram-taken'; device: string; freeMiB: number; marginMiB: number; message: string }
@@ -15,7 +16,6 @@ export interface WatchInput {
   ramMarginMiB: number;
 }
 
-const gib = (mib: number): string => `${(mib / 1024).toFixed(1)} GiB`;
 
 /**
  * Compares a live sample with the plan: another program taking VRAM below the margin, the model
@@ -33,7 +33,7 @@ export function assessMemory(input: WatchInput): MemoryAlert[] {
         device: gpu.name,
         freeMiB: gpu.freeMiB,
         marginMiB: input.marginMiB,
-        message: `Only ${gib(gpu.freeMiB)} of VRAM is left on ${gpu.name} (the plan keeps ${gib(input.marginMiB)} free): another program is using the GPU. Replies may fail or slow down; re-plan to fit the memory that is left.`,
+        message: `Only ${formatGiB(gpu.freeMiB)} of VRAM is left on ${gpu.name} (the plan keeps ${formatGiB(input.marginMiB)} free): another program is using the GPU. Replies may fail or slow down; re-plan to fit the memory that is left.`,
       });
     }
     const actual = input.serverVramMiB?.get(gpu.index);
@@ -43,7 +43,7 @@ export function assessMemory(input: WatchInput): MemoryAlert[] {
         device: gpu.name,
         expectedMiB: planned,
         actualMiB: actual,
-        message: `llama-server holds ${gib(actual)} of VRAM on ${gpu.name} but the plan put ${gib(planned)} there: part of the model spilled to system RAM, which is much slower. Re-plan with fewer layers on the GPU.`,
+        message: `llama-server holds ${formatGiB(actual)} of VRAM on ${gpu.name} but the plan put ${formatGiB(planned)} there: part of the model spilled to system RAM, which is much slower. Re-plan with fewer layers on the GPU.`,
       });
     }
   }
@@ -52,7 +52,7 @@ export function assessMemory(input: WatchInput): MemoryAlert[] {
       kind: 'ram-low',
       availableMiB: input.facts.ramAvailableMiB,
       marginMiB: input.ramMarginMiB,
-      message: `System RAM is nearly full (${gib(input.facts.ramAvailableMiB)} available): the system may start swapping or kill llama-server.`,
+      message: `System RAM is nearly full (${formatGiB(input.facts.ramAvailableMiB)} available): the system may start swapping or kill llama-server.`,
     });
   }
   return alerts;

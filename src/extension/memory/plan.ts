@@ -18,7 +18,8 @@ import type { GgufHeader } from './ggufHeader';
 import type { HardwareFacts } from './hardware';
 import { isMoe, modelShape, type ModelShape } from './modelShape';
 import { choose, DEFAULT_BATCH, DEFAULT_UBATCH, marginOf, ramMarginOf, setup, type Candidate, type Setup } from './offloadSearch';
-import { cacheReasons, gib, offloadReasons, shortfallWarnings, threadsFor } from './planReasons';
+import { formatGiB } from './formatGiB';
+import { cacheReasons, offloadReasons, shortfallWarnings, threadsFor } from './planReasons';
 import type { Plan, PlanWishes } from './planTypes';
 
 export type { Plan, PlanWishes } from './planTypes';
@@ -104,7 +105,7 @@ function chooseMmap(shape: ModelShape, hardware: HardwareFacts, wishes: PlanWish
   }
   const fileMiB = shape.totalBytes / (1024 * 1024);
   if (hardware.gpus.length > 0 && fileMiB + e.host.contextMiB + e.host.computeMiB > ramBudget && totalMiB(e.host) <= ramBudget) {
-    return { mmap: false, reason: `Weights read into RAM (--no-mmap): the ${gib(fileMiB)} file is larger than the RAM left, and only the CPU's ${gib(e.host.modelMiB)} of it is needed there.` };
+    return { mmap: false, reason: `Weights read into RAM (--no-mmap): the ${formatGiB(fileMiB)} file is larger than the RAM left, and only the CPU's ${formatGiB(e.host.modelMiB)} of it is needed there.` };
   }
   return { mmap: true, reason: 'Weights memory-mapped (mmap): the file stays in the page cache and loads fast the next time.' };
 }

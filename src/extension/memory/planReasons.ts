@@ -4,8 +4,8 @@ import { totalMiB } from './estimate';
 import type { HardwareFacts } from './hardware';
 import { isMoe } from './modelShape';
 import { marginOf, type Candidate, type Setup } from './offloadSearch';
+import { formatGiB } from './formatGiB';
 
-export const gib = (mib: number): string => `${(mib / 1024).toFixed(1)} GiB`;
 const layers = (n: number): string => (n === 1 ? '1 layer' : `${n} layers`);
 
 /** Where the layers (and a MoE model's experts) went, and why. */
@@ -19,9 +19,9 @@ export function offloadReasons(s: Setup, chosen: Candidate): string[] {
   const spare = Math.min(...gpuFree);
   const where = hardware.gpus.length > 1 ? `${hardware.gpus.length} GPUs` : 'the GPU';
   if (typeof wishes.gpuLayers === 'number') reasons.push(`${chosen.gpuLayers} of ${all} layers on ${where}, as set.`);
-  else if (chosen.gpuLayers === all && chosen.cpuMoe === 0) reasons.push(`${all} of ${all} layers on ${where}: the model fits with ${gib(spare)} to spare.`);
+  else if (chosen.gpuLayers === all && chosen.cpuMoe === 0) reasons.push(`${all} of ${all} layers on ${where}: the model fits with ${formatGiB(spare)} to spare.`);
   else if (chosen.gpuLayers === all) reasons.push(`${all} of ${all} layers on ${where}, with the expert tensors of ${chosen.cpuMoe} of ${shape.nLayer} layers in RAM: experts are the cheapest part to run on the CPU.`);
-  else if (chosen.gpuLayers > 0) reasons.push(`${chosen.gpuLayers} of ${all} layers on ${where}: that is as many as fit with a ${gib(marginOf(wishes))} margin; the rest run on the CPU.`);
+  else if (chosen.gpuLayers > 0) reasons.push(`${chosen.gpuLayers} of ${all} layers on ${where}: that is as many as fit with a ${formatGiB(marginOf(wishes))} margin; the rest run on the CPU.`);
   else reasons.push(`0 of ${all} layers on ${where}: not even one layer fits in its free memory.`);
   const moe = isMoe(shape);
   if (moe && chosen.gpuLayers < all && chosen.gpuLayers > 0 && typeof wishes.cpuMoeLayers !== 'number') {
@@ -48,7 +48,7 @@ export function cacheReasons(s: Setup, chosen: Candidate, baseline: Candidate): 
       reasons.push(`KV cache ${chosen.cacheType} with flash attention: ${gain}.`);
     } else reasons.push(`KV cache K ${chosen.cacheType}, V ${e.cacheTypeV}, as set.`);
   } else {
-    reasons.push(`KV cache f16 (${gib(e.host.contextMiB + e.devices.reduce((a, d) => a + d.contextMiB, 0))}): a quantized cache would not put more on the GPU.`);
+    reasons.push(`KV cache f16 (${formatGiB(e.host.contextMiB + e.devices.reduce((a, d) => a + d.contextMiB, 0))}): a quantized cache would not put more on the GPU.`);
   }
   if (fa === 'on' || fa === 'off') reasons.push(`Flash attention ${fa}, as set.`);
   else if (chosen.cacheType === 'f16') reasons.push('Flash attention on: it keeps the compute buffer small at long contexts.');
@@ -62,10 +62,10 @@ export function shortfallWarnings(s: Setup, chosen: Candidate): string[] {
   const warnings: string[] = [];
   for (const [i, d] of e.devices.entries()) {
     const short = totalMiB(d) - s.gpuBudgets[i];
-    if (short > 0) warnings.push(`${d.name} is ${gib(short)} short: it needs ${gib(totalMiB(d))} and has ${gib(s.gpuBudgets[i])} free after the margin.`);
+    if (short > 0) warnings.push(`${d.name} is ${formatGiB(short)} short: it needs ${formatGiB(totalMiB(d))} and has ${formatGiB(s.gpuBudgets[i])} free after the margin.`);
   }
   const hostTotal = totalMiB(e.host);
-  if (hostTotal > s.ramBudget) warnings.push(`RAM is ${gib(hostTotal - s.ramBudget)} short: the CPU part needs ${gib(hostTotal)} and ${gib(s.ramBudget)} is available after the margin.`);
+  if (hostTotal > s.ramBudget) warnings.push(`RAM is ${formatGiB(hostTotal - s.ramBudget)} short: the CPU part needs ${formatGiB(hostTotal)} and ${formatGiB(s.ramBudget)} is available after the margin.`);
   return warnings;
 }
 

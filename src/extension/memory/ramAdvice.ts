@@ -1,5 +1,6 @@
 import type { HardwareFacts } from './hardware';
 import type { Plan } from './planTypes';
+import { formatGiB } from './formatGiB';
 
 /** Typical bits per weight of llama.cpp's quantizations (llama-quantize's table), best first. */
 export const QUANT_BITS: readonly (readonly [string, number])[] = [
@@ -12,7 +13,6 @@ export const QUANT_BITS: readonly (readonly [string, number])[] = [
   ['Q2_K', 3.35],
 ];
 
-const gib = (mib: number): string => `${(mib / 1024).toFixed(1)} GiB`;
 
 /**
  * When the model does not fit in RAM (failed to mmap, killed by the OS): how much is missing, and the
@@ -23,8 +23,8 @@ export function ramShortfallAdvice(p: Plan, hardware: HardwareFacts, parameterCo
   const ram = hardware.ramAvailableMiB - ramMarginMiB;
   const missing = hostNeed - ram;
   const head = missing > 0
-    ? `The part of the model that runs on the CPU needs ${gib(hostNeed)} of RAM, and ${gib(Math.max(0, ram))} is available: ${gib(missing)} is missing.`
-    : `The model needs ${gib(hostNeed)} of RAM and ${gib(Math.max(0, ram))} looked available, but the system refused it (another program may have taken it).`;
+    ? `The part of the model that runs on the CPU needs ${formatGiB(hostNeed)} of RAM, and ${formatGiB(Math.max(0, ram))} is available: ${formatGiB(missing)} is missing.`
+    : `The model needs ${formatGiB(hostNeed)} of RAM and ${formatGiB(Math.max(0, ram))} looked available, but the system refused it (another program may have taken it).`;
   const vram = p.devices.reduce((s, d) => s + d.modelMiB, 0);
   const overhead = p.host.contextMiB + p.host.computeMiB;
   const fits = QUANT_BITS.find(([, bits]) => (parameterCount * bits) / 8 / 2 ** 20 - vram + overhead <= ram);
