@@ -77,11 +77,17 @@ export class ServerLoadError extends HeadroomError {
 }
 
 /** llama.cpp's last error lines ("0.00.004.588 E llama_model_load: ..."), timestamps off; else its last lines. */
-function lastErrorLines(tail: readonly string[], count = 3): string | undefined {
+function lastErrorLines(tail: readonly string[], count = 3): string {
   const strip = (line: string): string => line.replace(/^\d+\.\d+\.\d+\.\d+ [A-Z] /, '').trim();
   const errors = tail.filter((line) => /^\d+\.\d+\.\d+\.\d+ E /.test(line));
   const chosen = (errors.length > 0 ? errors : tail.filter((line) => line.trim() !== '')).slice(-count).map(strip);
   return chosen.length > 0 ? `llama-server said: ${chosen.join(' | ')}` : 'llama-server printed nothing; see "Headroom: Show Server Log".';
+}
+
+/** How llama-server ended, and for a SIGKILL whether the kernel's OOM killer sent it (undefined: unknown). */
+interface Exit {
+  info: ExitInfo;
+  oomKilled: boolean | undefined;
 }
 
 const STDERR_TAIL = 200;
@@ -105,8 +111,6 @@ export class Supervisor implements Disposable {
   private generation = 0;
   private restartTimer: NodeJS.Timeout | null = null;
   private readonly policy: RestartPolicy;
-  /** For the last exit by SIGKILL: whether the kernel's OOM killer sent it (undefined: unknown). */
-  private oomKilled: boolean | undefined;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.policy = deps.restartPolicy ?? new RestartPolicy();
@@ -241,12 +245,11 @@ export class Supervisor implements Disposable {
     });
     proc.onStdoutLine((line) => this.deps.onServerLine?.(line));
     const oomKillsBefore = this.oomKillCount();
-    let exit: ExitInfo | null = null;
+    let exit: Exit | null = null;
     void proc.exited.then((info) => {
-      exit = info;
-      this.oomKilled = info.signal === 'SIGKILL' ? oomKillerActed(oomKillsBefore, this.oomKillCount()) : undefined;
+      exit = { info, oomKilled: info.signal === 'SIGKILL' ? oomKillerActed(oomKillsBefore, this.oomKillCount()) : undefined };
       if (this.process === proc) this.process = null;
-      if (generation === this.generation && this.current.kind === 'ready') this.onCrash(info);
+      if (generation === this.generation && this.current.kind === 'ready') this.onCrash(exit);
     });
 
     const baseUrl = `http://127.0.0.1:${port}`;
@@ -277,14 +280,14 @@ export class Supervisor implements Disposable {
     return requested;
   }
 
-  private async waitHealthy(baseUrl: string, generation: number, exitInfo: () => ExitInfo | null, config: ServerConfig): Promise<void> {
+  private async waitHealthy(baseUrl: string, generation: number, exitInfo: () => Exit | null, config: ServerConfig): Promise<void> {
     const interval = this.deps.healthIntervalMs ?? 200;
     const deadline = Date.now() + (this.deps.loadTimeoutMs ?? 15 * 60_000);
     for (;;) {
       this.assertCurrent(generation);
       const exit = exitInfo();
       if (exit) {
-        const failure = classifyFailure(this.tail.toArray(), exit, this.oomKilled);
+        const failure = classifyFailure(this.tail.toArray(), exit.info, exit.oomKilled);
         throw new ServerLoadError(
           `llama-server stopped while loading ${basename(config.modelPath)}: ${failure.message}`,
           failure,
@@ -302,11 +305,11 @@ export class Supervisor implements Disposable {
     }
   }
 
-  private onCrash(exit: ExitInfo): void {
+  private onCrash({ info: exit, oomKilled }: Exit): void {
     const stderrTail = this.tail.toArray().slice(-CRASH_TAIL);
     this.ready = null;
     const decision = this.policy.onCrash();
-    const failure = classifyFailure(stderrTail, exit, this.oomKilled);
+    const failure = classifyFailure(stderrTail, exit, oomKilled);
     if (!decision.restart) {
       this.setState({
         kind: 'failed',
