@@ -47,6 +47,8 @@ export class MarkdownView {
     this.frozenUpTo = text.length;
     const generation = ++this.renderGeneration;
     this.tail.replaceChildren();
+    // A piecewise render of earlier text that this one replaces is over (its next frame sees the new generation).
+    delete this.element.dataset.rendering;
     if (text.length <= FULL_RERENDER_MAX_CHARS) {
       this.frozen.replaceChildren(materialize(markdownToTree(text), this.actions));
       this.onRendered();
