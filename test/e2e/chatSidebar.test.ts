@@ -347,10 +347,7 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
       assert.equal(await block.getAttribute('data-language'), 'ts');
 
       // Open target.ts and put the cursor at its end.
-      await current.runCommand('Go to File...');
-      const input = page.locator('.quick-input-widget input');
-      await input.fill('target.ts');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'target.ts' }).first().click();
+      await current.quickOpen('target.ts');
       const editor = page.locator('.editor-instance .monaco-editor').first();
       await page.locator('.tab.active', { hasText: 'target.ts' }).waitFor();
       const editorText = async (): Promise<string> => (await editor.locator('.view-lines').innerText()).replace(/\u00a0/g, ' ');

@@ -83,26 +83,7 @@ describe('Headroom Explain in real VS Code (code-server + Chromium)', { skip: e2
     const editor = page.locator('.editor-group-container.active .monaco-editor').first();
     const active = page.locator('.tabs-container .tab.active', { hasText: name });
     if (await active.isVisible().catch(() => false)) return editor;
-    const input = page.locator('.quick-input-widget input');
-    await waitUntil(`Quick Open to take "${name}"`, async () => {
-      if (!(await input.isVisible())) {
-        await page.locator('.monaco-workbench').click({ position: { x: 700, y: 300 }, force: true }).catch(() => undefined);
-        await page.keyboard.press('Control+P');
-        await input.waitFor({ state: 'visible', timeout: 5_000 }).catch(() => undefined);
-      }
-      if (!(await input.isVisible())) return false;
-      await input.fill(name);
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
-      try {
-        await row.waitFor({ state: 'visible', timeout: 5_000 });
-      } catch {
-        await page.keyboard.press('Escape');
-        return false;
-      }
-      // Enter opens the focused (first) row; a click can land while the list re-renders.
-      await page.keyboard.press('Enter');
-      return true;
-    }, 60_000, 500);
+    await current.quickOpen(name);
     await active.waitFor({ timeout: 30_000 });
     await lines(editor).waitFor();
     return editor;

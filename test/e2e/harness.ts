@@ -299,26 +299,40 @@ export class Session {
 
   // ---- The workbench ------------------------------------------------------------------------------------------
 
-  /** Runs a command from the palette by its title, as a user would (F1, type, Enter). */
+  /** Runs a command from the palette by its title, as a user would (F1, type, pick it). */
   async runCommand(title: string): Promise<void> {
+    await this.pickFromQuickInput('the command palette', 'F1', `>${title}`, title, (row) => row.click());
+  }
+
+  /** Opens a workspace file with Quick Open (Ctrl+P, type its name, Enter). */
+  async quickOpen(name: string): Promise<void> {
+    // Enter opens the focused (first) row; a click can land while the list re-renders.
+    await this.pickFromQuickInput('Quick Open', 'Control+P', name, name, () => this.page.keyboard.press('Enter'));
+  }
+
+  /**
+   * Opens the quick input with `key`, types `query` and picks the first row showing `rowText`; retried (the
+   * workbench may not have focus, or the list may not have filtered yet) until it takes.
+   */
+  private async pickFromQuickInput(what: string, key: string, query: string, rowText: string, pick: (row: Locator) => Promise<void>): Promise<void> {
     const page = this.page;
     const input = page.locator('.quick-input-widget input');
-    await waitUntil(`the command palette to take "${title}"`, async () => {
+    await waitUntil(`${what} to take "${rowText}"`, async () => {
       if (!(await input.isVisible())) {
         await page.locator('.monaco-workbench').click({ position: { x: 700, y: 300 }, force: true }).catch(() => undefined);
-        await page.keyboard.press('F1');
+        await page.keyboard.press(key);
         await input.waitFor({ state: 'visible', timeout: 5_000 }).catch(() => undefined);
       }
       if (!(await input.isVisible())) return false;
-      await input.fill(`>${title}`);
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+      await input.fill(query);
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: rowText }).first();
       try {
         await row.waitFor({ state: 'visible', timeout: 5_000 });
       } catch {
         await page.keyboard.press('Escape');
         return false;
       }
-      await row.click();
+      await pick(row);
       return true;
     }, 60_000, 500);
   }
