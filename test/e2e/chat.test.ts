@@ -4,21 +4,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FrameLocator, Locator } from 'playwright-core';
-import { e2eUnavailable, Session, sleep, waitUntil, scenarioRunner } from './harness';
+import { e2eUnavailable, READY_STATUS, Session, sleep, waitUntil, scenarioRunner } from './harness';
 
-const READY = /Headroom · server [\d.]+ [KMG]iB · RAM [\d.]+\/[\d.]+ GiB/;
 
 describe('Headroom in real VS Code (code-server + Chromium)', { skip: e2eUnavailable(), timeout: 20 * 60_000 }, () => {
   let s: Session | undefined;
   let chat: FrameLocator;
 
   const { scenario } = scenarioRunner(() => s);
-
-  async function ensureReady(current: Session): Promise<void> {
-    if (READY.test(await current.statusText())) return;
-    await current.runCommand('Headroom: Start Local Model');
-    await waitUntil('the status bar to show the ready server', async () => READY.test(await current.statusText()), 120_000);
-  }
 
   function replies(): Locator {
     return chat.locator('[data-testid=message][data-role=assistant]');
@@ -88,24 +81,21 @@ describe('Headroom in real VS Code (code-server + Chromium)', { skip: e2eUnavail
     await scenario('1-start', async (current) => {
       assert.deepEqual(current.llamaServers(), [], 'no llama-server before Start');
       await current.runCommand('Headroom: Start Local Model');
-      const ready = await waitUntil('the status bar to show the ready server', async () => {
-        const text = await current.statusText();
-        return READY.test(text) && text;
-      }, 120_000);
+      const ready = await current.waitForReadyStatus();
       const seen = await current.recordedStatusTexts();
       process.stdout.write(`status bar texts: ${JSON.stringify(seen)}\n`);
       const loading = seen.findIndex((t) => /Loading the model|Starting llama-server/.test(t));
-      const readyAt = seen.findIndex((t) => READY.test(t));
+      const readyAt = seen.findIndex((t) => READY_STATUS.test(t));
       assert.ok(loading >= 0, `the status bar showed loading (saw ${JSON.stringify(seen)})`);
       assert.ok(readyAt > loading, `ready came after loading (saw ${JSON.stringify(seen)})`);
-      assert.match(ready, READY);
+      assert.match(ready, READY_STATUS);
       assert.equal(current.llamaServers().length, 1, 'exactly one llama-server runs the model');
     });
   });
 
   test('the Chat view: a reply streams in, Stop ends it early, a second question works', async () => {
     await scenario('2-chat', async (current) => {
-      await ensureReady(current);
+      await current.ensureReady();
       chat = await current.openChat();
       await chat.locator('[data-testid=server-state][data-kind=ready]').waitFor({ timeout: 30_000 });
       const first = await askAndWatchItStream(current, 'Tell me a long story about llamas.');
@@ -121,7 +111,7 @@ describe('Headroom in real VS Code (code-server + Chromium)', { skip: e2eUnavail
 
   test('kill -9 of llama-server: the view and the status bar say so, the conversation stays, restart works', async () => {
     await scenario('3-crash', async (current) => {
-      await ensureReady(current);
+      await current.ensureReady();
       chat = await current.openChat();
       const messagesBefore = await chat.locator('[data-testid=message]').count();
       const [pid] = current.llamaServers();
@@ -140,17 +130,11 @@ describe('Headroom in real VS Code (code-server + Chromium)', { skip: e2eUnavail
 
       // It restarts by itself after the backoff.
       await waitUntil('llama-server to restart by itself', () => current.llamaServers().some((p) => p !== pid), 30_000);
-      await waitUntil('the status bar to show ready again', async () => READY.test(await current.statusText()), 60_000);
+      await current.waitForReadyStatus('the status bar to show ready again', 60_000);
       await chat.locator('[data-testid=server-state][data-kind=ready]').waitFor({ timeout: 30_000 });
-      const [afterCrash] = current.llamaServers();
 
       // And the Restart command replaces it.
-      await current.runCommand('Headroom: Restart Local Model');
-      await waitUntil('Restart to replace llama-server', () => {
-        const pids = current.llamaServers();
-        return pids.length === 1 && pids[0] !== afterCrash;
-      }, 60_000);
-      await waitUntil('the status bar to show ready after Restart', async () => READY.test(await current.statusText()), 60_000);
+      await current.restartModel();
       assert.equal(await chat.locator('[data-testid=message]').count(), messagesBefore, 'the conversation survives Restart');
 
       // The restarted server answers.

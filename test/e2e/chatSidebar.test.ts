@@ -17,7 +17,6 @@ import { contrastInEveryTheme, type ContrastTargets } from './contrast';
 import { e2eUnavailable, Session, sleep, waitUntil, scenarioRunner } from './harness';
 import { XSS_CORPUS } from '../fixtures/xssCorpus';
 
-const READY = /Headroom · server [\d.]+ [KMG]iB · RAM [\d.]+\/[\d.]+ GiB/;
 
 
 
@@ -110,12 +109,6 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
     await waitUntil(`the chat ${id} to be current`, async () => (await chat.locator(`[data-testid=history-item].current[data-chat-id="${id}"]`).count()) === 1, 15_000, 100);
     assert.equal(await chat.locator('[data-testid=history]').isVisible(), false, 'the Chats list closes once a chat is opened');
     return title;
-  }
-
-  async function ensureReady(current: Session): Promise<void> {
-    if (READY.test(await current.statusText())) return;
-    await current.runCommand('Headroom: Start Local Model');
-    await waitUntil('the status bar to show the ready server', async () => READY.test(await current.statusText()), 120_000);
   }
 
   /** The header's server state reads in full (no ellipsis) next to its buttons in a default-width side bar. */
@@ -399,7 +392,7 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
 
   test('history survives "Developer: Reload Window": a finished, a stopped and an interrupted reply', async () => {
     await scenario('3-history-reload', async (current) => {
-      await ensureReady(current);
+      await current.ensureReady();
       let chat = await current.openChat();
       await chat.locator('[data-testid=server-state][data-kind=ready]').waitFor({ timeout: 30_000 });
       await chat.locator('[data-testid=new-chat]').click();
@@ -426,13 +419,7 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
       // Without the cut, replies run until Stop (the tiny model never ends one by itself: its control tokens are silenced).
       current.updateWorkspaceSettings({ 'headroom.extraServerArgs': undefined });
       await sleep(1_500);
-      const [cutServer] = current.llamaServers();
-      await current.runCommand('Headroom: Restart Local Model');
-      await waitUntil('Restart to replace llama-server', () => {
-        const pids = current.llamaServers();
-        return pids.length === 1 && pids[0] !== cutServer;
-      }, 60_000);
-      await waitUntil('the status bar to show ready after Restart', async () => READY.test(await current.statusText()), 60_000);
+      await current.restartModel();
       await chat.locator('[data-testid=server-state][data-kind=ready]').waitFor({ timeout: 30_000 });
 
       // 2: a reply stopped early.
@@ -467,7 +454,7 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
 
       // The header in a default-width side bar: a long state ("crashed; restarting…") is not cut down to "…" by the
       // buttons (they wrap to their own line).
-      await ensureReady(current);
+      await current.ensureReady();
       await assertStateNotCut(chat, 'ready');
       const [pid] = current.llamaServers();
       assert.ok(pid, 'a llama-server runs');
@@ -478,7 +465,7 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
 
       // 3: reload while a reply streams: the question and the partial answer come back, marked incomplete.
       // (llama-server stops with the window; it is started again.)
-      await ensureReady(current);
+      await current.ensureReady();
       await chat.locator('[data-testid=server-state][data-kind=ready]').waitFor({ timeout: 60_000 });
       // The warm tiny model can finish a whole reply in a second, faster than the view shows it: let it
       // run in 100 ms slices (SIGCONT/SIGSTOP) until some text shows, and keep it paused, so the reply

@@ -10,7 +10,6 @@ import { after, before, describe, test } from 'node:test';
 import type { Locator } from 'playwright-core';
 import { e2eUnavailable, Session, sleep, waitUntil, scenarioRunner } from './harness';
 
-const READY = /Headroom · server [\d.]+ [KMG]iB · RAM [\d.]+\/[\d.]+ GiB/;
 
 const SUM_TS = [
   'const factor = 2;', // 1
@@ -230,7 +229,7 @@ describe('Headroom Explain in real VS Code (code-server + Chromium)', { skip: e2
       // Slowed to a quarter of its speed from the start, so that the stream can be watched.
       const resume = throttle(pids, 60, 180);
       try {
-        await waitUntil('the status bar to show the ready server', async () => READY.test(await current.statusText()), 120_000);
+        await current.waitForReadyStatus();
         await watchItStream(current, /sum\.ts:3-7/);
         assert.match(await titleOf(widget), /^Headroom: explaining sum\.ts:3-7\.\.\.$/);
         await waitUntil('a Stop action while streaming', () => action(widget, 'Stop Explaining').isVisible(), 10_000, 100);

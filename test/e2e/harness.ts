@@ -17,6 +17,9 @@ export const EXTENSION_ID = 'headroom.headroom';
 
 /** Why the e2e tests can't run here, or undefined when they can. In CI (CI=true) they always run: a missing
  * prerequisite fails them there instead of skipping them. */
+/** Headroom's status-bar item once a model is ready: "Headroom · server 24 MiB · RAM 1.8/23.5 GiB". */
+export const READY_STATUS = /Headroom · server [\d.]+ [KMG]iB · RAM [\d.]+\/[\d.]+ GiB/;
+
 export function e2eUnavailable(): string | undefined {
   if (process.env.CI) return undefined;
   if (process.platform !== 'linux' || process.arch !== 'x64') return 'e2e tests run code-server for linux-x64 only';
@@ -354,6 +357,32 @@ export class Session {
   async statusText(): Promise<string> {
     const item = this.statusItem();
     return (await item.count()) ? ((await item.first().innerText()).replace(/\s+/g, ' ').trim()) : '';
+  }
+
+  /** Waits for the status bar's ready readout (READY_STATUS); returns its text. */
+  async waitForReadyStatus(what = 'the status bar to show the ready server', timeoutMs = 120_000): Promise<string> {
+    return waitUntil(what, async () => {
+      const text = await this.statusText();
+      return READY_STATUS.test(text) && text;
+    }, timeoutMs);
+  }
+
+  /** Starts the configured model from the palette unless the status bar already shows it ready. */
+  async ensureReady(): Promise<void> {
+    if (READY_STATUS.test(await this.statusText())) return;
+    await this.runCommand('Headroom: Start Local Model');
+    await this.waitForReadyStatus();
+  }
+
+  /** "Headroom: Restart Local Model", then waits for one new llama-server and the ready readout. */
+  async restartModel(): Promise<void> {
+    const [before] = this.llamaServers();
+    await this.runCommand('Headroom: Restart Local Model');
+    await waitUntil('Restart to replace llama-server', () => {
+      const pids = this.llamaServers();
+      return pids.length === 1 && pids[0] !== before;
+    }, 60_000);
+    await this.waitForReadyStatus('the status bar to show ready after Restart', 60_000);
   }
 
   /** Records every text Headroom's status-bar item shows from now on, however briefly. */

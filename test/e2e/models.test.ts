@@ -13,7 +13,6 @@ import { writeModel } from '../fixtures/gguf/models';
 import { FakeHub } from '../integration/downloadServer';
 import { e2eUnavailable, llamaServersWith, Session, sleep, waitUntil, scenarioRunner } from './harness';
 
-const READY = /Headroom · server [\d.]+ [KMG]iB · RAM [\d.]+\/[\d.]+ GiB/;
 /** The verdicts a model can get (src/extension/models/verdict.ts and the planner's). */
 const VERDICT = /fully on GPU|\d+\/\d+ layers on GPU|on CPU|does not fit/;
 
@@ -126,7 +125,7 @@ describe('Headroom models in real VS Code (code-server + Chromium)', { skip: e2e
       assert.deepEqual(saved['headroom.modelFolders'], [folder], 'the other settings stay');
 
       await current.runCommand('Headroom: Start Local Model');
-      await waitUntil('the status bar to show the ready server', async () => READY.test(await current.statusText()), 120_000);
+      await current.waitForReadyStatus();
       assert.equal(llamaServersWith(hfModel).length, 1, 'llama-server runs the picked model');
       assert.deepEqual(current.llamaServers(), [], 'not the model the workspace had before');
     });

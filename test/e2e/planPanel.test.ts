@@ -10,7 +10,6 @@ import type { FrameLocator } from 'playwright-core';
 import { contrastInEveryTheme, type ContrastTargets } from './contrast';
 import { e2eUnavailable, Session, waitUntil, scenarioRunner } from './harness';
 
-const READY = /Headroom · server [\d.]+ [KMG]iB · RAM [\d.]+\/[\d.]+ GiB/;
 
 /** What the plan panel shows, and the contrast each must reach (WCAG AA for text). */
 const PLAN_CONTRAST: ContrastTargets = {
@@ -185,7 +184,7 @@ describe('Headroom: Show Memory Plan in real VS Code (code-server + Chromium)', 
       const before = await commandLine(frame);
 
       await current.runCommand('Headroom: Start Local Model');
-      await waitUntil('the status bar to show the ready server', async () => READY.test(await current.statusText()), 180_000);
+      await current.waitForReadyStatus('the status bar to show the ready server', 180_000);
       const [pid] = await waitUntil('one llama-server', () => {
         const pids = current.llamaServers();
         return pids.length === 1 && pids;
@@ -219,7 +218,7 @@ describe('Headroom: Show Memory Plan in real VS Code (code-server + Chromium)', 
   test('the status-bar tooltip summarizes the plan: layers on GPU and where the KV cache lives', async () => {
     await scenario('3-status-tooltip', async (current) => {
       const page = current.page;
-      await waitUntil('the status bar to show the ready server', async () => READY.test(await current.statusText()), 60_000);
+      await current.waitForReadyStatus('the status bar to show the ready server', 60_000);
       const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'Headroom' }).filter({ visible: true }).first();
       const text = await waitUntil('the tooltip', async () => {
         await page.mouse.move(5, 5);
