@@ -9,7 +9,8 @@ import { createSupervisor, readModelHeader, type SupervisorSetup } from './creat
 import { commandLine, exactPlan, launchFromPlan, wishesWith } from './exactPlan';
 import { gpusForBuild, listBuildDevices } from './listDevices';
 import { configAfterCrash, startWithRecovery, type PlanFor, type RecoveryState } from './startWithRecovery';
-import { ServerLoadError, type ReadyServer, type ResolvedBinary, type ServerConfig, type Supervisor } from './supervisor';
+import { ServerLoadError } from './serverLoadError';
+import type { ReadyServer, ResolvedBinary, ServerConfig, Supervisor } from './supervisor';
 
 export interface RunRequest {
   modelPath: string;

@@ -1,7 +1,8 @@
 import { HeadroomError } from '../common/errors';
 import type { Failure } from './logClassifier';
 import { nextRecoveryStep, type LaunchShape, type RecoveryOverrides, type RecoveryStep } from './recoveryLadder';
-import { ServerLoadError, type ReadyServer, type ResolvedBinary, type ServerConfig, type Supervisor } from './supervisor';
+import { ServerLoadError } from './serverLoadError';
+import type { ReadyServer, ResolvedBinary, ServerConfig, Supervisor } from './supervisor';
 
 /** One planned launch: the planner's llama-server arguments and the knobs the ladder can turn. */
 export interface PlannedLaunch {
