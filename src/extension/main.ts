@@ -1,13 +1,13 @@
 import * as vscode from 'vscode';
 import { Conversation } from './chat/conversation';
 import { SystemHardwareProbe } from './memory/hardware';
-import { setupChat } from './vscode/chatSetup';
-import { registerCommands } from './vscode/commands';
+import { setupChat } from './vscode/chat/chatSetup';
+import { registerCommands } from './vscode/server/commands';
 import { affectsRestart } from './vscode/config';
-import { registerExplain } from './vscode/explainCommands';
-import { registerPlanPanel } from './vscode/planPanel';
-import { ServerController } from './vscode/serverController';
-import { StatusBar } from './vscode/statusBar';
+import { registerExplain } from './vscode/explain/explainCommands';
+import { registerPlanPanel } from './vscode/plan/planPanel';
+import { ServerController } from './vscode/server/serverController';
+import { StatusBar } from './vscode/server/statusBar';
 
 let controller: ServerController | undefined;
 let flushChat: (() => Promise<void>) | undefined;

@@ -1,11 +1,11 @@
 // Chat view benchmarks (issue 5): messages posted per second during a fast stream (controller, Node),
 // and in headless Chromium with the real webview bundle: rendering a 20,000-token reply while it streams
 // and at once, and the page's JS heap after 1,000 messages. Run: npm run bench -- chatView
-import { ChatViewController, type ChatViewPort } from '../../src/extension/chat/chatViewController';
+import { ChatViewController, type ChatViewPort } from '../../src/extension/present/chatViewController';
 import { Conversation } from '../../src/extension/chat/conversation';
 import { Emitter } from '../../src/extension/common/emitter';
 import type { ChatBackend, Delta } from '../../src/extension/chat/types';
-import type { ChatEntry, HostToWebview, ServerView } from '../../src/webview/protocol';
+import type { ChatEntry, HostToWebview, ServerView } from '../../src/webview/protocol/chat';
 import { CHROMIUM_ARGS, chromiumPath, openChatPage, postToChat, replyTokens, snapshot } from '../fixtures/chatPage';
 
 const TOKENS = 20_000;

@@ -1,10 +1,10 @@
 // GGUF header validation speed: real-sized headers read from sparse stubs, and the slowest of 300
 // random corruptions of a good header (the target: a precise error within 200 ms).
 import { join } from 'node:path';
-import { GgufFormatError, parseGgufHeader, readGgufHeader } from '../../src/extension/memory/ggufHeader';
-import { SPARSE_PRESETS, tinyModelSpec, writeSparseModel } from '../fixtures/gguf/models';
-import { Random } from '../fixtures/gguf/random';
-import { serializeHeader } from '../fixtures/gguf/writer';
+import { GgufFormatError, parseGgufHeader, readGgufHeader } from '../../src/extension/gguf/header';
+import { SPARSE_PRESETS, tinyModelSpec, writeSparseModel } from '../../src/extension/gguf/writer/models';
+import { Random } from '../../src/extension/gguf/writer/random';
+import { serializeHeader } from '../../src/extension/gguf/writer/ggufWriter';
 import { tempDir } from '../integration/realServer';
 import { writeSection } from './benchmarksFile';
 

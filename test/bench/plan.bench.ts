@@ -2,7 +2,7 @@
 // case of the matrix, dry-run time and plan time. Rewrites its own section of BENCHMARKS.md.
 import { cpus } from 'node:os';
 import type { HardwareFacts } from '../../src/extension/memory/hardware';
-import { readGgufHeader } from '../../src/extension/memory/ggufHeader';
+import { readGgufHeader } from '../../src/extension/gguf/header';
 import { plan } from '../../src/extension/memory/plan';
 import { MATRIX, relativeError, runCase, stubFor, type CaseResult } from '../integration/estimateMatrix';
 import { realServer, tempDir } from '../integration/realServer';

@@ -2,7 +2,7 @@
 // model, and generation speed measured by the client against llama-server's own timings.
 import { cpus } from 'node:os';
 import { OpenAiClient } from '../../src/extension/chat/openaiClient';
-import { ModelRunner } from '../../src/extension/llama/modelRunner';
+import { ModelRunner } from '../../src/extension/runner/modelRunner';
 import { headroomCacheDir } from '../../src/extension/common/cacheDir';
 import { SystemHardwareProbe } from '../../src/extension/memory/hardware';
 import { realServer, tempDir, tinyModel } from '../integration/realServer';

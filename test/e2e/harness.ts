@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Frame, type FrameLocator, type Locator, type Page } from 'playwright-core';
-import { writeModel } from '../fixtures/gguf/models';
+import { writeModel } from '../../src/extension/gguf/writer/models';
 
 export const REPO = join(__dirname, '..', '..', '..');
 export const RESULTS = join(REPO, 'test-results', 'e2e');

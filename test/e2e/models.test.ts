@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Locator } from 'playwright-core';
-import { writeModel } from '../fixtures/gguf/models';
+import { writeModel } from '../../src/extension/gguf/writer/models';
 import { FakeHub } from '../integration/downloadServer';
 import { e2eUnavailable, llamaServersWith, Session, sleep, waitUntil, scenarioRunner } from './harness';
 

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { copyFileSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GgufFormatError } from '../../src/extension/memory/ggufHeader';
+import { GgufFormatError } from '../../src/extension/gguf/header';
 import { resolveServer } from '../../src/extension/llama/locateServer';
-import { writeGguf } from '../fixtures/gguf/writer';
-import { tinyModelSpec } from '../fixtures/gguf/models';
+import { writeGguf } from '../../src/extension/gguf/writer/ggufWriter';
+import { tinyModelSpec } from '../../src/extension/gguf/writer/models';
 import { isAlive, llamaServersWith, RecordingLauncher, supervisorFor, withTinyModel } from './realServer';
 
 describe('bad input ends in a clear error, no hang, no process left', () => {

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { writeModel, writeSparseModel } from '../fixtures/gguf/models';
+import { writeModel, writeSparseModel } from '../../src/extension/gguf/writer/models';
 import { writeProjector } from '../unit/modelsFixtures';
 import { FakeHub } from './downloadServer';
 import { isAlive, llamaServersWith, waitFor, withTinyModel } from './realServer';

@@ -9,7 +9,7 @@ import { DownloadCancelledError } from '../../src/extension/models/downloader';
 import { HfConfig, listRepoFiles } from '../../src/extension/models/hfApi';
 import { DownloadProgress } from '../../src/extension/models/progress';
 import { planPull, runPull } from '../../src/extension/models/pull';
-import { writeModel } from '../fixtures/gguf/models';
+import { writeModel } from '../../src/extension/gguf/writer/models';
 import { writeSplitModel } from '../unit/modelsFixtures';
 import { FakeHub } from './downloadServer';
 

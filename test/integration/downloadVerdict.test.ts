@@ -8,7 +8,7 @@ import { listRepoFiles } from '../../src/extension/models/hfApi';
 import { groupGgufFiles } from '../../src/extension/models/remoteModels';
 import { adviseQuants, judgeRemoteModels } from '../../src/extension/models/remoteVerdicts';
 import { planVerdict } from '../../src/extension/models/planVerdict';
-import { writeSparseModel } from '../fixtures/gguf/models';
+import { writeSparseModel } from '../../src/extension/gguf/writer/models';
 import { writeProjector } from '../unit/modelsFixtures';
 import { FakeHub } from './downloadServer';
 

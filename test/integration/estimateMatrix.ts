@@ -4,8 +4,8 @@
 import { join } from 'node:path';
 import { dryRun } from '../../src/extension/llama/dryRun';
 import { estimateMemory, type EstimateOptions } from '../../src/extension/memory/estimate';
-import { readGgufHeader } from '../../src/extension/memory/ggufHeader';
-import { writeSparseModel, type SparsePreset, type SparseQuant } from '../fixtures/gguf/models';
+import { readGgufHeader } from '../../src/extension/gguf/header';
+import { writeSparseModel, type SparsePreset, type SparseQuant } from '../../src/extension/gguf/writer/models';
 
 export interface MatrixCase {
   preset: SparsePreset;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dryRun } from '../../src/extension/llama/dryRun';
-import { ModelRunner } from '../../src/extension/llama/modelRunner';
+import { ModelRunner } from '../../src/extension/runner/modelRunner';
 import { readOomKillCount } from '../../src/extension/llama/oomKills';
 import type { ServerState } from '../../src/extension/llama/serverState';
 import { SystemHardwareProbe } from '../../src/extension/memory/hardware';

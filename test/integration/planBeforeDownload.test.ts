@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { dryRun } from '../../src/extension/llama/dryRun';
 import { remoteModelUrl, writeRemoteStub } from '../../src/extension/models/remoteStub';
-import { writeSparseModel } from '../fixtures/gguf/models';
+import { writeSparseModel } from '../../src/extension/gguf/writer/models';
 import { FakeHub } from './downloadServer';
 import { realServer, tempDir } from './realServer';
 

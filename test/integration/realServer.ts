@@ -9,8 +9,8 @@ import { resolveServer, type LocatedServer } from '../../src/extension/llama/loc
 import { NodeProcessLauncher, type LaunchOptions, type ManagedProcess, type ProcessLauncher } from '../../src/extension/llama/processLauncher';
 import { Supervisor } from '../../src/extension/llama/supervisor';
 import { checkModelFile } from '../../src/extension/llama/createSupervisor';
-import { writeModel, type TinyPreset } from '../fixtures/gguf/models';
-import type { FixtureType } from '../fixtures/gguf/quantize';
+import { writeModel, type TinyPreset } from '../../src/extension/gguf/writer/models';
+import type { FixtureType } from '../../src/extension/gguf/writer/quantize';
 
 export { isAlive, llamaServersWith } from '../fixtures/processes';
 

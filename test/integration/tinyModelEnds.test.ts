@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { realServer, supervisorFor, tempDir, tinyModel } from './realServer';
-import type { TinyPreset } from '../fixtures/gguf/models';
+import type { TinyPreset } from '../../src/extension/gguf/writer/models';
 
 const PRESETS: readonly TinyPreset[] = ['tiny-dense', 'tiny-moe'];
 const SEEDS = 12;

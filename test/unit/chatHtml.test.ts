@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chatCsp, chatHtml, createNonce } from '../../src/extension/chat/chatHtml';
+import { chatCsp, chatHtml, createNonce } from '../../src/extension/present/chatHtml';
 
 const cspSource = 'https://*.vscode-cdn.net';
 const nonce = 'bm9uY2Utbm9uY2Utbm9uY2U=';

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChatViewController, NOT_RUNNING_ERROR, type ChatLog, type ChatViewPort } from '../../src/extension/chat/chatViewController';
+import { ChatViewController, NOT_RUNNING_ERROR, type ChatLog, type ChatViewPort } from '../../src/extension/present/chatViewController';
 import { Conversation } from '../../src/extension/chat/conversation';
 import { Emitter } from '../../src/extension/common/emitter';
 import type { ChatBackend, Delta } from '../../src/extension/chat/types';
-import type { ChatEntry, HostToWebview, ServerView } from '../../src/webview/protocol';
+import type { ChatEntry, HostToWebview, ServerView } from '../../src/webview/protocol/chat';
 
 /** A fake backend: yields the given chunks, optionally waiting on a gate before the last one. */
 function fakeBackend(chunks: string[], gate?: Promise<void>): ChatBackend {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeltaCoalescer, type CoalescerClock } from '../../src/extension/chat/deltaCoalescer';
-import type { HostToWebview } from '../../src/webview/protocol';
+import { DeltaCoalescer, type CoalescerClock } from '../../src/extension/present/deltaCoalescer';
+import type { HostToWebview } from '../../src/webview/protocol/chat';
 
 class ManualClock implements CoalescerClock {
   t = 0;

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GgufFormatError, parseGgufHeader, readGgufHeader } from '../../src/extension/memory/ggufHeader';
-import { GgmlType } from '../../src/extension/memory/ggmlTypes';
-import { tinyModelSpec } from '../fixtures/gguf/models';
-import { Random } from '../fixtures/gguf/random';
-import { GgufKv, HeaderLayout, kv, serializeHeader, TensorSpec } from '../fixtures/gguf/writer';
+import { GgufFormatError, parseGgufHeader, readGgufHeader } from '../../src/extension/gguf/header';
+import { GgmlType } from '../../src/extension/gguf/ggmlTypes';
+import { tinyModelSpec } from '../../src/extension/gguf/writer/models';
+import { Random } from '../../src/extension/gguf/writer/random';
+import { GgufKv, HeaderLayout, kv, serializeHeader, TensorSpec } from '../../src/extension/gguf/writer/ggufWriter';
 
 /** A whole file in memory: header plus (zero) tensor data. */
 function build(kvs: readonly GgufKv[], tensors: readonly TensorSpec[], alignment = 32): { bytes: Buffer; layout: HeaderLayout } {

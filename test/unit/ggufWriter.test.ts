@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeModel, readGgufHeader } from '../../src/extension/memory/ggufHeader';
-import { ggmlTypeName, GgmlType } from '../../src/extension/memory/ggmlTypes';
+import { describeModel, readGgufHeader } from '../../src/extension/gguf/header';
+import { ggmlTypeName, GgmlType } from '../../src/extension/gguf/ggmlTypes';
 import {
   SPARSE_PRESETS,
   SPARSE_SHAPES,
@@ -13,7 +13,7 @@ import {
   TINY_TYPES,
   writeModel,
   writeSparseModel,
-} from '../fixtures/gguf/models';
+} from '../../src/extension/gguf/writer/models';
 
 type NodeLlamaCpp = typeof import('node-llama-cpp', { with: { 'resolution-mode': 'import' } });
 let dir = '';

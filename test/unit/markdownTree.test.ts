@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { markdownToTree, fenceLanguage } from '../../src/webview/chat/markdown/toTree';
 import { highlightCode, parseHighlighted } from '../../src/webview/chat/markdown/highlight';
-import { openableUrl, imageSource } from '../../src/webview/chat/markdown/links';
+import { openableUrl, imageSource } from '../../src/webview/protocol/links';
 import { ALLOWED_TAGS, textOf, type MdNode } from '../../src/webview/chat/markdown/tree';
 import { stableBoundary, stableCuts } from '../../src/webview/chat/markdown/streamSplit';
 

@@ -1,8 +1,8 @@
 // GGUF files laid out the way each tool keeps them, under a temporary home folder.
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { tinyModelSpec, writeModel } from '../fixtures/gguf/models';
-import { kv, writeGguf } from '../fixtures/gguf/writer';
+import { tinyModelSpec, writeModel } from '../../src/extension/gguf/writer/models';
+import { kv, writeGguf } from '../../src/extension/gguf/writer/ggufWriter';
 
 export async function put(path: string, write: (path: string) => Promise<unknown>): Promise<string> {
   await mkdir(dirname(path), { recursive: true });

@@ -5,8 +5,8 @@ import { SystemHardwareProbe, type HardwareFacts } from '../../src/extension/mem
 import { modelShape } from '../../src/extension/memory/modelShape';
 import { budgetShortfalls, fitsBudget, plan } from '../../src/extension/memory/plan';
 import { rankQuants } from '../../src/extension/memory/quantAdvice';
-import type { SparsePreset, SparseQuant } from '../fixtures/gguf/models';
-import { sparseHeader } from '../fixtures/gguf/sparseHeader';
+import type { SparsePreset, SparseQuant } from '../../src/extension/gguf/writer/models';
+import { sparseHeader } from '../../src/extension/gguf/writer/sparseHeader';
 
 const GiB = 1024;
 

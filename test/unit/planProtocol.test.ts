@@ -2,17 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Emitter } from '../../src/extension/common/emitter';
 import { HeadroomError } from '../../src/extension/common/errors';
-import { webviewCsp, webviewHtml } from '../../src/extension/common/webviewHtml';
+import { webviewCsp, webviewHtml } from '../../src/extension/present/webviewHtml';
 import type { PlanReport } from '../../src/extension/memory/planReport';
-import { PlanPanelController, type PlanSource } from '../../src/extension/memory/planPanelController';
-import { planView } from '../../src/extension/memory/planView';
+import { PlanPanelController, type PlanSource } from '../../src/extension/present/planPanelController';
+import { planView } from '../../src/extension/present/planView';
 import {
   isPlanHostToWebview,
   isPlanPanelState,
   isPlanView,
   isPlanWebviewToHost,
   type PlanHostToWebview,
-} from '../../src/webview/planProtocol';
+} from '../../src/webview/protocol/plan';
 import { cpuReport, gpuReport, moeReport, overReport } from './planFixtures';
 
 test('every plan view the host builds passes the webview guard', () => {

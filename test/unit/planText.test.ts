@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { barCells, renderPlanText } from '../../src/extension/memory/planText';
-import { planDevices, planSummary, planView } from '../../src/extension/memory/planView';
+import { barCells, renderPlanText } from '../../src/extension/present/planText';
+import { planDevices, planSummary, planView } from '../../src/extension/present/planView';
 import { cpuReport, gpuReport, moeReport, overReport, splitReport } from './planFixtures';
 
 /** The characters between the brackets of the line that starts with `label`. */

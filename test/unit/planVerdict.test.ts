@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { summarizeHeader } from '../../src/extension/models/modelSummary';
 import { planVerdict } from '../../src/extension/models/planVerdict';
 import type { HardwareFacts } from '../../src/extension/memory/hardware';
-import { sparseHeader } from '../fixtures/gguf/sparseHeader';
+import { sparseHeader } from '../../src/extension/gguf/writer/sparseHeader';
 
 const machine = (vramGiB: number, ramGiB: number): HardwareFacts => ({
   gpus: vramGiB ? [{ index: 0, name: `simulated ${vramGiB} GB GPU`, totalMiB: vramGiB * 1024, freeMiB: vramGiB * 1024, usedMiB: 0 }] : [],

@@ -8,7 +8,7 @@ import {
   type ChatEntry,
   type HostToWebview,
   type WebviewToHost,
-} from '../../src/webview/protocol';
+} from '../../src/webview/protocol/chat';
 
 const entry: ChatEntry = { id: 'a1', role: 'assistant', text: 'hi', status: 'complete', stats: { tokens: 3, tokensPerSecond: 12.5, timeToFirstTokenMs: 80 } };
 const noContext = { pending: [], used: null, limit: null, omittedTurns: 0 };

@@ -8,8 +8,8 @@ import {
   fp32ToFp16,
   quantizeQ4_0,
   quantizeQ8_0,
-} from '../fixtures/gguf/quantize';
-import { Random } from '../fixtures/gguf/random';
+} from '../../src/extension/gguf/writer/quantize';
+import { Random } from '../../src/extension/gguf/writer/random';
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');

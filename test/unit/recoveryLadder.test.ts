@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyStep, nextRecoveryStep, type LaunchShape, type RecoveryOverrides } from '../../src/extension/llama/recoveryLadder';
-import { configAfterCrash, startWithRecovery, type PlannedLaunch } from '../../src/extension/llama/startWithRecovery';
-import { wishesWith } from '../../src/extension/llama/exactPlan';
+import { applyStep, nextRecoveryStep, type LaunchShape, type RecoveryOverrides } from '../../src/extension/runner/recoveryLadder';
+import { configAfterCrash, startWithRecovery, type PlannedLaunch } from '../../src/extension/runner/startWithRecovery';
+import { wishesWith } from '../../src/extension/runner/exactPlan';
 import { Supervisor } from '../../src/extension/llama/supervisor';
 import { errorMessage } from '../../src/extension/common/errors';
 import { argValue, CUDA_OOM, ScriptedLauncher, type Script } from './scriptedServer';

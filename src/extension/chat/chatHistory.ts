@@ -1,5 +1,5 @@
 import { Emitter, type Disposable } from '../common/emitter';
-import type { ChatSummary } from '../../webview/protocol';
+import type { ChatSummary } from '../../webview/protocol/chat';
 import type { Conversation } from './conversation';
 import type { ChatStore, StoredChat } from './store';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Emitter, type Disposable } from '../common/emitter';
-import type { Attachment, AttachmentKind, ContextView } from '../../webview/protocol';
+import type { Attachment, AttachmentKind, ContextView } from '../../webview/protocol/chat';
 import { fitToContext } from './contextWindow';
 import type { TokenCounter } from './tokenCounter';
 import type { ChatMessage } from './types';

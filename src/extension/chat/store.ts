@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { isChatEntry, isChatSummary, type ChatEntry, type ChatSummary } from '../../webview/protocol';
+import { isChatEntry, isChatSummary, type ChatEntry, type ChatSummary } from '../../webview/protocol/chat';
 import { setAside, TEMP_MARKER, writeFileAtomic, type AtomicWriteHooks } from './storeFiles';
 
 /** One conversation as it is stored: one JSON file per conversation, `<id>.json`. */

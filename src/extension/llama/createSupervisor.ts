@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { HeadroomError } from '../common/errors';
-import { readGgufHeader, type GgufHeader } from '../memory/ggufHeader';
+import { readGgufHeader, type GgufHeader } from '../gguf/header';
 import type { BuildBackend } from './buildBackend';
 import { resolveServer, type LocatedServer } from './locateServer';
 import { NodeProcessLauncher, type ProcessLauncher } from './processLauncher';

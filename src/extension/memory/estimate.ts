@@ -29,8 +29,8 @@
 //   to the first GPU for big batches (op offload), so GPU 0's compute buffer gets the largest such
 //   weight added; the host compute buffer of a fully offloaded model is taken as the embedding
 //   output plus an f32 mask.
-import { GgmlType } from './ggmlTypes';
-import type { GgufHeader } from './ggufHeader';
+import { GgmlType } from '../gguf/ggmlTypes';
+import type { GgufHeader } from '../gguf/header';
 import { modelShape, type ModelShape, type ShapedTensor } from './modelShape';
 
 export type KvCacheType = 'f16' | 'q8_0' | 'q4_0';

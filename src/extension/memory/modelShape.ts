@@ -1,6 +1,6 @@
 // The facts about a GGUF model that memory planning needs: hyper-parameters, and each tensor's
 // bytes with the layer it belongs to (as llama.cpp's loader assigns tensors to devices).
-import { describeModel, type GgufHeader } from './ggufHeader';
+import { describeModel, type GgufHeader } from '../gguf/header';
 
 export type TensorPlace = 'input' | 'output' | 'layer' | 'global';
 

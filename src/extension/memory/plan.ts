@@ -14,7 +14,7 @@
 // - Nothing fits: a smaller context (halving, down to minContext) when the context was not given.
 // The search lives in offloadSearch.ts, the sentences that explain it in planReasons.ts.
 import { kvTypeFits, totalMiB, type Estimate } from './estimate';
-import type { GgufHeader } from './ggufHeader';
+import type { GgufHeader } from '../gguf/header';
 import type { HardwareFacts } from './hardware';
 import { isMoe, modelShape, type ModelShape } from './modelShape';
 import { choose, DEFAULT_BATCH, DEFAULT_UBATCH, marginOf, ramMarginOf, setup, type Candidate, type Setup } from './offloadSearch';

@@ -1,7 +1,7 @@
 // Quant advice: given several quantizations of one model, which runs best on this machine.
 // Policy: the highest-quality quant that runs fully on the GPU(s); else the one that puts the most of
 // the model on the GPU (estimated speed) and still fits RAM; one plain sentence says why.
-import type { GgufHeader } from './ggufHeader';
+import type { GgufHeader } from '../gguf/header';
 import type { HardwareFacts } from './hardware';
 import { isMoe, modelShape, type ModelShape } from './modelShape';
 import { plan, type Plan, type PlanWishes } from './plan';

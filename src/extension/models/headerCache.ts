@@ -2,7 +2,7 @@
 // listing a models folder reads each multi-GB file's header once, not on every "Select Model...".
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { readGgufHeader } from '../memory/ggufHeader';
+import { readGgufHeader } from '../gguf/header';
 import { ModelSummary, summarizeHeader } from './modelSummary';
 
 interface Entry {

@@ -1,10 +1,10 @@
 // What discovery, the picker and the verdict need from a GGUF header, in a small JSON-safe shape
 // (the header cache stores it), so a 250k-token vocabulary is never kept around.
-import type { GgufHeader } from '../memory/ggufHeader';
+import type { GgufHeader } from '../gguf/header';
 import { modelShape, type ModelShape } from '../memory/modelShape';
-import { describeModel } from '../memory/ggufHeader';
-import type { ModelDescription } from '../memory/ggufHeader';
-import { ggmlTypeName } from '../memory/ggmlTypes';
+import { describeModel } from '../gguf/header';
+import type { ModelDescription } from '../gguf/header';
+import { ggmlTypeName } from '../gguf/ggmlTypes';
 
 /** A loadable model, or a file that is a GGUF but not one: a vision projector, a vocabulary, a LoRA adapter. */
 export type ModelKind = 'model' | 'projector' | 'vocab-only' | 'adapter';

@@ -1,7 +1,7 @@
 // A ByteSource over HTTP range requests, so readGgufHeaderFrom() reads a remote model's header
 // (a few MB) to judge it before a 20 GB download.
 import { HeadroomError } from '../common/errors';
-import type { ByteSource } from '../memory/ggufByteReader';
+import type { ByteSource } from '../gguf/byteReader';
 import { FetchFn, headersFor, httpGet, statusError } from './http';
 
 export interface HttpSourceOptions {

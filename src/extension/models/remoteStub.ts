@@ -3,7 +3,7 @@
 import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeadroomError } from '../common/errors';
-import { readGgufHeaderFrom } from '../memory/ggufHeader';
+import { readGgufHeaderFrom } from '../gguf/header';
 import { authHeaders, listRepoFiles, resolveUrl, type HfConfig } from './hfApi';
 import { groupGgufFiles, parseModelRef, pickRemoteModel } from './remoteModels';
 import { openHttpSource } from './remoteSource';

@@ -1,7 +1,7 @@
 // Judges a repository's quants before anything is downloaded: each model's header is read over
 // range requests (all parts of a split model), and the verdict ranks them for this machine.
 import type { HardwareFacts } from '../memory/hardware';
-import { readGgufHeaderFrom } from '../memory/ggufHeader';
+import { readGgufHeaderFrom } from '../gguf/header';
 import { authHeaders, HfConfig, resolveUrl } from './hfApi';
 import { mergeShards, ModelSummary, summarizeHeader, WeightsLayout } from './modelSummary';
 import type { RemoteModel } from './remoteModels';

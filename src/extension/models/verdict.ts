@@ -3,7 +3,7 @@
 // with a flat allowance for the KV cache and compute buffers.
 import type { HardwareFacts } from '../memory/hardware';
 import { formatBytes } from './format';
-import type { ModelDescription } from '../memory/ggufHeader';
+import type { ModelDescription } from '../gguf/header';
 import type { WeightsLayout } from './modelSummary';
 import type { ModelShape } from '../memory/modelShape';
 

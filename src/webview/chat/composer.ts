@@ -1,4 +1,4 @@
-import { MAX_USER_TEXT } from '../protocol';
+import { MAX_USER_TEXT } from '../protocol/chat';
 import { createButton, createTextArea, setButtonEnabled } from '../ui/toolkit';
 import { el } from './dom';
 

@@ -1,4 +1,4 @@
-import type { AttachmentKind, ContextView } from '../protocol';
+import type { AttachmentKind, ContextView } from '../protocol/chat';
 import { createButton } from '../ui/toolkit';
 import { el } from './dom';
 import { formatMeter, formatTokens } from './format';

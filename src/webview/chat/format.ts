@@ -1,4 +1,4 @@
-import type { EntryStatus, ReplyStats, ServerView } from '../protocol';
+import type { EntryStatus, ReplyStats, ServerView } from '../protocol/chat';
 
 /** "42 tokens · 18.3 tok/s · first token 120 ms" */
 export function formatStats(stats: ReplyStats): string {

@@ -1,4 +1,4 @@
-import type { ChatSummary } from '../protocol';
+import type { ChatSummary } from '../protocol/chat';
 import { createButton } from '../ui/toolkit';
 import { el } from './dom';
 

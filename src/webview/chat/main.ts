@@ -1,4 +1,4 @@
-import { isHostToWebview, type HostToWebview } from '../protocol';
+import { isHostToWebview, type HostToWebview } from '../protocol/chat';
 import { Composer } from './composer';
 import { ContextBar } from './contextBar';
 import { HistoryPanel } from './historyPanel';

@@ -1,4 +1,4 @@
-import type { Attachment, ChatEntry, EntryStatus, ReplyStats } from '../protocol';
+import type { Attachment, ChatEntry, EntryStatus, ReplyStats } from '../protocol/chat';
 import { createButton } from '../ui/toolkit';
 import { el } from './dom';
 import { formatStats, formatTokens, statusMarker } from './format';

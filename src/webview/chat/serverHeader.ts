@@ -1,4 +1,4 @@
-import type { ServerView } from '../protocol';
+import type { ServerView } from '../protocol/chat';
 import { createButton } from '../ui/toolkit';
 import { el } from './dom';
 import { canStartServer } from './format';

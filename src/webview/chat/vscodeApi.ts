@@ -1,4 +1,4 @@
-import type { WebviewToHost } from '../protocol';
+import type { WebviewToHost } from '../protocol/chat';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;

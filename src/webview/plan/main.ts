@@ -1,4 +1,4 @@
-import { isPlanHostToWebview } from '../planProtocol';
+import { isPlanHostToWebview } from '../protocol/plan';
 import { PlanPage } from './planView';
 import { connectToHost } from './vscodeApi';
 

@@ -3,7 +3,7 @@
 // the command line with a Copy button. Everything is textContent: nothing here parses HTML.
 import { el } from '../chat/dom';
 import { createButton, setButtonEnabled } from '../ui/toolkit';
-import { SEGMENT_KINDS, type PlanDeviceView, type PlanPanelState, type PlanView, type SegmentKind } from '../planProtocol';
+import { SEGMENT_KINDS, type PlanDeviceView, type PlanPanelState, type PlanView, type SegmentKind } from '../protocol/plan';
 
 export interface PlanViewActions {
   copyCommand(): void;

@@ -1,4 +1,4 @@
-import type { PlanWebviewToHost } from '../planProtocol';
+import type { PlanWebviewToHost } from '../protocol/plan';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;

@@ -1,4 +1,4 @@
-import type { CodeAction } from '../../protocol';
+import type { CodeAction } from '../../protocol/chat';
 import type { MdCodeBlock, MdNode } from './tree';
 
 export interface RenderActions {

@@ -1,6 +1,6 @@
 import MarkdownIt from 'markdown-it';
 import { highlightCode, highlightLanguage } from './highlight';
-import { imageSource, openableUrl } from './links';
+import { imageSource, openableUrl } from '../../protocol/links';
 import { isAllowedTag, type MdElement, type MdNode } from './tree';
 
 /**

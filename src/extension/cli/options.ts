@@ -1,0 +1,89 @@
+import { parseArgs } from 'node:util';
+import { BUILD_BACKENDS, type BuildBackend } from '../llama/buildBackend';
+import type { PlanWishes } from '../memory/planTypes';
+
+export interface CliOptions {
+  model?: string;
+  prompt: string;
+  port: number;
+  maxTokens: number;
+  llamaServer?: string;
+  backend?: BuildBackend;
+  /** --vram 12288[,8192]: plan for simulated GPUs (MiB each). */
+  vram?: number[];
+  json: boolean;
+  wishes: PlanWishes;
+}
+
+export const DEFAULT_PROMPT = 'Write a haiku about memory.';
+
+const KV_TYPES = ['f16', 'q8_0', 'q4_0'] as const;
+
+function int(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, got "${v}".`);
+  return n;
+}
+
+export function parseCli(argv: string[]): { command: string; options: CliOptions } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string', short: 'm' },
+      prompt: { type: 'string', short: 'p' },
+      ctx: { type: 'string', short: 'c' },
+      port: { type: 'string' },
+      'max-tokens': { type: 'string', short: 'n' },
+      'llama-server': { type: 'string' },
+      backend: { type: 'string' },
+      vram: { type: 'string' },
+      ngl: { type: 'string' },
+      'cache-type': { type: 'string' },
+      margin: { type: 'string' },
+      json: { type: 'boolean' },
+      // `headroom models` and `headroom pull` (src/extension/cli/commands/models.ts) read these themselves.
+      all: { type: 'boolean' },
+      dir: { type: 'string' },
+      folder: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = values.help ? 'help' : (positionals[0] ?? 'help');
+  if (values.backend !== undefined && !BUILD_BACKENDS.includes(values.backend as BuildBackend)) {
+    throw new Error(`--backend must be one of ${BUILD_BACKENDS.join(', ')}.`);
+  }
+  const cacheType = values['cache-type'];
+  if (cacheType !== undefined && !(KV_TYPES as readonly string[]).includes(cacheType)) {
+    throw new Error(`--cache-type must be one of ${KV_TYPES.join(', ')}.`);
+  }
+  const vram = values.vram?.split(',').map((v) => {
+    const n = int('vram', v.trim());
+    if (!n) throw new Error(`--vram takes MiB per GPU, e.g. --vram 12288 or --vram 24576,8192; got "${values.vram}".`);
+    return n;
+  });
+  const ctx = int('ctx', values.ctx);
+  const ngl = int('ngl', values.ngl);
+  const margin = int('margin', values.margin);
+  const kv = cacheType as (typeof KV_TYPES)[number] | undefined;
+  return {
+    command,
+    options: {
+      model: values.model ?? positionals[1],
+      prompt: values.prompt ?? DEFAULT_PROMPT,
+      port: int('port', values.port) ?? 0,
+      maxTokens: int('max-tokens', values['max-tokens']) ?? 64,
+      llamaServer: values['llama-server'],
+      backend: values.backend as BuildBackend | undefined,
+      vram,
+      json: values.json ?? false,
+      wishes: {
+        ...(ctx ? { contextSize: ctx } : {}),
+        ...(ngl !== undefined ? { gpuLayers: ngl } : {}),
+        ...(kv ? { cacheTypeK: kv, cacheTypeV: kv } : {}),
+        ...(margin !== undefined ? { marginMiB: margin } : {}),
+      },
+    },
+  };
+}

@@ -1,0 +1,241 @@
+import type { Conversation } from '../chat/conversation';
+import type { ChatBackend } from '../chat/types';
+import type { ChatEntry } from '../../webview/protocol/chat';
+import type { ChatHistory } from '../chat/chatHistory';
+import type { ContextTracker } from '../chat/contextTracker';
+import { DeltaCoalescer } from './deltaCoalescer';
+import type { Disposable, Event } from '../common/emitter';
+import { openableUrl } from '../../webview/protocol/links';
+import {
+  isWebviewToHost,
+  type CodeAction,
+  type ContextView,
+  type HostToWebview,
+  type ServerView,
+  type WebviewToHost,
+} from '../../webview/protocol/chat';
+
+export const NOT_RUNNING_ERROR = "The model is not running. Start it with 'Headroom: Start Local Model'.";
+
+/** What the controller needs of a webview view; chatViewProvider adapts vscode.WebviewView to it. */
+export interface ChatViewPort {
+  readonly visible: boolean;
+  post(message: HostToWebview): void;
+}
+
+/** vscode.LogOutputChannel fits this. */
+export interface ChatLog {
+  debug(message: string, ...args: unknown[]): void;
+  warn(message: string, ...args: unknown[]): void;
+  error(message: string | Error, ...args: unknown[]): void;
+}
+
+/** The editor side of the view's buttons; vscode/chatActions.ts implements it. */
+export interface ChatEditorActions {
+  codeAction(action: CodeAction, code: string, language: string): Promise<void>;
+  /** Shows the full URL in a modal and opens it only when the user agrees; `url` is already http(s). */
+  openLink(url: string): Promise<void>;
+  confirmDelete(title: string): Promise<boolean>;
+}
+
+export interface ChatViewControllerDeps {
+  conversation: Conversation;
+  getServerView(): ServerView;
+  onDidChangeServerView: Event<ServerView>;
+  getBackend(): ChatBackend | undefined;
+  startServer(): void;
+  log: ChatLog;
+  history?: ChatHistory;
+  context?: ContextTracker;
+  actions?: ChatEditorActions;
+}
+
+const NO_CONTEXT: ContextView = { pending: [], used: null, limit: null, omittedTurns: 0 };
+
+/**
+ * The chat view's logic without VS Code. The host owns the conversation; the webview mirrors it from a
+ * snapshot (sent on 'ready') plus incremental events. A hidden view gets nothing and nothing is queued
+ * for it: it reloads and asks for a snapshot when shown again.
+ */
+export class ChatViewController implements Disposable {
+  private readonly disposables: Disposable[] = [];
+  private port: ChatViewPort | undefined;
+  private readonly outbox = new DeltaCoalescer((message) => this.postNow(message));
+
+  constructor(private readonly deps: ChatViewControllerDeps) {
+    const { conversation, history, context } = deps;
+    this.disposables.push(
+      this.outbox,
+      // A replaced transcript has no incremental form: the webview gets a snapshot.
+      conversation.onEvent((event) => {
+        if (event.type === 'cleared') this.sendSnapshot();
+        else this.post(event);
+        if (event.type === 'cleared' || event.type === 'entryDone') context?.refreshSoon();
+      }),
+      deps.onDidChangeServerView((server) => {
+        this.post({ type: 'server', server });
+        context?.refreshSoon();
+      }),
+    );
+    if (history) {
+      this.disposables.push(history.onDidChange(() => this.post({ type: 'chats', chatId: conversation.id, chats: [...history.chats] })));
+    }
+    if (context) {
+      conversation.prepareRequest = context.prepareRequest;
+      this.disposables.push(context.onDidChange((view) => this.post({ type: 'context', context: view })));
+    }
+  }
+
+  attach(port: ChatViewPort): void {
+    this.outbox.discard();
+    this.port = port;
+  }
+
+  detach(port: ChatViewPort): void {
+    if (this.port !== port) return;
+    this.port = undefined;
+    this.outbox.discard();
+  }
+
+  visibilityChanged(): void {
+    // With retainContextWhenHidden the page survives hiding and won't say 'ready' again, so resync it
+    // here; a page that reloads asks for its own snapshot, and a second one is harmless.
+    if (this.port?.visible) this.sendSnapshot();
+    else this.outbox.discard();
+  }
+
+  /** The 'focus chat' command: the view is shown by the caller, then its input is focused. */
+  focusInput(): void {
+    this.post({ type: 'focusInput' });
+  }
+
+  receive(message: unknown): void {
+    if (!isWebviewToHost(message)) {
+      this.deps.log.warn(`Chat view: dropped an invalid message from the webview (${describe(message)})`);
+      return;
+    }
+    this.handle(message).catch((err: unknown) => this.deps.log.error(`Chat view: '${message.type}' failed`, err));
+  }
+
+  /** New chat from the view's button or the command. */
+  async newChat(): Promise<void> {
+    if (this.deps.history) await this.deps.history.newChat();
+    else this.deps.conversation.clear();
+  }
+
+  dispose(): void {
+    this.port = undefined;
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+
+  private async handle(message: WebviewToHost): Promise<void> {
+    const { conversation, history, context, actions } = this.deps;
+    switch (message.type) {
+      case 'ready':
+        this.sendSnapshot();
+        return;
+      case 'send':
+        this.send((backend) => conversation.send(message.text, backend, context?.take()), message.text);
+        return;
+      case 'regenerate':
+        this.send((backend) => conversation.regenerate(backend));
+        return;
+      case 'editResend':
+        this.send((backend) => conversation.editAndResend(message.id, message.text, backend), message.text);
+        return;
+      case 'stop':
+        conversation.stop();
+        return;
+      case 'startServer':
+        this.deps.startServer();
+        return;
+      case 'newChat':
+        await this.newChat();
+        return;
+      case 'openChat':
+        if (history && !(await history.open(message.id))) this.deps.log.warn(`Chat view: chat ${message.id} could not be opened`);
+        return;
+      case 'deleteChat': {
+        if (!history) return;
+        const title = history.chats.find((c) => c.id === message.id)?.title ?? 'this chat';
+        if (actions && !(await actions.confirmDelete(title))) return;
+        await history.delete(message.id);
+        return;
+      }
+      case 'codeAction':
+        await actions?.codeAction(message.action, message.code, message.language);
+        return;
+      case 'openLink': {
+        const url = openableUrl(message.href);
+        if (url === undefined) {
+          this.deps.log.warn(`Chat view: refused to open a link that is not http(s): ${message.href.slice(0, 200)}`);
+          return;
+        }
+        await actions?.openLink(url);
+        return;
+      }
+      case 'attach':
+        await context?.attach(message.kind);
+        return;
+      case 'detach':
+        context?.detach(message.id);
+        return;
+    }
+  }
+
+  private send(start: (backend: ChatBackend) => Promise<ChatEntry>, unsentText?: string): void {
+    const { conversation, log } = this.deps;
+    if (conversation.busy) {
+      // The webview blocks sending while busy, so this is a race; resync its busy state.
+      log.warn('Chat view: refused a message while a reply is still streaming');
+      this.post({ type: 'busy', busy: true });
+      return;
+    }
+    const backend = this.deps.getBackend();
+    if (!backend) {
+      if (unsentText !== undefined) conversation.addUnsent(unsentText, NOT_RUNNING_ERROR);
+      else this.post({ type: 'busy', busy: false });
+      return;
+    }
+    start(backend).then(
+      (reply) => {
+        if (reply.status === 'error') log.warn(`Chat reply failed: ${reply.error ?? 'unknown error'}`);
+      },
+      (err: unknown) => log.error('Chat send failed', err),
+    );
+  }
+
+  private sendSnapshot(): void {
+    // The snapshot already holds any text still waiting in the outbox; sending both would duplicate it.
+    this.outbox.discard();
+    const { conversation, history, context } = this.deps;
+    this.postNow({
+      type: 'snapshot',
+      entries: conversation.entries.map((entry) => ({ ...entry })),
+      server: this.deps.getServerView(),
+      busy: conversation.busy,
+      chatId: conversation.id,
+      chats: history ? [...history.chats] : [],
+      context: context?.view ?? NO_CONTEXT,
+    });
+  }
+
+  private post(message: HostToWebview): void {
+    if (!this.port?.visible) {
+      this.outbox.discard();
+      return;
+    }
+    this.outbox.push(message);
+  }
+
+  private postNow(message: HostToWebview): void {
+    if (this.port?.visible) this.port.post(message);
+  }
+}
+
+function describe(message: unknown): string {
+  if (typeof message === 'object' && message !== null && 'type' in message) {
+    return `type ${JSON.stringify(String(message.type).slice(0, 40))}`;
+  }
+  return typeof message;
+}

@@ -1,0 +1,28 @@
+import type { PlanReport } from '../memory/planReport';
+
+/** `headroom plan --json`: the documented contract (issue 3) plus extra fields; keep the documented ones. */
+export function planJson(report: PlanReport): Record<string, unknown> {
+  const p = report.plan;
+  return {
+    source: p.source,
+    args: ['--ctx-size', String(p.contextSize), ...p.args],
+    devices: p.devices.map((d) => ({ name: d.name, totalMiB: d.totalMiB, freeMiB: d.freeMiB, modelMiB: d.modelMiB, contextMiB: d.contextMiB, computeMiB: d.computeMiB })),
+    host: { modelMiB: p.host.modelMiB, contextMiB: p.host.contextMiB, computeMiB: p.host.computeMiB },
+    gpuLayers: p.gpuLayers,
+    contextSize: p.contextSize,
+    cacheTypeK: p.cacheTypeK,
+    cacheTypeV: p.cacheTypeV,
+    flashAttn: p.flashAttn,
+    threads: p.threads,
+    mmap: p.mmap,
+    cpuMoeLayers: p.cpuMoeLayers,
+    hostRepackMiB: p.hostRepackMiB,
+    fits: p.fits,
+    reasons: p.reasons,
+    warnings: p.warnings,
+    model: report.modelPath,
+    commandLine: report.commandLine,
+    ramTotalMiB: report.hardware.ramTotalMiB,
+    ramAvailableMiB: report.hardware.ramAvailableMiB,
+  };
+}

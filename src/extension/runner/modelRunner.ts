@@ -1,0 +1,152 @@
+import { Emitter, type Disposable } from '../common/emitter';
+import { HeadroomError } from '../common/errors';
+import { describeModel, type GgufHeader } from '../gguf/header';
+import { ramShortfallAdvice } from '../memory/ramAdvice';
+import type { HardwareFacts, HardwareProbe } from '../memory/hardware';
+import type { PlanReport } from '../memory/planReport';
+import type { PlanWishes } from '../memory/planTypes';
+import { createSupervisor, readModelHeader, type SupervisorSetup } from '../llama/createSupervisor';
+import { commandLine, exactPlan, launchFromPlan, wishesWith } from './exactPlan';
+import { gpusForBuild, listBuildDevices } from '../llama/listDevices';
+import { configAfterCrash, startWithRecovery, type PlanFor, type RecoveryState } from './startWithRecovery';
+import { ServerLoadError } from '../llama/serverLoadError';
+import type { ReadyServer, ResolvedBinary, ServerConfig, Supervisor } from '../llama/supervisor';
+
+export interface RunRequest {
+  modelPath: string;
+  wishes: PlanWishes;
+  /** 0 = any free port. */
+  port: number;
+  extraArgs: readonly string[];
+}
+
+export interface PlanRequest {
+  modelPath: string;
+  wishes: PlanWishes;
+  /** Plan for these GPUs (MiB each, all free) instead of the machine's: an estimate, no dry run. */
+  simulatedVramMiB?: readonly number[];
+  port?: number;
+  extraArgs?: readonly string[];
+}
+
+/** Hardware with the real RAM and CPU but simulated GPUs. */
+export function withSimulatedGpus(facts: HardwareFacts, vramMiB: readonly number[]): HardwareFacts {
+  return {
+    ...facts,
+    gpus: vramMiB.map((mib, index) => ({ index, name: `Simulated GPU ${index} (${(mib / 1024).toFixed(0)} GB)`, totalMiB: mib, freeMiB: mib, usedMiB: 0 })),
+  };
+}
+
+/**
+ * Runs a model the planned way: plan (estimate checked by llama.cpp's dry run), start supervised,
+ * step down the recovery ladder on out-of-memory at load or while generating, and say what changed.
+ * The one entry point the CLI and the extension share.
+ */
+export class ModelRunner implements Disposable {
+  readonly supervisor: Supervisor;
+  private readonly planEmitter = new Emitter<PlanReport | undefined>();
+  readonly onDidChangePlan = this.planEmitter.event;
+  private readonly changeEmitter = new Emitter<string>();
+  /** A plain sentence each time the recovery ladder changes the configuration. */
+  readonly onDidRecover = this.changeEmitter.event;
+  private current: PlanReport | undefined;
+  private recovery: { state: RecoveryState; planFor: PlanFor } | undefined;
+
+  constructor(
+    setup: SupervisorSetup,
+    private readonly probe: HardwareProbe,
+  ) {
+    this.supervisor = createSupervisor({ ...setup, adjustAfterCrash: (failure, config) => this.afterCrash(failure, config) });
+  }
+
+  get plan(): PlanReport | undefined {
+    return this.current;
+  }
+
+  /** The machine as this build can use it: its GPUs from --list-devices, live numbers from nvidia-smi. */
+  private async hardwareFor(binary: ResolvedBinary): Promise<HardwareFacts> {
+    const [facts, devices] = await Promise.all([this.probe.sample(), listBuildDevices(binary.path)]);
+    return gpusForBuild(facts, devices);
+  }
+
+  /** Plans without starting (the binary is located or built first, for the dry run). */
+  async planOnly(request: PlanRequest): Promise<PlanReport> {
+    const header = await readModelHeader(request.modelPath);
+    const simulated = request.simulatedVramMiB && request.simulatedVramMiB.length > 0;
+    const binary = simulated ? undefined : await this.supervisor.locate();
+    const report = await exactPlan({
+      modelPath: request.modelPath,
+      header,
+      hardware: binary ? await this.hardwareFor(binary) : withSimulatedGpus(await this.probe.sample(), request.simulatedVramMiB ?? []),
+      wishes: request.wishes,
+      fitParams: binary?.fitParams,
+      binary: binary?.path,
+      port: request.port,
+      extraArgs: request.extraArgs,
+    });
+    if (!simulated) this.setPlan(report);
+    return report;
+  }
+
+  async start(request: RunRequest): Promise<{ server: ReadyServer; changes: string[] }> {
+    const header = await readModelHeader(request.modelPath);
+    const planFor: PlanFor = async (overrides, binary) => {
+      const report = await exactPlan({
+        modelPath: request.modelPath,
+        header,
+        hardware: await this.hardwareFor(binary),
+        wishes: wishesWith(request.wishes, overrides),
+        fitParams: binary.fitParams,
+        binary: binary.path,
+        port: request.port,
+        extraArgs: request.extraArgs,
+      });
+      this.setPlan(report);
+      return launchFromPlan(report, header);
+    };
+    this.recovery = undefined;
+    const { server, state } = await startWithRecovery(
+      { supervisor: this.supervisor, planFor, onRecovery: (step) => this.changeEmitter.fire(step.change) },
+      { modelPath: request.modelPath, port: request.port, extraArgs: request.extraArgs },
+    ).catch((err: unknown) => {
+      throw this.withRamAdvice(err, header);
+    });
+    this.recovery = { state, planFor };
+    if (this.current) {
+      const port = Number(new URL(server.baseUrl).port);
+      this.setPlan({ ...this.current, commandLine: commandLine(state.binary.path, request.modelPath, this.current.plan, port, request.extraArgs) });
+    }
+    return { server, changes: state.changes };
+  }
+
+  stop(): Promise<void> {
+    return this.supervisor.stop();
+  }
+
+  dispose(): void {
+    this.supervisor.dispose();
+    this.planEmitter.dispose();
+    this.changeEmitter.dispose();
+  }
+
+  /** A failure for lack of RAM says how much is missing and which quantization would fit. */
+  private withRamAdvice(err: unknown, header: GgufHeader): unknown {
+    const load = err instanceof ServerLoadError ? err : err instanceof Error && err.cause instanceof ServerLoadError ? err.cause : undefined;
+    const report = this.current;
+    if (!load || !report || (load.failure.kind !== 'mmap-failed' && load.failure.kind !== 'out-of-ram')) return err;
+    const advice = ramShortfallAdvice(report.plan, report.hardware, describeModel(header).parameterCount, report.ramMarginMiB);
+    return new HeadroomError(`${(err as Error).message} ${advice}`, undefined, { cause: err });
+  }
+
+  private setPlan(report: PlanReport | undefined): void {
+    this.current = report;
+    this.planEmitter.fire(report);
+  }
+
+  private async afterCrash(failure: Parameters<typeof configAfterCrash>[0], config: ServerConfig): Promise<ServerConfig | undefined> {
+    if (!this.recovery) return undefined;
+    const next = await configAfterCrash(failure, config, this.recovery.state, this.recovery.planFor);
+    if (next) this.changeEmitter.fire(next.step.change);
+    return next?.config;
+  }
+}

@@ -1,0 +1,66 @@
+import * as vscode from 'vscode';
+import type { ChatEditorActions } from '../../present/chatViewController';
+import { vscodeLanguageId } from '../../chat/languageIds';
+import { openableUrl } from '../../../webview/protocol/links';
+import type { CodeAction } from '../../../webview/protocol/chat';
+
+/** The editor the chat acts on: the active one, else the first visible one (focus is in the webview). */
+function targetEditor(): vscode.TextEditor | undefined {
+  return vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+}
+
+/** Code-block buttons, link opening and delete confirmation, for ChatViewController. */
+export class VsCodeChatActions implements ChatEditorActions {
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  async codeAction(action: CodeAction, code: string, language: string): Promise<void> {
+    switch (action) {
+      case 'copy':
+        await vscode.env.clipboard.writeText(code);
+        vscode.window.setStatusBarMessage('Headroom: code copied', 2000);
+        return;
+      case 'insert':
+      case 'replace': {
+        const editor = targetEditor();
+        if (!editor) {
+          void vscode.window.showWarningMessage('Headroom: open a file in an editor first.');
+          return;
+        }
+        const ok = await editor.edit((edit) => {
+          for (const selection of editor.selections) {
+            if (action === 'insert') edit.insert(selection.active, code);
+            else edit.replace(selection, code);
+          }
+        });
+        if (!ok) void vscode.window.showWarningMessage('Headroom: the editor refused the edit (is it read-only?).');
+        return;
+      }
+      case 'newFile': {
+        const wanted = vscodeLanguageId(language);
+        const known = await vscode.languages.getLanguages();
+        const document = await vscode.workspace.openTextDocument({ content: code, language: known.includes(wanted) ? wanted : 'plaintext' });
+        await vscode.window.showTextDocument(document, { preview: false });
+        return;
+      }
+    }
+  }
+
+  async openLink(url: string): Promise<void> {
+    // Checked again here: this is the last step before anything leaves VS Code.
+    const safe = openableUrl(url);
+    if (!safe) return;
+    const choice = await vscode.window.showWarningMessage(
+      'Open this link from the model’s reply?',
+      { modal: true, detail: safe },
+      'Open',
+    );
+    if (choice !== 'Open') return;
+    this.log.info(`Chat: opening ${safe}`);
+    await vscode.env.openExternal(vscode.Uri.parse(safe, true));
+  }
+
+  async confirmDelete(title: string): Promise<boolean> {
+    const choice = await vscode.window.showWarningMessage(`Delete the chat “${title}”?`, { modal: true, detail: 'It is removed from disk.' }, 'Delete');
+    return choice === 'Delete';
+  }
+}

@@ -1,0 +1,49 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import type { ContextSource } from '../../chat/contextTracker';
+import type { AttachmentKind } from '../../../webview/protocol/chat';
+
+/** Files bigger than this are not attached whole: the model's context could not hold them anyway. */
+const MAX_ATTACH_CHARS = 400_000;
+
+function editor(): vscode.TextEditor | undefined {
+  return vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+}
+
+/** The selection, the current file or its diagnostics, as text for a chip. */
+export class EditorContextSource implements ContextSource {
+  async collect(kind: AttachmentKind): Promise<{ label: string; text: string } | undefined> {
+    const current = editor();
+    if (!current) {
+      void vscode.window.showInformationMessage('Headroom: open a file in an editor to attach it.');
+      return undefined;
+    }
+    const doc = current.document;
+    const name = path.basename(doc.fileName);
+    switch (kind) {
+      case 'selection': {
+        const sel = current.selection;
+        if (sel.isEmpty) {
+          void vscode.window.showInformationMessage('Headroom: select some text first.');
+          return undefined;
+        }
+        return { label: `${name}:${sel.start.line + 1}-${sel.end.line + 1}`, text: clip(doc.getText(sel)) };
+      }
+      case 'file':
+        return { label: name, text: clip(doc.getText()) };
+      case 'diagnostics': {
+        const diagnostics = vscode.languages.getDiagnostics(doc.uri);
+        const lines = diagnostics.map((d) => `${name}:${d.range.start.line + 1}:${d.range.start.character + 1} ${severity(d.severity)}: ${d.message}${d.source ? ` (${d.source})` : ''}`);
+        return { label: `Problems in ${name} (${diagnostics.length})`, text: lines.length ? lines.join('\n') : 'No problems reported.' };
+      }
+    }
+  }
+}
+
+function clip(text: string): string {
+  return text.length > MAX_ATTACH_CHARS ? `${text.slice(0, MAX_ATTACH_CHARS)}\n… (cut at ${MAX_ATTACH_CHARS} characters)` : text;
+}
+
+function severity(s: vscode.DiagnosticSeverity): string {
+  return ['error', 'warning', 'info', 'hint'][s] ?? 'info';
+}

@@ -1,0 +1,35 @@
+import * as vscode from 'vscode';
+import type { Conversation } from '../../chat/conversation';
+import { command, type CommandDeps } from '../server/commands';
+import { ExplainCodeActions, type ProblemArgs } from './explainCodeActions';
+import { ExplainController } from './explainController';
+
+export interface ExplainDeps extends CommandDeps {
+  conversation: Conversation;
+}
+
+function isProblemArgs(v: unknown): v is ProblemArgs {
+  if (typeof v !== 'object' || v === null) return false;
+  const a = v as Record<string, unknown>;
+  return a.uri instanceof vscode.Uri && a.range instanceof vscode.Range && typeof a.message === 'string';
+}
+
+/** Explain Selection (menu, palette, keybinding, Code Action), Explain this problem (Quick Fix), and the thread's actions. */
+export function registerExplain(deps: ExplainDeps): vscode.Disposable[] {
+  const explain = new ExplainController({ server: deps.controller, conversation: deps.conversation, log: deps.log });
+  return [
+    explain,
+    vscode.languages.registerCodeActionsProvider({ scheme: '*' }, new ExplainCodeActions(), ExplainCodeActions.metadata),
+    // From a Code Action: (uri, range). From the editor's context menu: (uri, {...}), so the selection is read.
+    command(deps, 'headroom.explainSelection', (uri, range) =>
+      uri instanceof vscode.Uri && range instanceof vscode.Range ? explain.explainSelection(uri, range) : explain.explainSelection(),
+    ),
+    command(deps, 'headroom.explainProblem', async (args) => {
+      if (isProblemArgs(args)) await explain.explainProblem(args);
+    }),
+    command(deps, 'headroom.explain.stop', async (thread) => explain.stop(thread)),
+    command(deps, 'headroom.explain.dismiss', async (thread) => explain.dismiss(thread)),
+    command(deps, 'headroom.explain.continueInChat', (thread) => explain.continueInChat(thread)),
+    command(deps, 'headroom.explain.insertComment', (thread) => explain.insertComment(thread)),
+  ];
+}

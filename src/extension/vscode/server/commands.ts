@@ -1,0 +1,106 @@
+import * as vscode from 'vscode';
+import { headroomCacheDir } from '../../common/cacheDir';
+import { errorMessage } from '../../common/errors';
+import { resolveServer } from '../../llama/locateServer';
+import { readConfig } from '../config';
+import { modelCommands } from '../models/modelCommands';
+import type { ServerController } from './serverController';
+import type { ServerState } from '../../llama/serverState';
+
+export interface CommandDeps {
+  extensionPath: string;
+  controller: ServerController;
+  log: vscode.LogOutputChannel;
+  serverOutput: vscode.OutputChannel;
+  /** Keeps the Hugging Face token for private and gated downloads. */
+  secrets?: vscode.SecretStorage;
+}
+
+/** Every command goes through here: failures are logged and shown with a way forward, never swallowed. */
+export function command(deps: CommandDeps, id: string, run: (...args: unknown[]) => PromiseLike<unknown>): vscode.Disposable {
+  return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+    try {
+      return await run(...args);
+    } catch (err) {
+      const message = errorMessage(err);
+      if (/start was cancelled/.test(message)) return undefined;
+      deps.log.error(`${id}: ${message}`);
+      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : '';
+      if (cause) deps.log.error(cause);
+      const choice = await vscode.window.showErrorMessage(`Headroom: ${message}`, 'Show Server Log', 'Select Model...');
+      if (choice === 'Show Server Log') deps.serverOutput.show(true);
+      if (choice === 'Select Model...') void vscode.commands.executeCommand('headroom.selectModel');
+      return undefined;
+    }
+  });
+}
+
+const RUNNING: readonly ServerState['kind'][] = ['locating', 'planning', 'building', 'starting', 'loading', 'ready', 'crashed'];
+
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  const { controller } = deps;
+  const models = modelCommands(deps);
+  const start = async (): Promise<void> => {
+    // Start while a server runs, loads or is about to restart itself would kill it for nothing;
+    // Restart is the command that replaces it.
+    if (RUNNING.includes(controller.supervisor.state.kind)) {
+      void vscode.window.showInformationMessage(`Headroom: ${controller.view.label}. Use "Restart Local Model" to start it again.`);
+      return;
+    }
+    const model = readConfig().modelPath || (await models.firstRun());
+    if (!model) return;
+    const server = await controller.start(model);
+    deps.log.info(`ready: ${server.model} at ${server.baseUrl}`);
+  };
+  return [
+    command(deps, 'headroom.start', start),
+    command(deps, 'headroom.stop', () => controller.stop()),
+    command(deps, 'headroom.restart', async () => {
+      if (!readConfig().modelPath) return start();
+      await controller.restart();
+    }),
+    command(deps, 'headroom.selectModel', async () => {
+      const path = await models.select();
+      if (!path) return;
+      if (controller.supervisor.state.kind !== 'stopped') {
+        const restart = await vscode.window.showInformationMessage(`Headroom: model set to ${path}.`, 'Restart with it');
+        if (restart) await controller.start(path);
+      }
+    }),
+    command(deps, 'headroom.downloadModel', (ref) => models.download(ref)),
+    command(deps, 'headroom.setHuggingFaceToken', () => models.setToken()),
+    command(deps, 'headroom.buildLlama', () =>
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Headroom: llama.cpp' }, async (progress) => {
+        let last = 0;
+        const located = await resolveServer({
+          configuredPath: readConfig().llamaServerPath || undefined,
+          cacheRoot: headroomCacheDir(),
+          sourceFrom: deps.extensionPath,
+          onProgress: (percent, message) => {
+            progress.report({ message: `${Math.floor(percent)}% ${message}`, increment: Math.max(0, percent - last) });
+            last = Math.max(last, percent);
+          },
+          onLine: (line) => deps.serverOutput.appendLine(line),
+        });
+        void vscode.window.showInformationMessage(`Headroom: llama-server ${located.version} (${located.source}) at ${located.path}`);
+      }),
+    ),
+    command(deps, 'headroom.showServerLog', async () => deps.serverOutput.show(true)),
+    command(deps, 'headroom.statusMenu', async () => {
+      const kind = controller.supervisor.state.kind;
+      const running = kind !== 'stopped' && kind !== 'failed';
+      const items = running
+        ? ['Stop Local Model', 'Restart Local Model', 'Show Server Log']
+        : ['Start Local Model', 'Select Model...', 'Show Server Log'];
+      const ids: Record<string, string> = {
+        'Stop Local Model': 'headroom.stop',
+        'Restart Local Model': 'headroom.restart',
+        'Start Local Model': 'headroom.start',
+        'Select Model...': 'headroom.selectModel',
+        'Show Server Log': 'headroom.showServerLog',
+      };
+      const choice = await vscode.window.showQuickPick(items, { title: `Headroom: ${controller.view.label}` });
+      if (choice) await vscode.commands.executeCommand(ids[choice]);
+    }),
+  ];
+}
