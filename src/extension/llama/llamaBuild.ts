@@ -10,7 +10,41 @@ import { CMAKE_BACKEND_FLAGS, type BuildBackend } from './buildBackend';
 import type { LlamaSource } from './llamaSource';
 import { NodeProcessLauncher, type ProcessLauncher } from './processLauncher';
 
-export const BUILD_TARGETS = ['llama-server', 'llama-fit-params'] as const;
+/** Every binary Headroom runs, built in one cmake run: the server, its dry run, timed trials and RPC workers. */
+export const BUILD_TARGETS = ['llama-server', 'llama-fit-params', 'llama-bench', 'ggml-rpc-server'] as const;
+
+/**
+ * Bumped whenever the cmake flags or targets change, so a cached build made by an older recipe is rebuilt
+ * (the cache key stays llama.cpp version + backend; the stamp says which recipe made it).
+ */
+export const BUILD_RECIPE = 2;
+
+/**
+ * ggml's AMX kernels (Xeon Sapphire Rapids and later) crashed llama-server with SIGSEGV while loading a Q8_0
+ * model on such a machine with this llama.cpp version; -march=native turns them on wherever the CPU has AMX.
+ * Explicit -mno-* flags win over -march=native in GCC and Clang, so the rest of the native ISA stays.
+ */
+const NO_AMX = '-mno-amx-tile -mno-amx-int8 -mno-amx-bf16';
+
+export function cmakeConfigureFlags(src: string, buildPath: string, backend: BuildBackend, arch = process.arch, platform = process.platform): string[] {
+  const flags = [
+    '-S', src, '-B', buildPath,
+    '-DCMAKE_BUILD_TYPE=Release',
+    '-DBUILD_SHARED_LIBS=OFF',
+    '-DLLAMA_CURL=OFF',
+    '-DLLAMA_OPENSSL=OFF',
+    '-DLLAMA_BUILD_TESTS=OFF',
+    '-DLLAMA_BUILD_EXAMPLES=OFF',
+    // The server's web UI is not used, and its prebuilt assets would be downloaded at build time.
+    '-DLLAMA_BUILD_UI=OFF',
+    '-DLLAMA_USE_PREBUILT_UI=OFF',
+    '-DGGML_RPC=ON',
+    ...CMAKE_BACKEND_FLAGS[backend],
+  ];
+  // MSVC has no -m flags; its /arch options never turn AMX on by themselves.
+  if (arch === 'x64' && platform !== 'win32') flags.push(`-DCMAKE_C_FLAGS=${NO_AMX}`, `-DCMAKE_CXX_FLAGS=${NO_AMX}`);
+  return flags;
+}
 
 /** Written last, after the binaries answered --version: its presence means "this build is complete". */
 export const BUILD_STAMP = 'headroom-build.json';
@@ -19,6 +53,8 @@ export interface BuildStamp {
   commit: string;
   backend: BuildBackend;
   version: string;
+  /** BUILD_RECIPE of the build that wrote it; absent in stamps from before recipes were counted. */
+  recipe?: number;
   seconds: number;
   builtAt: string;
 }
@@ -50,17 +86,21 @@ function binaries(dir: string): { server: string; fitParams: string } {
   return { server: join(dir, 'build', 'bin', `llama-server${exe}`), fitParams: join(dir, 'build', 'bin', `llama-fit-params${exe}`) };
 }
 
-/** The finished build for this source and backend, if there is one. */
-export async function findBuild(cacheRoot: string, commit: string, backend: BuildBackend): Promise<BuiltLlama | undefined> {
-  const dir = buildDir(cacheRoot, commit, backend);
+/** The stamp of a finished build made by the current recipe, if `dir` holds one. */
+export async function readCurrentStamp(dir: string): Promise<BuildStamp | undefined> {
   try {
     const stamp = JSON.parse(await readFile(join(dir, BUILD_STAMP), 'utf8')) as BuildStamp;
-    const bins = binaries(dir);
-    if (stamp.commit !== commit || !existsSync(bins.server)) return undefined;
-    return { dir, ...bins, stamp };
+    return stamp.recipe === BUILD_RECIPE && existsSync(binaries(dir).server) ? stamp : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The finished build for this source and backend, if there is one. */
+export async function findBuild(cacheRoot: string, commit: string, backend: BuildBackend): Promise<BuiltLlama | undefined> {
+  const dir = buildDir(cacheRoot, commit, backend);
+  const stamp = await readCurrentStamp(dir);
+  return stamp?.commit === commit ? { dir, ...binaries(dir), stamp } : undefined;
 }
 
 /** Maps cmake's "[ 42%] Building ..." lines onto the build phase's share of the bar. */
@@ -132,19 +172,7 @@ export async function buildLlama(options: BuildOptions): Promise<BuiltLlama> {
         await rm(src, { recursive: true, force: true });
         await rename(tmp, src);
       }
-      const cmakeFlags = [
-        '-S', src, '-B', join(dir, 'build'),
-        '-DCMAKE_BUILD_TYPE=Release',
-        '-DBUILD_SHARED_LIBS=OFF',
-        '-DLLAMA_CURL=OFF',
-        '-DLLAMA_OPENSSL=OFF',
-        '-DLLAMA_BUILD_TESTS=OFF',
-        '-DLLAMA_BUILD_EXAMPLES=OFF',
-        // The server's web UI is not used, and its prebuilt assets would be downloaded at build time.
-        '-DLLAMA_BUILD_UI=OFF',
-        '-DLLAMA_USE_PREBUILT_UI=OFF',
-        ...CMAKE_BACKEND_FLAGS[backend],
-      ];
+      const cmakeFlags = cmakeConfigureFlags(src, join(dir, 'build'), backend);
       await step(3, 8, `Configuring llama.cpp (${backend})`, 'cmake', cmakeFlags);
       const jobs = String(options.jobs ?? Math.max(1, cpus().length));
       await step(8, 98, `Building llama.cpp (${backend})`, 'cmake', ['--build', join(dir, 'build'), '--config', 'Release', '-j', jobs, '--target', ...BUILD_TARGETS]);
@@ -152,7 +180,7 @@ export async function buildLlama(options: BuildOptions): Promise<BuiltLlama> {
       const bins = binaries(dir);
       const version = await readBinaryVersion(bins.server);
       if (!version) throw new HeadroomError(`The new llama-server (${bins.server}) did not answer --version.`);
-      const stamp: BuildStamp = { commit: source.commit, backend, version: version.text, seconds: Math.round((Date.now() - started) / 1000), builtAt: new Date().toISOString() };
+      const stamp: BuildStamp = { commit: source.commit, backend, version: version.text, recipe: BUILD_RECIPE, seconds: Math.round((Date.now() - started) / 1000), builtAt: new Date().toISOString() };
       await writeFile(join(dir, BUILD_STAMP), JSON.stringify(stamp, null, 2));
       progress(100, 'llama.cpp is built');
       return { dir, ...bins, stamp };

@@ -6,7 +6,7 @@ import { HeadroomError } from '../common/errors';
 import { which } from '../common/run';
 import { readBinaryVersion } from './binaryVersion';
 import { BUILD_BACKENDS, chooseBackend, type BuildBackend } from './buildBackend';
-import { BUILD_STAMP, buildLlama, findBuild } from './llamaBuild';
+import { buildLlama, findBuild, readCurrentStamp } from './llamaBuild';
 import { readLlamaSource } from './llamaSource';
 
 export type ServerSource = 'setting' | 'path' | 'build-folder' | 'cache' | 'built';
@@ -74,7 +74,7 @@ export async function locateServer(options: LocateOptions): Promise<LocatedServe
   }
   for (const name of await cachedBuilds(options.cacheRoot)) {
     const dir = join(options.cacheRoot, 'llama.cpp', name);
-    if (!existsSync(join(dir, BUILD_STAMP))) continue;
+    if (!(await readCurrentStamp(dir))) continue;
     const found = await candidate(join(dir, 'build', 'bin', `llama-server${EXE}`), 'cache');
     if (found) return found;
   }
