@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChatStore, type StoredChat } from '../../src/extension/chat/store';
+import { ChatStore } from '../../src/extension/chat/store';
+import type { SavedChat } from '../../src/extension/chat/historyFormat';
 import { writeFileAtomic } from '../../src/extension/chat/storeFiles';
 import { ChatHistory } from '../../src/extension/chat/chatHistory';
 import { Conversation } from '../../src/extension/chat/conversation';
@@ -11,9 +12,8 @@ import type { ChatBackend, Delta } from '../../src/extension/chat/types';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'headroom-store-'));
 
-function chat(id: string, updatedAt: number, text = 'question'): StoredChat {
+function chat(id: string, updatedAt: number, text = 'question'): SavedChat {
   return {
-    format: 1,
     id,
     title: text,
     createdAt: 1,
@@ -24,6 +24,9 @@ function chat(id: string, updatedAt: number, text = 'question'): StoredChat {
     ],
   };
 }
+
+/** The file the store writes for `chat` (history format 1). */
+const fileOf = (c: SavedChat): string => JSON.stringify({ format: 1, ...c });
 
 test('save, list (newest first), load, delete', async () => {
   const store = new ChatStore(dir());
@@ -86,7 +89,7 @@ test('the index is rebuilt from the files when it is missing, corrupt or out of 
   writeFileSync(join(folder, 'index.json'), 'not json');
   assert.deepEqual((await new ChatStore(folder).list()).map((c) => c.id), ['b', 'a']);
   // A file the index does not know (e.g. copied in, or the index write was lost in a crash).
-  writeFileSync(join(folder, 'c.json'), JSON.stringify(chat('c', 3)));
+  writeFileSync(join(folder, 'c.json'), fileOf(chat('c', 3)));
   assert.deepEqual((await new ChatStore(folder).list()).map((c) => c.id), ['c', 'b', 'a']);
 });
 
@@ -94,7 +97,7 @@ test("a reply still 'streaming' on disk comes back 'interrupted' with its partia
   const folder = dir();
   const stored = chat('s', 1);
   stored.entries[1] = { id: 'a', role: 'assistant', text: 'partial ans', status: 'streaming' };
-  writeFileSync(join(folder, 's.json'), JSON.stringify(stored));
+  writeFileSync(join(folder, 's.json'), fileOf(stored));
   const loaded = await new ChatStore(folder).load('s');
   assert.deepEqual(loaded?.entries.map((e) => [e.text, e.status]), [
     ['question', 'complete'],
@@ -115,12 +118,21 @@ function gatedBackend(chunks: string[], gate: Promise<void>): ChatBackend {
 test('killed mid-reply: the question and the partial answer are on disk, and load as interrupted', async () => {
   const folder = dir();
   const conversation = new Conversation();
-  const history = new ChatHistory(new ChatStore(folder), conversation, { flushIntervalMs: 20 });
+  const store = new ChatStore(folder);
+  // Waits for the timed write of the streamed text (the reply itself is still open).
+  const save = store.save.bind(store);
+  const partialSaved = new Promise<void>((resolve) => {
+    store.save = async (chat) => {
+      await save(chat);
+      if (chat.entries[1]?.text === 'Because of Rayleigh') resolve();
+    };
+  });
+  const history = new ChatHistory(store, conversation, { flushIntervalMs: 20 });
   await history.init();
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const pending = conversation.send('why is the sky blue?', gatedBackend(['Because ', 'of Rayleigh'], gate));
-  await new Promise((r) => setTimeout(r, 150));
+  await partialSaved;
   // "Kill" here: read the disk as a fresh extension host would, without any further flush.
   const afterCrash = new ChatStore(folder);
   const [summary] = await afterCrash.list();

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChatViewController, NOT_RUNNING_ERROR, type ChatLog, type ChatViewPort } from '../../src/extension/present/chatViewController';
 import { Conversation } from '../../src/extension/chat/conversation';
+import { ContextTracker } from '../../src/extension/chat/contextTracker';
 import { Emitter } from '../../src/extension/common/emitter';
 import type { ChatBackend, Delta } from '../../src/extension/chat/types';
 import type { ChatEntry, HostToWebview, ServerView } from '../../src/webview/protocol/chat';
@@ -255,4 +256,48 @@ test('regenerate streams a new reply for the last question', async () => {
   await settle();
   assert.deepEqual(conversation.entries.map((e) => e.text), ['q', 'new answer']);
   assert.deepEqual(mirror(port.posted).map((e) => e.text), ['q', 'new answer']);
+});
+
+test('chips reach the view without their text; the message they go with carries it', async () => {
+  const conversation = new Conversation();
+  const tracker = new ContextTracker({
+    source: { collect: async (kind) => ({ label: `${kind} of main.ts`, text: 'const secret = 1;' }) },
+    getTokenCounter: () => undefined,
+    getContextSize: () => undefined,
+    getHistory: () => conversation.history(),
+    log: new FakeLog(),
+  });
+  const controller = new ChatViewController({
+    conversation,
+    getServerView: () => ({ kind: 'ready', label: 'ready' }),
+    onDidChangeServerView: new Emitter<ServerView>().event,
+    getBackend: () => fakeBackend(['ok']),
+    startServer: () => undefined,
+    log: new FakeLog(),
+    context: tracker,
+  });
+  const port = new FakePort();
+  controller.attach(port);
+  const chipShown = new Promise<void>((resolve) => tracker.onDidChange((state) => state.pending.length > 0 && resolve()));
+  controller.receive({ type: 'attach', kind: 'selection' });
+  await chipShown;
+  const chip = { kind: 'selection', label: 'selection of main.ts', tokens: null };
+  const context = port.posted.find((m) => m.type === 'context');
+  assert.ok(context?.type === 'context');
+  assert.equal(context.context.pending.length, 1);
+  const { id, ...shown } = context.context.pending[0];
+  assert.ok(id);
+  assert.deepEqual(shown, chip, 'no text in the view');
+  controller.receive({ type: 'ready' });
+  const snapshot = port.posted.at(-1);
+  assert.ok(snapshot?.type === 'snapshot');
+  assert.deepEqual(snapshot.context.pending, [{ id, ...chip }]);
+
+  const replied = new Promise<void>((resolve) => conversation.onEvent((e) => e.type === 'entryDone' && resolve()));
+  controller.receive({ type: 'send', text: 'what is this?' });
+  await replied;
+  assert.deepEqual(conversation.entries[0].attachments, [{ ...chip, text: 'const secret = 1;' }]);
+  assert.deepEqual(tracker.state.pending, []);
+  controller.dispose();
+  tracker.dispose();
 });

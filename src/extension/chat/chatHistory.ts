@@ -1,7 +1,9 @@
 import { Emitter, type Disposable } from '../common/emitter';
-import type { ChatSummary } from '../../webview/protocol/chat';
+import { errorMessage } from '../common/errors';
+import type { ChatSummary } from './entries';
 import type { Conversation } from './conversation';
-import type { ChatStore, StoredChat } from './store';
+import type { SavedChat } from './historyFormat';
+import type { ChatStore } from './store';
 
 export interface ChatHistoryOptions {
   /** Streamed text is written at most this often; everything else is written at once. */
@@ -87,8 +89,7 @@ export class ChatHistory implements Disposable {
     const c = this.conversation;
     if (c.entries.length === 0) return;
     this.lastWrite = this.now();
-    const chat: StoredChat = {
-      format: 1,
+    const chat: SavedChat = {
       id: c.id,
       title: c.title,
       createdAt: c.createdAt,
@@ -98,7 +99,7 @@ export class ChatHistory implements Disposable {
     try {
       await this.store.save(chat);
     } catch (err) {
-      this.options.log?.warn(`Chat history: saving ${chat.id} failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.options.log?.warn(`Chat history: saving ${chat.id} failed: ${errorMessage(err)}`);
       return;
     }
     const known = this.summaries.find((s) => s.id === chat.id);

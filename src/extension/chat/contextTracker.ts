@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Emitter, type Disposable } from '../common/emitter';
-import type { Attachment, AttachmentKind, ContextView } from '../../webview/protocol/chat';
+import type { Attachment, AttachmentKind } from './entries';
 import { fitToContext } from './contextWindow';
 import type { TokenCounter } from './tokenCounter';
 import type { ChatMessage } from './types';
@@ -19,16 +19,30 @@ export interface ContextTrackerDeps {
   log: { warn(message: string): void };
 }
 
-type Pending = Attachment & { id: string };
+/** A chip waiting to go with the next message. */
+export interface PendingAttachment extends Attachment {
+  id: string;
+}
+
+/** The chips and the context meter; present/chatContextView.ts turns this into what the view draws. */
+export interface ContextState {
+  pending: PendingAttachment[];
+  /** Prompt tokens the next request would use, as the server counts them; null when unknown. */
+  used: number | null;
+  /** The server's context size; null when no server is running. */
+  limit: number | null;
+  /** How many of the oldest turns the next request leaves out so that it fits. */
+  omittedTurns: number;
+}
 
 /**
  * The chips waiting to go with the next message and the context meter: prompt tokens (the server's own
  * count, through its chat template) against its context size, and how many old turns must be left out.
  */
 export class ContextTracker implements Disposable {
-  private readonly emitter = new Emitter<ContextView>();
+  private readonly emitter = new Emitter<ContextState>();
   readonly onDidChange = this.emitter.event;
-  private pending: Pending[] = [];
+  private pending: PendingAttachment[] = [];
   private used: number | null = null;
   private omittedTurns = 0;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
@@ -36,9 +50,9 @@ export class ContextTracker implements Disposable {
 
   constructor(private readonly deps: ContextTrackerDeps) {}
 
-  get view(): ContextView {
+  get state(): ContextState {
     return {
-      pending: this.pending.map(({ id, kind, label, tokens }) => ({ id, kind, label, tokens })),
+      pending: this.pending.map((p) => ({ ...p })),
       used: this.used,
       limit: this.deps.getContextSize() ?? null,
       omittedTurns: this.omittedTurns,
@@ -48,7 +62,7 @@ export class ContextTracker implements Disposable {
   async attach(kind: AttachmentKind): Promise<boolean> {
     const found = await this.deps.source.collect(kind);
     if (!found) return false;
-    const chip: Pending = { id: randomUUID(), kind, label: found.label, text: found.text, tokens: null };
+    const chip: PendingAttachment = { id: randomUUID(), kind, label: found.label, text: found.text, tokens: null };
     this.pending = [...this.pending.filter((p) => !(p.kind === kind && p.label === found.label)), chip];
     this.changed();
     const counter = this.deps.getTokenCounter();
@@ -137,6 +151,6 @@ export class ContextTracker implements Disposable {
   }
 
   private changed(): void {
-    this.emitter.fire(this.view);
+    this.emitter.fire(this.state);
   }
 }

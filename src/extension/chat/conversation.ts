@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Emitter, type Disposable } from '../common/emitter';
-import type { Attachment, ChatEntry, EntryStatus, ReplyStats } from '../../webview/protocol/chat';
+import type { Attachment, ChatEntry, EntryStatus, ReplyStats } from './entries';
 import type { ChatBackend, ChatMessage, ServerTimings } from './types';
 
 export type ConversationEvent =

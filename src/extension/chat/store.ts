@@ -1,41 +1,31 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { isChatEntry, isChatSummary, type ChatEntry, type ChatSummary } from '../../webview/protocol/chat';
+import { errorMessage, HeadroomError } from '../common/errors';
+import type { ChatEntry, ChatSummary } from './entries';
+import { decodeChatFile, decodeIndex, encodeChatFile, encodeIndex, HISTORY_FORMAT, isChatId, type SavedChat } from './historyFormat';
 import { setAside, TEMP_MARKER, writeFileAtomic, type AtomicWriteHooks } from './storeFiles';
-
-/** One conversation as it is stored: one JSON file per conversation, `<id>.json`. */
-export interface StoredChat {
-  format: 1;
-  id: string;
-  title: string;
-  createdAt: number;
-  updatedAt: number;
-  entries: ChatEntry[];
-}
 
 export interface StoreLog {
   warn(message: string): void;
 }
 
-const INDEX = 'index.json';
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-export function isStoredChat(v: unknown): v is StoredChat {
-  if (typeof v !== 'object' || v === null) return false;
-  const c = v as Record<string, unknown>;
-  return (
-    c.format === 1 &&
-    typeof c.id === 'string' &&
-    ID.test(c.id) &&
-    typeof c.title === 'string' &&
-    typeof c.createdAt === 'number' &&
-    typeof c.updatedAt === 'number' &&
-    Array.isArray(c.entries) &&
-    c.entries.every(isChatEntry)
-  );
+/** A conversation file written by a newer Headroom: it is left as it is, so that build still has it. */
+export class NewerHistoryError extends HeadroomError {
+  constructor(
+    readonly file: string,
+    readonly format: number,
+  ) {
+    super(
+      `Chat history: ${file} was written by a newer version of Headroom (history format ${format}; this one reads up to ${HISTORY_FORMAT}).`,
+      'It is left untouched and not listed; update Headroom to open it.',
+    );
+    this.name = 'NewerHistoryError';
+  }
 }
 
-export function summarize(chat: StoredChat): ChatSummary {
+const INDEX = 'index.json';
+
+export function summarize(chat: SavedChat): ChatSummary {
   return { id: chat.id, title: chat.title, updatedAt: chat.updatedAt, messages: chat.entries.length };
 }
 
@@ -43,11 +33,14 @@ export function summarize(chat: StoredChat): ChatSummary {
  * Chat history on disk, free of VS Code: the folder (the extension's globalStorage) comes in as a string.
  * Every write is atomic (see storeFiles.ts) and writes to one store are serialized. `index.json` is only
  * a cache of the summaries: when it is missing, unreadable or disagrees with the files, it is rebuilt
- * from them. A file that does not parse or validate is renamed `*.corrupt` and the rest still load.
+ * from them. A file that does not parse or validate is renamed `*.corrupt` and the rest still load; one
+ * in a newer history format (historyFormat.ts) is reported and never renamed, rewritten or deleted.
  */
 export class ChatStore {
   private queue: Promise<unknown> = Promise.resolve();
   private index: Map<string, ChatSummary> | undefined;
+  /** The format of each file found in a newer one, by chat id. */
+  private readonly newer = new Map<string, number>();
 
   constructor(
     private readonly dir: string,
@@ -61,8 +54,8 @@ export class ChatStore {
   }
 
   /** The conversation, or undefined if it is gone or corrupt (then set aside). Streaming replies come back 'interrupted'. */
-  load(id: string): Promise<StoredChat | undefined> {
-    if (!ID.test(id)) return Promise.resolve(undefined);
+  load(id: string): Promise<SavedChat | undefined> {
+    if (!isChatId(id)) return Promise.resolve(undefined);
     return this.serialized(async () => {
       const chat = await this.readChat(`${id}.json`);
       if (!chat) {
@@ -74,11 +67,13 @@ export class ChatStore {
     });
   }
 
-  save(chat: StoredChat): Promise<void> {
-    if (!ID.test(chat.id)) return Promise.reject(new Error(`Invalid chat id: ${chat.id}`));
-    const data = JSON.stringify(chat);
+  /** Refuses (NewerHistoryError) to replace a file in a newer format. */
+  save(chat: SavedChat): Promise<void> {
+    if (!isChatId(chat.id)) return Promise.reject(new Error(`Invalid chat id: ${chat.id}`));
+    const data = encodeChatFile(chat);
     const summary = summarize(chat);
     return this.serialized(async () => {
+      this.refuseNewer(chat.id);
       await fs.mkdir(this.dir, { recursive: true });
       await writeFileAtomic(join(this.dir, `${chat.id}.json`), data, this.hooks);
       const index = await this.loadIndex();
@@ -87,9 +82,11 @@ export class ChatStore {
     });
   }
 
+  /** Refuses (NewerHistoryError) to delete a file in a newer format. */
   delete(id: string): Promise<void> {
-    if (!ID.test(id)) return Promise.resolve();
+    if (!isChatId(id)) return Promise.resolve();
     return this.serialized(async () => {
+      this.refuseNewer(id);
       await fs.rm(join(this.dir, `${id}.json`), { force: true });
       const index = await this.loadIndex();
       if (index.delete(id)) await this.writeIndex(index);
@@ -118,14 +115,8 @@ export class ChatStore {
   private async loadIndex(): Promise<Map<string, ChatSummary>> {
     if (this.index) return this.index;
     const files = await this.chatFiles();
-    let cached: ChatSummary[] | undefined;
-    try {
-      const parsed: unknown = JSON.parse(await fs.readFile(join(this.dir, INDEX), 'utf8'));
-      const chats = (parsed as { chats?: unknown }).chats;
-      if (Array.isArray(chats) && chats.every(isChatSummary)) cached = chats;
-    } catch {
-      // missing or unreadable: rebuilt below
-    }
+    // Missing, unreadable or another format: rebuilt below.
+    const cached = decodeIndex(await fs.readFile(join(this.dir, INDEX), 'utf8').catch(() => ''));
     const agrees = cached !== undefined && cached.length === files.length && cached.every((c) => files.includes(`${c.id}.json`));
     if (agrees && cached) {
       this.index = new Map(cached.map((c) => [c.id, c]));
@@ -148,7 +139,7 @@ export class ChatStore {
   private async writeIndex(index: Map<string, ChatSummary>): Promise<void> {
     this.index = index;
     await fs.mkdir(this.dir, { recursive: true });
-    await writeFileAtomic(join(this.dir, INDEX), JSON.stringify({ format: 1, chats: [...index.values()] }), this.hooks);
+    await writeFileAtomic(join(this.dir, INDEX), encodeIndex([...index.values()]), this.hooks);
   }
 
   /** `<id>.json` names; leftover temp files from a crash are removed on the way. */
@@ -162,12 +153,17 @@ export class ChatStore {
     const files: string[] = [];
     for (const name of names.sort()) {
       if (name.includes(TEMP_MARKER)) await fs.rm(join(this.dir, name), { force: true }).catch(() => undefined);
-      else if (name !== INDEX && name.endsWith('.json') && ID.test(name.slice(0, -5))) files.push(name);
+      else if (name !== INDEX && name.endsWith('.json') && isChatId(name.slice(0, -5))) files.push(name);
     }
     return files;
   }
 
-  private async readChat(file: string): Promise<StoredChat | undefined> {
+  private refuseNewer(id: string): void {
+    const format = this.newer.get(id);
+    if (format !== undefined) throw new NewerHistoryError(`${id}.json`, format);
+  }
+
+  private async readChat(file: string): Promise<SavedChat | undefined> {
     const path = join(this.dir, file);
     let text: string;
     try {
@@ -175,18 +171,18 @@ export class ChatStore {
     } catch {
       return undefined;
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
+    const contents = decodeChatFile(text);
+    if (contents.kind === 'newer') {
+      this.newer.set(file.slice(0, -'.json'.length), contents.format);
+      this.log.warn(errorMessage(new NewerHistoryError(file, contents.format)));
+      return undefined;
     }
-    if (!isStoredChat(parsed) || `${parsed.id}.json` !== file) {
+    if (contents.kind === 'unreadable' || `${contents.chat.id}.json` !== file) {
       const aside = await setAside(path).catch(() => path);
       this.log.warn(`Chat history: ${file} could not be read and was set aside as ${aside}`);
       return undefined;
     }
-    return { ...parsed, entries: parsed.entries.map(markInterrupted) };
+    return { ...contents.chat, entries: contents.chat.entries.map(markInterrupted) };
   }
 }
 

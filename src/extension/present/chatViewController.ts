@@ -1,9 +1,11 @@
 import type { Conversation } from '../chat/conversation';
 import type { ChatBackend } from '../chat/types';
-import type { ChatEntry } from '../../webview/protocol/chat';
+import type { ChatEntry } from '../chat/entries';
 import type { ChatHistory } from '../chat/chatHistory';
 import type { ContextTracker } from '../chat/contextTracker';
+import { contextView } from './chatContextView';
 import { DeltaCoalescer } from './deltaCoalescer';
+import type { ServerView } from './serverView';
 import type { Disposable, Event } from '../common/emitter';
 import { openableUrl } from '../../webview/protocol/links';
 import {
@@ -11,9 +13,12 @@ import {
   type CodeAction,
   type ContextView,
   type HostToWebview,
-  type ServerView,
   type WebviewToHost,
 } from '../../webview/protocol/chat';
+
+/** For ChatEditorActions: the editor side checks a link again, with the same rule, before opening it. */
+export { openableUrl };
+export type { CodeAction };
 
 export const NOT_RUNNING_ERROR = "The model is not running. Start it with 'Headroom: Start Local Model'.";
 
@@ -82,7 +87,7 @@ export class ChatViewController implements Disposable {
     }
     if (context) {
       conversation.prepareRequest = context.prepareRequest;
-      this.disposables.push(context.onDidChange((view) => this.post({ type: 'context', context: view })));
+      this.disposables.push(context.onDidChange((state) => this.post({ type: 'context', context: contextView(state) })));
     }
   }
 
@@ -216,7 +221,7 @@ export class ChatViewController implements Disposable {
       busy: conversation.busy,
       chatId: conversation.id,
       chats: history ? [...history.chats] : [],
-      context: context?.view ?? NO_CONTEXT,
+      context: context ? contextView(context.state) : NO_CONTEXT,
     });
   }
 

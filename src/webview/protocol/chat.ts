@@ -1,48 +1,14 @@
 /**
  * Every message between the extension host and the chat webview, as discriminated unions with
  * runtime guards. Both sides import this file; anything that fails a guard is dropped and logged.
+ * The transcript's types are the chat domain's (extension/chat/entries.ts); the guards here are the
+ * webview's own, apart from the history file's (extension/chat/historyFormat.ts).
  */
 
+import type { Attachment, AttachmentKind, ChatEntry, ChatSummary, EntryStatus, ReplyStats } from '../../extension/chat/entries';
 import { isRecord, isString, isBoolean, isFiniteNumber, optional } from './guards';
 
-/** 'interrupted': the window closed or the extension host died while this reply was streaming. */
-export type EntryStatus = 'complete' | 'streaming' | 'stopped' | 'error' | 'interrupted';
-
-export interface ReplyStats {
-  tokens: number;
-  tokensPerSecond: number;
-  timeToFirstTokenMs: number;
-}
-
-export interface ChatEntry {
-  id: string;
-  role: 'user' | 'assistant';
-  text: string;
-  status: EntryStatus;
-  stats?: ReplyStats;
-  error?: string;
-  /** Editor context sent with a user message: shown as chips, included in what the model reads. */
-  attachments?: Attachment[];
-}
-
-export type AttachmentKind = 'selection' | 'file' | 'diagnostics';
-
-export interface Attachment {
-  kind: AttachmentKind;
-  /** e.g. "main.ts:10-24", "main.ts", "Problems in main.ts (3)". */
-  label: string;
-  text: string;
-  /** Counted with the server's /tokenize; null when no server was running to count them. */
-  tokens: number | null;
-}
-
-/** A past conversation in the history list. */
-export interface ChatSummary {
-  id: string;
-  title: string;
-  updatedAt: number;
-  messages: number;
-}
+export type { Attachment, AttachmentKind, ChatEntry, ChatSummary, EntryStatus, ReplyStats };
 
 /** The context meter and the chips waiting to go with the next message. */
 export interface ContextView {
@@ -98,8 +64,6 @@ export type WebviewToHost =
   | { type: 'openLink'; href: string }
   | { type: 'attach'; kind: AttachmentKind }
   | { type: 'detach'; id: string };
-
-
 
 const ENTRY_STATUSES: readonly EntryStatus[] = ['complete', 'streaming', 'stopped', 'error', 'interrupted'];
 const ATTACHMENT_KINDS: readonly AttachmentKind[] = ['selection', 'file', 'diagnostics'];

@@ -1,8 +1,6 @@
 import * as vscode from 'vscode';
-import type { ChatEditorActions } from '../../present/chatViewController';
+import { openableUrl, type ChatEditorActions, type CodeAction } from '../../present/chatViewController';
 import { vscodeLanguageId } from '../../chat/languageIds';
-import { openableUrl } from '../../../webview/protocol/links';
-import type { CodeAction } from '../../../webview/protocol/chat';
 
 /** The editor the chat acts on: the active one, else the first visible one (focus is in the webview). */
 function targetEditor(): vscode.TextEditor | undefined {

@@ -7,7 +7,7 @@ import type { ChatHistory } from '../../chat/chatHistory';
 import type { ContextTracker } from '../../chat/contextTracker';
 import { VsCodeChatActions } from './chatActions';
 import type { Event } from '../../common/emitter';
-import type { ServerView } from '../../../webview/protocol/chat';
+import type { ServerView } from '../../present/serverView';
 
 export interface ChatViewDeps {
   extensionUri: vscode.Uri;

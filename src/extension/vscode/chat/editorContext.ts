@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { ContextSource } from '../../chat/contextTracker';
-import type { AttachmentKind } from '../../../webview/protocol/chat';
+import type { AttachmentKind } from '../../chat/entries';
 
 /** Files bigger than this are not attached whole: the model's context could not hold them anyway. */
 const MAX_ATTACH_CHARS = 400_000;

@@ -10,9 +10,8 @@ import type { ReadyServer, Supervisor } from '../../llama/supervisor';
 import type { HardwareProbe } from '../../memory/hardware';
 import type { PlanReport } from '../../memory/planReport';
 import type { ServerState } from '../../llama/serverState';
-import type { ServerView } from '../../../webview/protocol/chat';
 import { readConfig } from '../config';
-import { serverView } from './serverView';
+import { serverView, type ServerView } from '../../present/serverView';
 
 /**
  * Owns the model runner inside VS Code: reads settings, plans and starts, shows build progress as a

@@ -1,5 +1,7 @@
-import type { ServerState } from '../../llama/serverState';
-import type { ServerView } from '../../../webview/protocol/chat';
+import type { ServerState } from '../llama/serverState';
+import type { ServerView } from '../../webview/protocol/chat';
+
+export type { ServerView };
 
 /** The server state in the words every surface shows (chat header, status bar). */
 export function serverView(state: ServerState): ServerView {
