@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { writeModel, writeSparseModel } from '../../src/extension/gguf/writer/models';
@@ -90,6 +90,33 @@ describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${C
     assert.ok(['f16', 'q8_0', 'q4_0'].includes(plan.cacheTypeK) && ['f16', 'q8_0', 'q4_0'].includes(plan.cacheTypeV));
   });
 
+  test('plan of an hf: ref before download: the header read from the hub, planned as an estimate, the stub removed', async () => {
+    const hub = new FakeHub();
+    await hub.start();
+    try {
+      const served = join(fx.dir, 'llama3-70b-remote-Q4_K_M.gguf');
+      await writeSparseModel(served, 'llama3-70b', { quant: 'Q4_K_M' });
+      // Listed with a made-up hash: the fake hub would read all 40 GB of the sparse file to hash it.
+      hub.addFile('acme/Llama-70B-GGUF', 'Llama-70B-Q4_K_M.gguf', { diskPath: served, listedSha256: '0'.repeat(64) });
+      const tmp = join(fx.dir, 'tmp');
+      mkdirSync(tmp, { recursive: true });
+      const sent = hub.bodyBytes;
+      // TMPDIR is the child's own, so the stub's folder is seen here while it exists, and must be gone after.
+      const plan = await run(['plan', 'hf:acme/Llama-70B-GGUF:Q4_K_M', '--vram', '12288', '--json'], { HF_ENDPOINT: hub.baseUrl, TMPDIR: tmp });
+      assert.ok(plan.code === 0 || plan.code === 3, plan.stderr);
+      const url = `${hub.baseUrl}/acme/Llama-70B-GGUF/resolve/main/Llama-70B-Q4_K_M.gguf`;
+      assert.ok(plan.stderr.includes(`planning before download: reading the header of ${url}`), plan.stderr);
+      assert.ok(hub.bodyBytes - sent < statSync(served).size / 100, 'only the header travelled');
+      const json = JSON.parse(plan.stdout) as { source: string; gpuLayers: { total: number }; model: string };
+      assert.equal(json.source, 'estimate');
+      assert.equal(json.gpuLayers.total, 81, "the remote 70B's header was read");
+      assert.ok(json.model.startsWith(tmp), `planned from a stub in TMPDIR: ${json.model}`);
+      assert.deepEqual(readdirSync(tmp), [], 'the stub and its folder are removed');
+    } finally {
+      await hub.stop();
+    }
+  });
+
   test('plan of a real file on this machine: measured by the dry run, printed as a table with the command line', async () => {
     const json = await cli('plan', fx.model, '--json');
     assert.equal(json.code, 0, json.stderr);
@@ -137,9 +164,11 @@ describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${C
     assert.match(bad.stderr, /truncated\.gguf/);
     assert.match(bad.stderr, /offset \d+/);
     assert.deepEqual(llamaServersWith(truncated), []);
-    const usage = await cli('frobnicate');
-    assert.equal(usage.code, 2);
-    assert.match(usage.stderr, /Usage: headroom <command>/);
+    for (const unknown of ['frobnicate', 'constructor', 'toString']) {
+      const usage = await cli(unknown);
+      assert.equal(usage.code, 2, `${unknown}: ${usage.stderr}`);
+      assert.match(usage.stderr, /Usage: headroom <command>/);
+    }
   });
 
   test('models: finds the GGUF files in a folder with their quant and verdict, skips a projector unless --all', async () => {

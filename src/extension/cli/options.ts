@@ -12,6 +12,12 @@ export interface CliOptions {
   /** --vram 12288[,8192]: plan for simulated GPUs (MiB each). */
   vram?: number[];
   json: boolean;
+  /** `models --all`: list the GGUF files that are not models (projectors...) too. */
+  all: boolean;
+  /** `pull --dir DIR`: where to download. */
+  dir?: string;
+  /** `models --folder DIR`: one more folder to search. */
+  folder?: string;
   wishes: PlanWishes;
 }
 
@@ -43,7 +49,6 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       'cache-type': { type: 'string' },
       margin: { type: 'string' },
       json: { type: 'boolean' },
-      // `headroom models` and `headroom pull` (src/extension/cli/commands/models.ts) read these themselves.
       all: { type: 'boolean' },
       dir: { type: 'string' },
       folder: { type: 'string' },
@@ -78,6 +83,9 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       backend: values.backend as BuildBackend | undefined,
       vram,
       json: values.json ?? false,
+      all: values.all ?? false,
+      dir: values.dir,
+      folder: values.folder,
       wishes: {
         ...(ctx ? { contextSize: ctx } : {}),
         ...(ngl !== undefined ? { gpuLayers: ngl } : {}),

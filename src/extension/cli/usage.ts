@@ -1,0 +1,13 @@
+export const USAGE = `Usage: headroom <command> [options]
+
+Commands:
+  demo   [--model PATH] [--prompt TEXT]   start a model, stream one reply, stop (a generated demo model when no --model)
+  chat   [--model PATH]                   chat in the terminal
+  serve  [--model PATH] [--port N]        run the model until Ctrl+C and print its URL and key
+  plan   MODEL [--ctx N] [--vram MiB[,MiB...]] [--json]  the memory plan: exact (llama.cpp dry run) or, with --vram, an estimate for simulated GPUs
+  build  [--backend cpu|cuda|vulkan|metal] locate llama-server, or build it from the bundled llama.cpp source
+  models [--all] [--json] [--folder DIR]  list GGUF models on this machine (HF cache, LM Studio, llama.cpp, Ollama, folders)
+  pull   hf:owner/repo[:QUANT|/FILE] | URL [--dir DIR]  download a model (resumable, checked); a bare repo lists its quants
+
+Common options: --ctx N (context size; default: up to 8192, fitted to memory), --ngl N, --cache-type f16|q8_0|q4_0,
+  --margin MiB (kept free per GPU), --llama-server PATH, --max-tokens N`;
