@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { CHROMIUM_ARGS, chromiumPath, openChatPage, snapshot } from '../fixtures/chatPage';
-import { e2eUnavailable } from './harness';
+import { requireTool } from '../fixtures/requireTool';
 
 const SECTIONS = 80;
 
@@ -15,7 +15,7 @@ function longReply(): string {
   return Array.from({ length: SECTIONS }, (_, i) => `## Section ${i}\n\n${prose}\n\n- point ${i}.a\n- point ${i}.b\n\n\`\`\`ts\nconst s${i} = ${i};\n\`\`\`\n\n`).join('');
 }
 
-describe('the chat view in real Chromium: a 20,000-token reply opened from history', { skip: e2eUnavailable() }, () => {
+describe('the chat view in real Chromium: a 20,000-token reply opened from history', { skip: requireTool('Chromium', chromiumPath(), 'apt-get install chromium, or set CHROMIUM_PATH') }, () => {
   let browser: Browser;
   let page: Page;
 

@@ -2,6 +2,7 @@
 // repo by scripts/install-code-server.mjs), driven through Debian's Chromium with playwright-core. Everything a
 // session starts (code-server, Chromium, any llama-server on its model) is stopped by `close()`, also on failure.
 import { llamaServersWith } from '../fixtures/processes';
+import { requireTool } from '../fixtures/requireTool';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -15,17 +16,21 @@ export const RESULTS = join(REPO, 'test-results', 'e2e');
 export const CHROMIUM = process.env.HEADROOM_CHROMIUM ?? '/usr/bin/chromium';
 export const EXTENSION_ID = 'headroom.headroom';
 
-/** Why the e2e tests can't run here, or undefined when they can. In CI (CI=true) they always run: a missing
- * prerequisite fails them there instead of skipping them. */
 /** Headroom's status-bar item once a model is ready: "Headroom · server 24 MiB · RAM 1.8/23.5 GiB". */
 export const READY_STATUS = /Headroom · server [\d.]+ [KMG]iB · RAM [\d.]+\/[\d.]+ GiB/;
 
+/** Why code-server can't be installed and run here, or undefined when it can; under CI a missing prerequisite throws (requireTool). */
+export function codeServerUnavailable(): string | undefined {
+  return (
+    requireTool('code-server for this platform', process.platform === 'linux' && process.arch === 'x64', 'the e2e tests run code-server for linux-x64 only') ??
+    requireTool('ripgrep', existsSync('/usr/bin/rg'), 'the code-server install needs it (apt-get install ripgrep)')
+  );
+}
+
+/** Why the e2e tests (code-server driven through Chromium) can't run here, or undefined when they can; under CI a
+ * missing prerequisite fails them instead of skipping them (requireTool). */
 export function e2eUnavailable(): string | undefined {
-  if (process.env.CI) return undefined;
-  if (process.platform !== 'linux' || process.arch !== 'x64') return 'e2e tests run code-server for linux-x64 only';
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
-  if (!existsSync('/usr/bin/rg')) return 'no ripgrep (apt-get install ripgrep), which the code-server install needs';
-  return undefined;
+  return codeServerUnavailable() ?? requireTool('Chromium', existsSync(CHROMIUM), `none at ${CHROMIUM} (apt-get install chromium, or set HEADROOM_CHROMIUM)`);
 }
 
 function log(message: string): void {

@@ -12,6 +12,7 @@ import { writeModel, writeSparseModel } from '../../src/extension/gguf/writer/mo
 import { writeProjector } from '../unit/modelsFixtures';
 import { FakeHub } from './downloadServer';
 import { isAlive, llamaServersWith, waitFor, withTinyModel } from './realServer';
+import { requireTool } from '../fixtures/requireTool';
 
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
@@ -21,7 +22,7 @@ interface Run {
   stderr: string;
 }
 
-describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${CLI} is not built (npm run build)` }, () => {
+describe('the CLI, run as a process', { skip: requireTool('the CLI bundle', existsSync(CLI), `${CLI} is not built (npm run build)`) }, () => {
   const fx = withTinyModel('cli');
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, HEADROOM_CACHE_DIR: join(fx.dir, 'cache'), HEADROOM_VERBOSE: '' });
 

@@ -4,11 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MATRIX, caseName, runCase, tolerance } from './estimateMatrix';
 import { realServer, tempDir } from './realServer';
+import { requireTool } from '../fixtures/requireTool';
 
 test('estimator vs dry run: within 5% per component (16 MiB under 64 MiB) on every case', async (t) => {
   const server = await realServer();
+  const missing = requireTool('llama-fit-params', server.fitParams, `the llama.cpp build of ${server.path} has none`);
   if (!server.fitParams) {
-    t.skip('this llama.cpp build has no llama-fit-params');
+    t.skip(missing);
     return;
   }
   const dir = tempDir('estimate');

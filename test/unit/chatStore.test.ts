@@ -9,6 +9,8 @@ import { writeFileAtomic } from '../../src/extension/chat/storeFiles';
 import { ChatHistory } from '../../src/extension/chat/chatHistory';
 import { Conversation } from '../../src/extension/chat/conversation';
 import type { ChatBackend, Delta } from '../../src/extension/chat/types';
+import { Emitter } from '../../src/extension/common/emitter';
+import { nextEvent } from '../fixtures/events';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'headroom-store-'));
 
@@ -115,24 +117,28 @@ function gatedBackend(chunks: string[], gate: Promise<void>): ChatBackend {
   };
 }
 
+/** A ChatStore that says when a save is on disk. */
+class WatchedStore extends ChatStore {
+  private readonly saved = new Emitter<SavedChat>();
+  readonly onDidSave = this.saved.event;
+
+  override async save(chat: SavedChat): Promise<void> {
+    await super.save(chat);
+    this.saved.fire(chat);
+  }
+}
+
 test('killed mid-reply: the question and the partial answer are on disk, and load as interrupted', async () => {
   const folder = dir();
   const conversation = new Conversation();
-  const store = new ChatStore(folder);
-  // Waits for the timed write of the streamed text (the reply itself is still open).
-  const save = store.save.bind(store);
-  const partialSaved = new Promise<void>((resolve) => {
-    store.save = async (chat) => {
-      await save(chat);
-      if (chat.entries[1]?.text === 'Because of Rayleigh') resolve();
-    };
-  });
+  const store = new WatchedStore(folder);
   const history = new ChatHistory(store, conversation, { flushIntervalMs: 20 });
   await history.init();
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
+  const streamedTextSaved = nextEvent(store.onDidSave, 'the streamed text to be saved', (chat) => chat.entries[1]?.text === 'Because of Rayleigh');
   const pending = conversation.send('why is the sky blue?', gatedBackend(['Because ', 'of Rayleigh'], gate));
-  await partialSaved;
+  await streamedTextSaved;
   // "Kill" here: read the disk as a fresh extension host would, without any further flush.
   const afterCrash = new ChatStore(folder);
   const [summary] = await afterCrash.list();

@@ -6,6 +6,7 @@ import { ContextTracker } from '../../src/extension/chat/contextTracker';
 import { Emitter } from '../../src/extension/common/emitter';
 import type { ChatBackend, Delta } from '../../src/extension/chat/types';
 import type { ChatEntry, HostToWebview, ServerView } from '../../src/webview/protocol/chat';
+import { nextEvent } from '../fixtures/events';
 
 /** A fake backend: yields the given chunks, optionally waiting on a gate before the last one. */
 function fakeBackend(chunks: string[], gate?: Promise<void>): ChatBackend {
@@ -78,7 +79,8 @@ function setup(backend?: ChatBackend) {
   return { conversation, controller, port, log, setServer, started: () => started };
 }
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 60));
+/** Resolves when the conversation's current or next reply has ended (its last event); subscribe before sending. */
+const replyEnded = (conversation: Conversation) => nextEvent(conversation.onEvent, 'the reply to end', (e) => e.type === 'busy' && !e.busy);
 
 test("'ready' gets a full snapshot", () => {
   const { controller, port, conversation } = setup();
@@ -123,8 +125,9 @@ test('a streamed reply from a fake backend reaches the webview coalesced, with t
   const chunks = Array.from({ length: 200 }, (_, i) => `t${i} `);
   const { controller, conversation, port } = setup(fakeBackend(chunks));
   controller.receive({ type: 'ready' });
+  const ended = replyEnded(conversation);
   controller.receive({ type: 'send', text: 'go' });
-  await settle();
+  await ended;
   const deltas = port.posted.filter((m) => m.type === 'entryDelta');
   assert.ok(deltas.length >= 1 && deltas.length < 20, `${deltas.length} delta messages for 200 chunks`);
   const doneAt = port.posted.findIndex((m) => m.type === 'entryDone');
@@ -139,11 +142,13 @@ test('a snapshot mid-stream does not duplicate text that was waiting to be sent'
   const gate = new Promise<void>((resolve) => (release = resolve));
   const { controller, conversation, port } = setup(fakeBackend(['a', 'b', 'c', 'd', 'end'], gate));
   controller.receive({ type: 'ready' });
+  const atGate = nextEvent(conversation.onEvent, 'the text before the gate', (e) => e.type === 'entryDelta' && e.text === 'd');
+  const ended = replyEnded(conversation);
   controller.receive({ type: 'send', text: 'go' });
-  await new Promise((resolve) => setImmediate(resolve));
+  await atGate;
   controller.receive({ type: 'ready' }); // e.g. the view was reloaded
   release();
-  await settle();
+  await ended;
   assert.equal(conversation.entries[1].text, 'abcdend');
   assert.deepEqual(mirror(port.posted).map((e) => e.text), ['go', 'abcdend']);
 });
@@ -152,9 +157,10 @@ test('a hidden view gets nothing; showing it again sends a snapshot', async () =
   const { controller, conversation, port, setServer } = setup(fakeBackend(['x', 'y']));
   port.visible = false;
   controller.visibilityChanged();
+  const ended = replyEnded(conversation);
   controller.receive({ type: 'send', text: 'while hidden' });
   setServer({ kind: 'ready', label: 'ready' });
-  await settle();
+  await ended;
   assert.equal(port.posted.length, 0);
   port.visible = true;
   controller.visibilityChanged();
@@ -177,8 +183,9 @@ test("server changes are forwarded; 'startServer' and 'stop' reach their targets
 
 test("'newChat' clears the conversation and sends an empty snapshot", async () => {
   const { controller, conversation, port } = setup(fakeBackend(['hi']));
+  const ended = replyEnded(conversation);
   controller.receive({ type: 'send', text: 'hello' });
-  await settle();
+  await ended;
   port.posted.length = 0;
   controller.receive({ type: 'newChat' });
   assert.equal(conversation.entries.length, 0);
@@ -199,10 +206,11 @@ test('a second send while busy is refused without losing the first reply', async
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const { controller, conversation, log } = setup(fakeBackend(['one', 'two'], gate));
+  const ended = replyEnded(conversation);
   controller.receive({ type: 'send', text: 'first' });
   controller.receive({ type: 'send', text: 'second' });
   release();
-  await settle();
+  await ended;
   assert.deepEqual(conversation.entries.map((e) => e.text), ['first', 'onetwo']);
   assert.equal(log.warnings.length, 1);
 });
@@ -221,6 +229,7 @@ test('links: only http(s) reach the host actions; code actions pass through; del
   const log = new FakeLog();
   const opened: string[] = [];
   const code: string[] = [];
+  const codeActions = new Emitter<string>();
   const controller = new ChatViewController({
     conversation,
     getServerView: () => ({ kind: 'stopped', label: 'stopped' }),
@@ -229,18 +238,23 @@ test('links: only http(s) reach the host actions; code actions pass through; del
     startServer: () => undefined,
     log,
     actions: {
-      codeAction: async (action, text, language) => void code.push(`${action}:${language}:${text}`),
+      codeAction: async (action, text, language) => {
+        code.push(`${action}:${language}:${text}`);
+        codeActions.fire(action);
+      },
       openLink: async (url) => void opened.push(url),
       confirmDelete: async () => false,
     },
   });
   controller.attach(new FakePort());
+  // The messages are handled in order, so once the last valid one (the newFile action) is through, all are.
+  const lastHandled = nextEvent(codeActions.event, 'the newFile code action', (action) => action === 'newFile');
   for (const href of ['javascript:alert(1)', 'command:workbench.action.reloadWindow', 'vscode://x', 'file:///etc/passwd', 'https://example.com/a b']) {
     controller.receive({ type: 'openLink', href });
   }
   controller.receive({ type: 'codeAction', action: 'newFile', code: 'print(1)', language: 'py' });
   controller.receive({ type: 'codeAction', action: 'exec', code: 'rm -rf /', language: 'sh' });
-  await settle();
+  await lastHandled;
   assert.deepEqual(opened, ['https://example.com/a%20b']);
   assert.deepEqual(code, ['newFile:py:print(1)']);
   assert.equal(log.warnings.filter((w) => /not http/.test(w)).length, 4);
@@ -250,10 +264,12 @@ test('links: only http(s) reach the host actions; code actions pass through; del
 test('regenerate streams a new reply for the last question', async () => {
   const { controller, conversation, port } = setup(fakeBackend(['new ', 'answer']));
   controller.receive({ type: 'ready' });
+  const answered = replyEnded(conversation);
   controller.receive({ type: 'send', text: 'q' });
-  await settle();
+  await answered;
+  const regenerated = replyEnded(conversation);
   controller.receive({ type: 'regenerate' });
-  await settle();
+  await regenerated;
   assert.deepEqual(conversation.entries.map((e) => e.text), ['q', 'new answer']);
   assert.deepEqual(mirror(port.posted).map((e) => e.text), ['q', 'new answer']);
 });

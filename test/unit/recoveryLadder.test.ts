@@ -6,6 +6,7 @@ import { wishesWith } from '../../src/extension/runner/exactPlan';
 import { Supervisor } from '../../src/extension/llama/supervisor';
 import { errorMessage } from '../../src/extension/common/errors';
 import { argValue, CUDA_OOM, ScriptedLauncher, type Script } from './scriptedServer';
+import { nextEvent } from '../fixtures/events';
 
 const DENSE: LaunchShape = { gpuLayers: 33, totalLayers: 33, cpuMoeLayers: 0, isMoe: false, ubatch: 512, cacheType: 'f16', contextSize: 8192 };
 const MOE: LaunchShape = { ...DENSE, totalLayers: 48, gpuLayers: 49, isMoe: true };
@@ -93,12 +94,9 @@ test('scripted failing server (fake): an out-of-memory crash while generating re
   });
   try {
     await sup.start({ ...base, contextSize: state.launch.contextSize, planArgs: state.launch.planArgs });
+    const restarted = nextEvent(sup.onDidChangeState, 'a restart after the crash', (s) => s.kind === 'ready' && launcher.launches.length >= 2);
     launcher.crashAll(['CUDA error: out of memory', 'current device: 0, in function ggml_cuda_mul_mat']);
-    const deadline = Date.now() + 10_000;
-    while (launcher.launches.length < 2 || sup.state.kind !== 'ready') {
-      if (Date.now() > deadline) throw new Error(`no restart; state ${sup.state.kind}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await restarted;
     assert.equal(argValue(launcher.launches[1], '-ngl'), '26');
     assert.equal(state.changes.length, 1);
   } finally {

@@ -148,74 +148,99 @@ async function readTensorInfos(r: GgufByteReader, count: number, alignment: numb
   const seen = new Map<string, number>();
   let expectedOffset = 0n;
   for (let i = 0; i < count; i++) {
-    const nameOffset = r.pos;
-    const name = await readString(r, 'tensor.name', `tensor ${i} name`);
+    const name = await readTensorName(r, i, seen);
     const label = `tensor ${i} '${name}'`;
-    const nameBytes = Buffer.byteLength(name);
-    if (nameBytes > MAX_TENSOR_NAME_BYTES) {
-      throw new GgufFormatError('tensor.name', nameOffset, `${label}: name is ${nameBytes} bytes, llama.cpp allows at most ${MAX_TENSOR_NAME_BYTES}`);
-    }
-    const first = seen.get(name);
-    if (first !== undefined) {
-      throw new GgufFormatError('tensor.name', nameOffset, `${label}: duplicate tensor name (already tensor ${first})`);
-    }
-    seen.set(name, i);
-
-    await r.ensure(4, 'tensor.n_dims', `${label} dimension count`);
-    const nDimsOffset = r.pos;
-    const nDims = r.u32();
-    if (nDims > MAX_DIMS) {
-      throw new GgufFormatError('tensor.n_dims', nDimsOffset, `${label}: ${nDims} dimensions, ggml supports at most ${MAX_DIMS}`);
-    }
-    await r.ensure(8 * nDims + 4 + 8, 'tensor.dims', `${label} shape, type and offset`);
-    const dimsOffset = r.pos;
-    const dims: number[] = [];
-    let elements = 1n;
-    for (let j = 0; j < nDims; j++) {
-      const d = r.u64();
-      if (d === 0n || d > INT64_MAX) {
-        throw new GgufFormatError('tensor.dims', dimsOffset + 8 * j, `${label}: dimension ${j} is ${d === 0n ? 0 : `${d} (negative as int64)`}`);
-      }
-      elements *= d;
-      if (elements > BigInt(Number.MAX_SAFE_INTEGER)) {
-        throw new GgufFormatError('tensor.dims', dimsOffset, `${label}: element count overflows at dimension ${j} (${elements} elements)`);
-      }
-      dims.push(Number(d));
-    }
-
-    const typeOffset = r.pos;
-    const type = r.u32();
-    const info = ggmlTypeInfo(type);
-    if (!info) {
-      throw new GgufFormatError('tensor.type', typeOffset, `${label}: unknown ggml type ${type} (removed from ggml, or newer than this reader)`);
-    }
-    const row = dims[0] ?? 1;
-    if (row % info.blockSize !== 0) {
-      throw new GgufFormatError('tensor.dims', dimsOffset, `${label}: a row of ${row} elements is not a multiple of ${info.name}'s block size ${info.blockSize}`);
-    }
-    const bytes = tensorBytesBig(type, dims);
-
-    const offsetAt = r.pos;
-    const offset = r.u64();
-    if (offset % BigInt(alignment) !== 0n) {
-      throw new GgufFormatError('tensor.offset', offsetAt, `${label}: data offset ${offset} is not a multiple of the alignment ${alignment}`);
-    }
-    if (offset !== expectedOffset) {
-      throw new GgufFormatError(
-        'tensor.offset',
-        offsetAt,
-        `${label}: data offset ${offset}, but llama.cpp expects ${expectedOffset} (tensors stored in order, each padded to ${alignment} bytes)`,
-      );
-    }
-    expectedOffset += (bytes + BigInt(alignment - 1)) / BigInt(alignment) * BigInt(alignment);
-    if (expectedOffset > BigInt(r.fileSize)) {
-      // Keep numbers safe below: a tensor this large can't be in the file anyway.
-      const end = BigInt(r.pos) + offset + bytes;
-      throw new GgufFormatError('tensor.data', offsetAt, `${label}: data ends past byte ${end} but the file has ${r.fileSize} bytes (truncated download?)`);
-    }
+    const { dims, dimsOffset } = await readTensorDims(r, label);
+    const { type, bytes } = readTensorType(r, label, dims, dimsOffset);
+    const { offset, paddedEnd } = readTensorOffset(r, label, alignment, expectedOffset, bytes);
+    expectedOffset = paddedEnd;
     tensors.push({ name, type, dims, offset: Number(offset), bytes: Number(bytes) });
   }
   return tensors;
+}
+
+/** The name of tensor `index`, which llama.cpp needs short and unique (`seen` maps names to indexes). */
+async function readTensorName(r: GgufByteReader, index: number, seen: Map<string, number>): Promise<string> {
+  const nameOffset = r.pos;
+  const name = await readString(r, 'tensor.name', `tensor ${index} name`);
+  const label = `tensor ${index} '${name}'`;
+  const nameBytes = Buffer.byteLength(name);
+  if (nameBytes > MAX_TENSOR_NAME_BYTES) {
+    throw new GgufFormatError('tensor.name', nameOffset, `${label}: name is ${nameBytes} bytes, llama.cpp allows at most ${MAX_TENSOR_NAME_BYTES}`);
+  }
+  const first = seen.get(name);
+  if (first !== undefined) {
+    throw new GgufFormatError('tensor.name', nameOffset, `${label}: duplicate tensor name (already tensor ${first})`);
+  }
+  seen.set(name, index);
+  return name;
+}
+
+/** n_dims and the dimensions; also makes sure the type and offset that follow them are in the buffer. */
+async function readTensorDims(r: GgufByteReader, label: string): Promise<{ dims: number[]; dimsOffset: number }> {
+  await r.ensure(4, 'tensor.n_dims', `${label} dimension count`);
+  const nDimsOffset = r.pos;
+  const nDims = r.u32();
+  if (nDims > MAX_DIMS) {
+    throw new GgufFormatError('tensor.n_dims', nDimsOffset, `${label}: ${nDims} dimensions, ggml supports at most ${MAX_DIMS}`);
+  }
+  await r.ensure(8 * nDims + 4 + 8, 'tensor.dims', `${label} shape, type and offset`);
+  const dimsOffset = r.pos;
+  const dims: number[] = [];
+  let elements = 1n;
+  for (let j = 0; j < nDims; j++) {
+    const d = r.u64();
+    if (d === 0n || d > INT64_MAX) {
+      throw new GgufFormatError('tensor.dims', dimsOffset + 8 * j, `${label}: dimension ${j} is ${d === 0n ? 0 : `${d} (negative as int64)`}`);
+    }
+    elements *= d;
+    if (elements > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new GgufFormatError('tensor.dims', dimsOffset, `${label}: element count overflows at dimension ${j} (${elements} elements)`);
+    }
+    dims.push(Number(d));
+  }
+  return { dims, dimsOffset };
+}
+
+/** The ggml type (known, and whose block size divides a row) and the data size it gives these dims. */
+function readTensorType(r: GgufByteReader, label: string, dims: readonly number[], dimsOffset: number): { type: number; bytes: bigint } {
+  const typeOffset = r.pos;
+  const type = r.u32();
+  const info = ggmlTypeInfo(type);
+  if (!info) {
+    throw new GgufFormatError('tensor.type', typeOffset, `${label}: unknown ggml type ${type} (removed from ggml, or newer than this reader)`);
+  }
+  const row = dims[0] ?? 1;
+  if (row % info.blockSize !== 0) {
+    throw new GgufFormatError('tensor.dims', dimsOffset, `${label}: a row of ${row} elements is not a multiple of ${info.name}'s block size ${info.blockSize}`);
+  }
+  return { type, bytes: tensorBytesBig(type, dims) };
+}
+
+/**
+ * The data offset, which must be where the previous tensor's padded data ends, and where this tensor's
+ * padded data ends (the next one's expected offset), which must be inside the file.
+ */
+function readTensorOffset(r: GgufByteReader, label: string, alignment: number, expectedOffset: bigint, bytes: bigint): { offset: bigint; paddedEnd: bigint } {
+  const offsetAt = r.pos;
+  const offset = r.u64();
+  if (offset % BigInt(alignment) !== 0n) {
+    throw new GgufFormatError('tensor.offset', offsetAt, `${label}: data offset ${offset} is not a multiple of the alignment ${alignment}`);
+  }
+  if (offset !== expectedOffset) {
+    throw new GgufFormatError(
+      'tensor.offset',
+      offsetAt,
+      `${label}: data offset ${offset}, but llama.cpp expects ${expectedOffset} (tensors stored in order, each padded to ${alignment} bytes)`,
+    );
+  }
+  const paddedEnd = expectedOffset + (bytes + BigInt(alignment - 1)) / BigInt(alignment) * BigInt(alignment);
+  if (paddedEnd > BigInt(r.fileSize)) {
+    // Keep numbers safe below: a tensor this large can't be in the file anyway.
+    const end = BigInt(r.pos) + offset + bytes;
+    throw new GgufFormatError('tensor.data', offsetAt, `${label}: data ends past byte ${end} but the file has ${r.fileSize} bytes (truncated download?)`);
+  }
+  return { offset, paddedEnd };
 }
 
 function checkDataInFile(tensors: readonly GgufTensor[], dataOffset: number, fileSize: number): void {

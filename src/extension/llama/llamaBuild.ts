@@ -122,6 +122,25 @@ async function requireTools(): Promise<void> {
   );
 }
 
+/** cmake reports each target's percentage separately; the bar this makes only ever moves forward. */
+type Progress = (percent: number, message: string) => void;
+
+function forwardOnlyProgress(onProgress: BuildOptions['onProgress']): Progress {
+  let shown = 0;
+  return (percent, message) => {
+    shown = Math.max(shown, percent);
+    onProgress?.(shown, message);
+  };
+}
+
+/** What each build step runs with: the launcher, the build folder and where its output goes. */
+interface StepContext {
+  readonly dir: string;
+  readonly launcher: ProcessLauncher;
+  readonly progress: Progress;
+  readonly onLine?: (line: string) => void;
+}
+
 /**
  * Builds llama-server and llama-fit-params from the bundled llama.cpp source, once per version and
  * backend. Safe to call from several processes at once: the second waits for the first's build.
@@ -133,58 +152,66 @@ export async function buildLlama(options: BuildOptions): Promise<BuiltLlama> {
   await requireTools();
   const dir = buildDir(cacheRoot, source.commit, backend);
   await mkdir(dir, { recursive: true });
-  // cmake reports each target's percentage separately; the bar only ever moves forward.
-  let shown = 0;
-  const progress = (percent: number, message: string): void => {
-    shown = Math.max(shown, percent);
-    options.onProgress?.(shown, message);
-  };
+  const progress = forwardOnlyProgress(options.onProgress);
   return withFileLock(
     `${dir}.lock`,
     async () => {
       const done = await findBuild(cacheRoot, source.commit, backend);
       if (done) return done;
       const started = Date.now();
-      const launcher = options.launcher ?? new NodeProcessLauncher();
-      const step = async (percentFrom: number, percentTo: number, message: string, command: string, args: string[]): Promise<void> => {
-        progress(percentFrom, message);
-        const proc = await launcher.launch(command, args, { env: process.env, cwd: dir });
-        const tail: string[] = [];
-        const onLine = (line: string): void => {
-          options.onLine?.(line);
-          tail.push(line);
-          if (tail.length > 30) tail.shift();
-          const p = parseBuildPercent(line);
-          if (p !== undefined) progress(percentFrom + ((percentTo - percentFrom) * p) / 100, message);
-        };
-        proc.onStdoutLine(onLine);
-        proc.onStderrLine(onLine);
-        const exit = await proc.exited;
-        if (exit.code !== 0) {
-          throw new HeadroomError(`${message} failed (${command} exited with ${exit.code ?? exit.signal}).`, `Last output:\n${tail.join('\n')}`);
-        }
-      };
-      const src = join(dir, 'src');
-      if (!existsSync(join(src, 'CMakeLists.txt'))) {
-        const tmp = join(dir, `src.tmp-${process.pid}`);
-        await rm(tmp, { recursive: true, force: true });
-        await step(0, 3, 'Unpacking the llama.cpp source', 'git', ['clone', '--quiet', source.bundle, tmp]);
-        await rm(src, { recursive: true, force: true });
-        await rename(tmp, src);
-      }
-      const cmakeFlags = cmakeConfigureFlags(src, join(dir, 'build'), backend);
-      await step(3, 8, `Configuring llama.cpp (${backend})`, 'cmake', cmakeFlags);
+      const ctx: StepContext = { dir, launcher: options.launcher ?? new NodeProcessLauncher(), progress, onLine: options.onLine };
+      const src = await unpackSource(ctx, source);
+      await runStep(ctx, 3, 8, `Configuring llama.cpp (${backend})`, 'cmake', cmakeConfigureFlags(src, join(dir, 'build'), backend));
       const jobs = String(options.jobs ?? Math.max(1, cpus().length));
-      await step(8, 98, `Building llama.cpp (${backend})`, 'cmake', ['--build', join(dir, 'build'), '--config', 'Release', '-j', jobs, '--target', ...BUILD_TARGETS]);
+      await runStep(ctx, 8, 98, `Building llama.cpp (${backend})`, 'cmake', ['--build', join(dir, 'build'), '--config', 'Release', '-j', jobs, '--target', ...BUILD_TARGETS]);
       progress(98, 'Checking the new llama-server');
-      const bins = binaries(dir);
-      const version = await readBinaryVersion(bins.server);
-      if (!version) throw new HeadroomError(`The new llama-server (${bins.server}) did not answer --version.`);
-      const stamp: BuildStamp = { commit: source.commit, backend, version: version.text, recipe: BUILD_RECIPE, seconds: Math.round((Date.now() - started) / 1000), builtAt: new Date().toISOString() };
-      await writeFile(join(dir, BUILD_STAMP), JSON.stringify(stamp, null, 2));
+      const built = await stampBuild(dir, source.commit, backend, started);
       progress(100, 'llama.cpp is built');
-      return { dir, ...bins, stamp };
+      return built;
     },
     () => progress(0, 'Waiting for another llama.cpp build of the same version to finish'),
   );
+}
+
+/** Runs one command of the build in its folder, mapping cmake's percentages onto percentFrom..percentTo. */
+async function runStep(ctx: StepContext, percentFrom: number, percentTo: number, message: string, command: string, args: string[]): Promise<void> {
+  ctx.progress(percentFrom, message);
+  const proc = await ctx.launcher.launch(command, args, { env: process.env, cwd: ctx.dir });
+  const tail: string[] = [];
+  const onLine = (line: string): void => {
+    ctx.onLine?.(line);
+    tail.push(line);
+    if (tail.length > 30) tail.shift();
+    const p = parseBuildPercent(line);
+    if (p !== undefined) ctx.progress(percentFrom + ((percentTo - percentFrom) * p) / 100, message);
+  };
+  proc.onStdoutLine(onLine);
+  proc.onStderrLine(onLine);
+  const exit = await proc.exited;
+  if (exit.code !== 0) {
+    throw new HeadroomError(`${message} failed (${command} exited with ${exit.code ?? exit.signal}).`, `Last output:\n${tail.join('\n')}`);
+  }
+}
+
+/** Clones the source bundle into <dir>/src unless an earlier build left it there; returns that folder. */
+async function unpackSource(ctx: StepContext, source: LlamaSource): Promise<string> {
+  const src = join(ctx.dir, 'src');
+  if (existsSync(join(src, 'CMakeLists.txt'))) return src;
+  // Cloned beside it and renamed, so an interrupted clone never looks like a complete source tree.
+  const tmp = join(ctx.dir, `src.tmp-${process.pid}`);
+  await rm(tmp, { recursive: true, force: true });
+  await runStep(ctx, 0, 3, 'Unpacking the llama.cpp source', 'git', ['clone', '--quiet', source.bundle, tmp]);
+  await rm(src, { recursive: true, force: true });
+  await rename(tmp, src);
+  return src;
+}
+
+/** Checks that the new llama-server answers --version, then writes the stamp that marks the build complete. */
+async function stampBuild(dir: string, commit: string, backend: BuildBackend, started: number): Promise<BuiltLlama> {
+  const bins = binaries(dir);
+  const version = await readBinaryVersion(bins.server);
+  if (!version) throw new HeadroomError(`The new llama-server (${bins.server}) did not answer --version.`);
+  const stamp: BuildStamp = { commit, backend, version: version.text, recipe: BUILD_RECIPE, seconds: Math.round((Date.now() - started) / 1000), builtAt: new Date().toISOString() };
+  await writeFile(join(dir, BUILD_STAMP), JSON.stringify(stamp, null, 2));
+  return { dir, ...bins, stamp };
 }

@@ -175,9 +175,61 @@ export function computePeaks(
   return { logits, attention, ffn };
 }
 
+/** The options resolved to what llama.cpp would use, and where each layer goes. */
+interface Layout {
+  readonly shape: ModelShape;
+  readonly deviceCount: number;
+  readonly nCtx: number;
+  readonly nBatch: number;
+  readonly nUbatch: number;
+  readonly flashAttn: boolean;
+  readonly cacheTypeK: KvCacheType;
+  readonly cacheTypeV: KvCacheType;
+  readonly gpuLayers: number;
+  /** Device per layer 0..n_layer-1, then the output layer; -1 is the CPU. */
+  readonly layerDevice: number[];
+  readonly outputDevice: number;
+  readonly cpuMoe: number;
+  readonly repack: ReadonlySet<number>;
+  readonly kvOffload: boolean;
+}
+
+/** Bytes per device (index) and on the host for one component. */
+interface Placed {
+  readonly devices: number[];
+  host: number;
+}
+
+interface PlacedWeights extends Placed {
+  hostRepack: number;
+  /** The largest matmul weight left on the CPU: op offload copies it to GPU 0. */
+  largestCpuMatmul: number;
+}
+
 export function estimateMemory(model: GgufHeader | ModelShape, options: EstimateOptions): Estimate {
   const shape = 'tensors' in model && 'nLayer' in model ? model : modelShape(model as GgufHeader);
   const devices = options.devices ?? [];
+  const layout = resolveLayout(shape, devices, options);
+  const weights = placeWeights(layout);
+  const context = placeKvCache(layout);
+  const compute = placeComputeBuffers(layout, weights.largestCpuMatmul);
+  const toMiB = (b: number): number => b / MiB;
+  return {
+    devices: devices.map((d, i) => ({ name: d.name, modelMiB: toMiB(weights.devices[i]), contextMiB: toMiB(context.devices[i]), computeMiB: toMiB(compute.devices[i]) })),
+    host: { modelMiB: toMiB(weights.host), contextMiB: toMiB(context.host), computeMiB: toMiB(compute.host) },
+    hostRepackMiB: toMiB(weights.hostRepack),
+    layerDevice: layout.layerDevice,
+    gpuLayers: layout.gpuLayers,
+    nCtx: layout.nCtx,
+    nBatch: layout.nBatch,
+    nUbatch: layout.nUbatch,
+    flashAttn: layout.flashAttn,
+    cacheTypeK: layout.cacheTypeK,
+    cacheTypeV: layout.cacheTypeV,
+  };
+}
+
+function resolveLayout(shape: ModelShape, devices: readonly EstimateDevice[], options: EstimateOptions): Layout {
   const nLayer = shape.nLayer;
   const cacheTypeK = options.cacheTypeK ?? 'f16';
   const cacheTypeV = options.cacheTypeV ?? 'f16';
@@ -187,25 +239,39 @@ export function estimateMemory(model: GgufHeader | ModelShape, options: Estimate
   const nBatch = Math.min(nCtx, options.batch ?? 2048);
   const nUbatch = Math.min(nBatch, options.ubatch ?? 512);
   const gpuLayers = devices.length === 0 ? 0 : Math.max(0, Math.min(options.gpuLayers ?? nLayer + 1, nLayer + 1));
-  const splits = cumulativeSplits(devices, options.tensorSplit);
+  const splits = devices.length ? cumulativeSplits(devices, options.tensorSplit) : [];
   const layerDevice: number[] = [];
-  for (let il = 0; il <= nLayer; il++) layerDevice.push(layerDeviceFor(il, nLayer, gpuLayers, devices.length ? splits : []));
-  const outputDevice = layerDevice[nLayer];
-  const cpuMoe = Math.max(0, options.cpuMoeLayers ?? 0);
-  const repack = devices.length === 0 ? REPACK_TYPES[options.cpuRepack ?? 'x86'] : REPACK_TYPES.none;
+  for (let il = 0; il <= nLayer; il++) layerDevice.push(layerDeviceFor(il, nLayer, gpuLayers, splits));
+  return {
+    shape,
+    deviceCount: devices.length,
+    nCtx,
+    nBatch,
+    nUbatch,
+    flashAttn,
+    cacheTypeK,
+    cacheTypeV,
+    gpuLayers,
+    layerDevice,
+    outputDevice: layerDevice[nLayer],
+    cpuMoe: Math.max(0, options.cpuMoeLayers ?? 0),
+    repack: devices.length === 0 ? REPACK_TYPES[options.cpuRepack ?? 'x86'] : REPACK_TYPES.none,
+    kvOffload: options.kvOffload !== false,
+  };
+}
 
-  const dev = devices.map((d) => ({ name: d.name, model: 0, context: 0, compute: 0 }));
-  let hostModel = 0;
-  let hostRepack = 0;
-  let largestCpuMatmul = 0;
-  const place = (t: ShapedTensor, where: number, bytes = t.bytes): void => {
+/** Weights per device, following load_tensors (see the header comment). */
+function placeWeights(layout: Layout): PlacedWeights {
+  const { shape, outputDevice, layerDevice, cpuMoe, repack } = layout;
+  const placed: PlacedWeights = { devices: new Array<number>(layout.deviceCount).fill(0), host: 0, hostRepack: 0, largestCpuMatmul: 0 };
+  const place = (t: ShapedTensor, where: number): void => {
     if (where >= 0) {
-      dev[where].model += bytes;
+      placed.devices[where] += t.bytes;
       return;
     }
-    hostModel += bytes;
-    if (repackable(t, repack)) hostRepack += bytes;
-    if (t.matmul) largestCpuMatmul = Math.max(largestCpuMatmul, bytes);
+    placed.host += t.bytes;
+    if (repackable(t, repack)) placed.hostRepack += t.bytes;
+    if (t.matmul) placed.largestCpuMatmul = Math.max(placed.largestCpuMatmul, t.bytes);
   };
   for (const t of shape.tensors) {
     switch (t.place) {
@@ -219,7 +285,7 @@ export function estimateMemory(model: GgufHeader | ModelShape, options: Estimate
         place(t, outputDevice);
         break;
       case 'layer': {
-        const il = Math.min(Math.max(t.layer, 0), nLayer - 1);
+        const il = Math.min(Math.max(t.layer, 0), shape.nLayer - 1);
         place(t, t.expert && il < cpuMoe ? -1 : layerDevice[il]);
         break;
       }
@@ -228,47 +294,34 @@ export function estimateMemory(model: GgufHeader | ModelShape, options: Estimate
         place(t, -1);
     }
   }
+  return placed;
+}
 
-  // KV cache per layer.
-  const kvLayer = kvRowBytes(cacheTypeK, nCtx * shape.nHeadKv * shape.headDimK) + kvRowBytes(cacheTypeV, nCtx * shape.nHeadKv * shape.headDimV);
-  let hostContext = 0;
-  for (let il = 0; il < nLayer; il++) {
-    const d = options.kvOffload === false ? -1 : layerDevice[il];
-    if (d >= 0) dev[d].context += kvLayer;
-    else hostContext += kvLayer;
+/** Each layer's K and V cache on the layer's device (all on the CPU with --no-kv-offload). */
+function placeKvCache(layout: Layout): Placed {
+  const { shape, nCtx, cacheTypeK, cacheTypeV } = layout;
+  const perLayer = kvRowBytes(cacheTypeK, nCtx * shape.nHeadKv * shape.headDimK) + kvRowBytes(cacheTypeV, nCtx * shape.nHeadKv * shape.headDimV);
+  const placed: Placed = { devices: new Array<number>(layout.deviceCount).fill(0), host: 0 };
+  for (let il = 0; il < shape.nLayer; il++) {
+    const d = layout.kvOffload ? layout.layerDevice[il] : -1;
+    if (d >= 0) placed.devices[d] += perLayer;
+    else placed.host += perLayer;
   }
+  return placed;
+}
 
-  // Compute buffers.
-  const peaks = computePeaks(shape, nCtx, nUbatch, flashAttn, cacheTypeK !== 'f16' || cacheTypeV !== 'f16');
+/** Compute buffers: each device holds the peaks of the parts it computes (see the header comment). */
+function placeComputeBuffers(layout: Layout, largestCpuMatmul: number): Placed {
+  const { shape, nCtx, nUbatch, layerDevice, outputDevice } = layout;
+  const peaks = computePeaks(shape, nCtx, nUbatch, layout.flashAttn, layout.cacheTypeK !== 'f16' || layout.cacheTypeV !== 'f16');
   const layerPeak = Math.max(peaks.attention, peaks.ffn);
-  let hostCompute: number;
-  if (devices.length === 0) {
-    hostCompute = Math.max(peaks.logits, layerPeak);
-  } else {
-    for (let d = 0; d < dev.length; d++) {
-      const hasLayer = layerDevice.slice(0, nLayer).includes(d);
-      dev[d].compute = Math.max(hasLayer ? layerPeak : 0, outputDevice === d ? peaks.logits : 0);
-    }
-    const cpuHasLayer = layerDevice.slice(0, nLayer).includes(-1);
-    hostCompute = Math.max(cpuHasLayer ? layerPeak : 0, outputDevice < 0 ? peaks.logits : 0, nUbatch * shape.nEmbd * 4 + nCtx * nUbatch * 4);
-    // Op offload: big-batch matmuls of CPU-held weights run on GPU 0 with the weight copied there.
-    if (nUbatch >= 32 && gpuLayers > 0 && largestCpuMatmul > 0) dev[0].compute += largestCpuMatmul;
-  }
-
-  const toMiB = (b: number): number => b / MiB;
-  return {
-    devices: dev.map((d) => ({ name: d.name, modelMiB: toMiB(d.model), contextMiB: toMiB(d.context), computeMiB: toMiB(d.compute) })),
-    host: { modelMiB: toMiB(hostModel), contextMiB: toMiB(hostContext), computeMiB: toMiB(hostCompute) },
-    hostRepackMiB: toMiB(hostRepack),
-    layerDevice,
-    gpuLayers,
-    nCtx,
-    nBatch,
-    nUbatch,
-    flashAttn,
-    cacheTypeK,
-    cacheTypeV,
-  };
+  if (layout.deviceCount === 0) return { devices: [], host: Math.max(peaks.logits, layerPeak) };
+  const layers = layerDevice.slice(0, shape.nLayer);
+  const devices = Array.from({ length: layout.deviceCount }, (_, d) => Math.max(layers.includes(d) ? layerPeak : 0, outputDevice === d ? peaks.logits : 0));
+  const host = Math.max(layers.includes(-1) ? layerPeak : 0, outputDevice < 0 ? peaks.logits : 0, nUbatch * shape.nEmbd * 4 + nCtx * nUbatch * 4);
+  // Op offload: big-batch matmuls of CPU-held weights run on GPU 0 with the weight copied there.
+  if (nUbatch >= 32 && layout.gpuLayers > 0 && largestCpuMatmul > 0) devices[0] += largestCpuMatmul;
+  return { devices, host };
 }
 
 export function totalMiB(c: ComponentEstimate): number {
