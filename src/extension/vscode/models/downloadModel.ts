@@ -9,7 +9,9 @@ import { PullPlan, planPull, runPull } from '../../models/pull';
 import { parseModelRef, RemoteModel } from '../../models/remoteModels';
 import { adviseQuants, judgeRemoteModels } from '../../models/remoteVerdicts';
 import { VERDICT_ICONS } from './modelScan';
-import { hfConfig, ModelUiDeps, promptForToken, readModelSettings } from './modelSettings';
+import { readModelSettings } from '../config';
+import { hfConfig, promptForToken } from './huggingFaceToken';
+import type { ModelUiDeps } from './modelUiDeps';
 
 interface RefItem extends vscode.QuickPickItem {
   readonly ref?: string;
