@@ -11,9 +11,9 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HeadroomError } from '../common/errors';
+import { CancelledError, HeadroomError } from '../common/errors';
 import { withFileLock } from '../common/fileLock';
-import { FetchFn, httpGet, statusError } from './http';
+import { FetchFn, httpGet, statusError, TooManyRedirectsError } from './http';
 import { parseContentRange } from './remoteSource';
 
 export interface DownloadFileRequest {
@@ -45,7 +45,7 @@ export interface DownloadedFile {
   readonly alreadyPresent: boolean;
 }
 
-export class DownloadCancelledError extends HeadroomError {
+export class DownloadCancelledError extends CancelledError {
   constructor(partial: string) {
     super('Download cancelled.', `What arrived is kept in ${partial}; downloading again resumes it.`);
     this.name = 'DownloadCancelledError';
@@ -118,7 +118,7 @@ async function download(request: DownloadFileRequest): Promise<DownloadedFile> {
     try {
       result = await httpGet(request.url, { headers: { ...request.headers, ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) }, signal, fetchImpl: request.fetchImpl });
     } catch (err) {
-      if (err instanceof HeadroomError && /Too many redirects/.test(err.message)) throw err;
+      if (err instanceof TooManyRedirectsError) throw err;
       await retry(err);
       continue;
     }

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { CatalogueEntry, recommendModels } from '../../models/catalogue';
 import { DownloadCancelledError } from '../../models/downloader';
 import { formatBytes, formatDuration } from '../../models/format';
-import { HeadroomError } from '../../common/errors';
+import { AccessDeniedError } from '../../models/http';
 import { PullPlan, planPull, runPull } from '../../models/pull';
 import { parseModelRef, RemoteModel } from '../../models/remoteModels';
 import { adviseQuants, judgeRemoteModels } from '../../models/remoteVerdicts';
@@ -83,8 +83,7 @@ async function planWithToken(deps: ModelUiDeps, ref: string, folder: string): Pr
     try {
       return await planPull(ref, { folder, hf: await hfConfig(deps) }, (models) => chooseQuant(deps, models));
     } catch (err) {
-      const denied = err instanceof HeadroomError && /access denied/.test(err.message);
-      if (!denied || attempt > 0 || !(await promptForToken(deps, 'This repository is private or gated.'))) throw err;
+      if (!(err instanceof AccessDeniedError) || attempt > 0 || !(await promptForToken(deps, 'This repository is private or gated.'))) throw err;
     }
   }
 }
