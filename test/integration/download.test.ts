@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DownloadCancelledError } from '../../src/extension/models/downloader';
+import { DownloadCancelledError } from '../../src/extension/models/downloadRetries';
 import { HfConfig, listRepoFiles } from '../../src/extension/models/hfApi';
 import { AccessDeniedError } from '../../src/extension/models/http';
 import { DownloadProgress } from '../../src/extension/models/progress';

@@ -2,7 +2,7 @@
 // read remotely) or a URL; downloaded with a cancellable progress notification.
 import * as vscode from 'vscode';
 import { CatalogueEntry, recommendModels } from '../../models/catalogue';
-import { DownloadCancelledError } from '../../models/downloader';
+import { DownloadCancelledError } from '../../models/downloadRetries';
 import { formatBytes, formatDuration } from '../../models/format';
 import { AccessDeniedError } from '../../models/http';
 import { PullPlan, planPull, runPull } from '../../models/pull';
