@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { CancelledError } from '../../src/extension/common/errors';
 import { OpenAiClient } from '../../src/extension/chat/openaiClient';
 import { isPortFree } from '../../src/extension/llama/ports';
 import type { ServerState } from '../../src/extension/llama/serverState';
@@ -107,7 +108,7 @@ describe('supervisor with a real llama-server on a generated model', () => {
     const b = supervisor.stop();
     assert.equal(a, b);
     await a;
-    await assert.rejects(starting, /cancelled/);
+    await assert.rejects(starting, CancelledError);
     assert.equal(supervisor.state.kind, 'stopped');
     for (const p of launcher.started) assert.equal(isAlive(p.pid), false);
     assert.deepEqual(llamaServersWith(fx.model), []);

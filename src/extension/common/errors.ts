@@ -10,6 +10,14 @@ export class HeadroomError extends Error {
   }
 }
 
+/** The user, or a newer request, called the operation off: nothing failed, so nothing is reported. */
+export class CancelledError extends HeadroomError {
+  constructor(message: string, hint?: string) {
+    super(message, hint);
+    this.name = 'CancelledError';
+  }
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof HeadroomError && err.hint) return `${err.message} ${err.hint}`;
   return err instanceof Error ? err.message : String(err);

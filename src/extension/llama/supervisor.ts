@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { Emitter, type Disposable } from '../common/emitter';
-import { errorMessage, HeadroomError } from '../common/errors';
+import { CancelledError, errorMessage, HeadroomError } from '../common/errors';
 import { RingBuffer } from '../common/ringBuffer';
 import { childEnv } from './childEnv';
 import { classifyFailure, type Failure } from './logClassifier';
@@ -209,7 +209,7 @@ export class Supervisor implements Disposable {
     if (generation !== this.generation) {
       proc.kill('SIGKILL');
       await proc.exited;
-      throw new HeadroomError('The start was cancelled.');
+      throw new CancelledError('The start was cancelled.');
     }
     this.process = proc;
     const progress = new LoadProgress();
@@ -318,7 +318,7 @@ export class Supervisor implements Disposable {
   }
 
   private assertCurrent(generation: number): void {
-    if (generation !== this.generation) throw new HeadroomError('The start was cancelled.');
+    if (generation !== this.generation) throw new CancelledError('The start was cancelled.');
   }
 
   private setState(state: ServerState): void {

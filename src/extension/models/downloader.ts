@@ -5,18 +5,18 @@
 // Why not node-llama-cpp's downloader (ipull) and resolveModelFile: resolveModelFile resolves
 // `hf:` URIs against huggingface.co itself, so it can't be pointed at the loopback server the tests
 // need on this offline network, and ipull's resume and checks can't be observed or injected
-// (fetch, retry delay) the way these tests drive them. This one is ~150 lines on fetch.
+// (fetch, retry delay) the way these tests drive them. This one is a few hundred lines on fetch.
 import { createHash, Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, truncate } from 'node:fs/promises';
+import { FileHandle, mkdir, open, rename, rm, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HeadroomError } from '../common/errors';
 import { withFileLock } from '../common/fileLock';
-import { FetchFn, httpGet, statusError } from './http';
+import { DownloadRetries, RetryOptions } from './downloadRetries';
+import { FetchFn, httpGet, HttpResult, statusError, TooManyRedirectsError } from './http';
 import { parseContentRange } from './remoteSource';
 
-export interface DownloadFileRequest {
+export interface DownloadFileRequest extends RetryOptions {
   readonly url: string;
   readonly dest: string;
   /** From the repository listing; the server's own length must agree. */
@@ -24,14 +24,9 @@ export interface DownloadFileRequest {
   /** Lower-case hex. Also taken from X-Linked-Etag when the server sends one. */
   readonly sha256?: string;
   readonly headers?: Readonly<Record<string, string>>;
-  readonly signal?: AbortSignal;
   readonly fetchImpl?: FetchFn;
   /** Called as bytes land: bytes of this file on disk, and its size once known. */
   readonly onBytes?: (received: number, total: number | undefined) => void;
-  /** Consecutive failed attempts (no byte received) before giving up. Default 5. */
-  readonly maxRetries?: number;
-  /** First retry delay, doubled each time up to 30 s. Default 1000 ms. */
-  readonly retryDelayMs?: number;
 }
 
 export interface DownloadedFile {
@@ -43,13 +38,6 @@ export interface DownloadedFile {
   readonly verified: 'sha256' | 'size' | 'none';
   /** The file was already complete under its final name. */
   readonly alreadyPresent: boolean;
-}
-
-export class DownloadCancelledError extends HeadroomError {
-  constructor(partial: string) {
-    super('Download cancelled.', `What arrived is kept in ${partial}; downloading again resumes it.`);
-    this.name = 'DownloadCancelledError';
-  }
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -75,127 +63,195 @@ export async function downloadFile(request: DownloadFileRequest): Promise<Downlo
 }
 
 async function download(request: DownloadFileRequest): Promise<DownloadedFile> {
-  const { dest, signal } = request;
-  const partial = partialPath(dest);
-  const present = await sizeOf(dest);
-  if (present !== undefined && (request.expectedSize === undefined || present === request.expectedSize)) {
-    return { path: dest, size: present, resumedFrom: present, verified: 'none', alreadyPresent: true };
-  }
-  let offset = (await sizeOf(partial)) ?? 0;
-  if (request.expectedSize !== undefined && offset > request.expectedSize) {
-    await truncate(partial, 0);
-    offset = 0;
-  }
-  const resumedFrom = offset;
-  let total = request.expectedSize;
-  let sha256 = request.sha256?.toLowerCase();
-  let hash = sha256 ? await hashPrefix(partial, offset) : undefined;
-  const restart = async (): Promise<void> => {
-    offset = 0;
-    await rm(partial, { force: true });
-    if (sha256) hash = createHash('sha256');
-  };
-  const fail = async (message: string, hint?: string): Promise<never> => {
-    await rm(partial, { force: true });
-    throw new HeadroomError(message, hint);
-  };
-  const maxRetries = request.maxRetries ?? 5;
-  let failures = 0;
-  let delay = request.retryDelayMs ?? 1000;
-  const retry = async (why: unknown): Promise<void> => {
-    if (signal?.aborted) throw new DownloadCancelledError(partial);
-    if (++failures > maxRetries) {
-      throw new HeadroomError(`Download of ${dest} failed after ${maxRetries} retries: ${why instanceof Error ? why.message : String(why)}.`, `What arrived is kept in ${partial}; downloading again resumes it.`, { cause: why });
-    }
-    await sleep(delay, undefined, { signal }).catch(() => undefined);
-    delay = Math.min(delay * 2, 30_000);
-  };
+  const present = await completeFile(request);
+  if (present) return present;
+  const transfer = await Transfer.resume(request);
+  await transfer.receive();
+  return transfer.verifyAndKeep();
+}
 
-  for (;;) {
-    if (signal?.aborted) throw new DownloadCancelledError(partial);
-    if (total !== undefined && offset === total) break;
-    let result;
+/** The file under its final name, when it is there with the expected size. */
+async function completeFile(request: DownloadFileRequest): Promise<DownloadedFile | undefined> {
+  const size = await sizeOf(request.dest);
+  if (size === undefined || (request.expectedSize !== undefined && size !== request.expectedSize)) return undefined;
+  return { path: request.dest, size, resumedFrom: size, verified: 'none', alreadyPresent: true };
+}
+
+/** What an answer means for the transfer: a body to append (of this total size), done, or ask again. */
+type Answer = { readonly kind: 'body'; readonly total: number | undefined } | { readonly kind: 'complete' } | { readonly kind: 'again' };
+
+const COMPLETE: Answer = { kind: 'complete' };
+const AGAIN: Answer = { kind: 'again' };
+
+/** One file's bytes on their way into its .partial: how far they are, how large the file is, how it is checked. */
+class Transfer {
+  private readonly partial: string;
+  private readonly retries: DownloadRetries;
+  private total: number | undefined;
+  private sha256: string | undefined;
+  private hash: Hash | undefined;
+
+  /** Bytes already in the .partial when this call began. */
+  readonly resumedFrom: number;
+
+  private constructor(
+    private readonly request: DownloadFileRequest,
+    private offset: number,
+  ) {
+    this.resumedFrom = offset;
+    this.partial = partialPath(request.dest);
+    this.retries = new DownloadRetries(request.dest, this.partial, request);
+    this.total = request.expectedSize;
+    this.sha256 = request.sha256?.toLowerCase();
+  }
+
+  /** Picks up what an earlier try left in the .partial (unless it is longer than the file can be). */
+  static async resume(request: DownloadFileRequest): Promise<Transfer> {
+    const partial = partialPath(request.dest);
+    let offset = (await sizeOf(partial)) ?? 0;
+    if (request.expectedSize !== undefined && offset > request.expectedSize) {
+      await truncate(partial, 0);
+      offset = 0;
+    }
+    const transfer = new Transfer(request, offset);
+    if (transfer.sha256) transfer.hash = await hashPrefix(partial, offset);
+    return transfer;
+  }
+
+  /** Asks for the rest of the file until it is all in the .partial, retrying what is worth retrying. */
+  async receive(): Promise<void> {
+    for (;;) {
+      this.retries.throwIfCancelled();
+      if (this.total !== undefined && this.offset === this.total) return;
+      const result = await this.get();
+      if (!result) continue;
+      await this.adoptLinkedSha256(result);
+      const answer = await this.readStatus(result.response);
+      if (answer.kind === 'complete') return;
+      if (answer.kind === 'again') continue;
+      await this.agreeOnTotal(answer.total, result.response);
+      if (await this.append(result.response)) return;
+    }
+  }
+
+  /** Checks size and sha256, then gives the file its final name. */
+  async verifyAndKeep(): Promise<DownloadedFile> {
+    const { dest } = this.request;
+    const size = (await sizeOf(this.partial)) ?? 0;
+    if (this.total !== undefined && size !== this.total) return this.discard(`Size check failed for ${dest}: ${size} bytes arrived, expected ${this.total}.`);
+    if (this.sha256 && this.hash) {
+      const got = this.hash.digest('hex');
+      if (got !== this.sha256) return this.discard(`Checksum failed for ${dest}: sha256 ${got}, expected ${this.sha256}.`, 'The download was corrupted or the file changed upstream; nothing was kept. Try again.');
+    }
+    await rename(this.partial, dest);
+    return { path: dest, size, resumedFrom: this.resumedFrom, verified: this.sha256 ? 'sha256' : this.total !== undefined ? 'size' : 'none', alreadyPresent: false };
+  }
+
+  /** The answer to a GET from where the .partial ends, or undefined after a failure worth retrying (already waited for). */
+  private async get(): Promise<HttpResult | undefined> {
+    const range: Record<string, string> = this.offset > 0 ? { range: `bytes=${this.offset}-` } : {};
     try {
-      result = await httpGet(request.url, { headers: { ...request.headers, ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) }, signal, fetchImpl: request.fetchImpl });
+      return await httpGet(this.request.url, { headers: { ...this.request.headers, ...range }, signal: this.request.signal, fetchImpl: this.request.fetchImpl });
     } catch (err) {
-      if (err instanceof HeadroomError && /Too many redirects/.test(err.message)) throw err;
-      await retry(err);
-      continue;
+      if (err instanceof TooManyRedirectsError) throw err;
+      await this.retries.wait(err);
+      return undefined;
     }
-    const { response } = result;
-    if (!sha256 && result.linkedEtag && SHA256.test(result.linkedEtag)) {
-      sha256 = result.linkedEtag;
-      hash = await hashPrefix(partial, offset);
+  }
+
+  /** A server that names the file's sha256 (X-Linked-Etag) gets it checked, from the bytes already here on. */
+  private async adoptLinkedSha256(result: HttpResult): Promise<void> {
+    if (this.sha256 || !result.linkedEtag || !SHA256.test(result.linkedEtag)) return;
+    this.sha256 = result.linkedEtag;
+    this.hash = await hashPrefix(this.partial, this.offset);
+  }
+
+  private async readStatus(response: Response): Promise<Answer> {
+    if (response.status === 206) return this.rangeAnswer(response);
+    if (response.status === 200) return this.wholeFileAnswer(response);
+    await response.body?.cancel();
+    if (response.status === 416) return this.resumeRefused();
+    if (response.status >= 500 || response.status === 408 || response.status === 429) {
+      await this.retries.wait(new Error(`HTTP ${response.status}`));
+      return AGAIN;
     }
-    let serverTotal: number | undefined;
-    if (response.status === 206) {
-      const range = parseContentRange(response.headers.get('content-range'));
-      if (!range || range.start !== offset) {
-        await response.body?.cancel();
-        await restart();
-        await retry(new Error(`the server sent the wrong range (${response.headers.get('content-range')})`));
-        continue;
-      }
-      serverTotal = range.total;
-    } else if (response.status === 200) {
-      if (offset > 0) await restart(); // the server ignored the Range header: start over
-      const length = Number(response.headers.get('content-length') ?? NaN);
-      serverTotal = Number.isFinite(length) ? length : undefined;
-    } else if (response.status === 416 && total !== undefined && offset >= total) {
+    throw statusError(response.status, `Downloading ${this.request.url}`);
+  }
+
+  private async rangeAnswer(response: Response): Promise<Answer> {
+    const range = parseContentRange(response.headers.get('content-range'));
+    if (range && range.start === this.offset) return { kind: 'body', total: range.total };
+    await response.body?.cancel();
+    await this.startOver();
+    await this.retries.wait(new Error(`the server sent the wrong range (${response.headers.get('content-range')})`));
+    return AGAIN;
+  }
+
+  private async wholeFileAnswer(response: Response): Promise<Answer> {
+    if (this.offset > 0) await this.startOver(); // the server ignored the Range header
+    const length = Number(response.headers.get('content-length') ?? NaN);
+    return { kind: 'body', total: Number.isFinite(length) ? length : undefined };
+  }
+
+  /** HTTP 416: past the end means everything is here; otherwise the server won't resume, so start over. */
+  private async resumeRefused(): Promise<Answer> {
+    if (this.total !== undefined && this.offset >= this.total) return COMPLETE;
+    await this.startOver();
+    await this.retries.wait(new Error('the server refused to resume (HTTP 416)'));
+    return AGAIN;
+  }
+
+  private async agreeOnTotal(serverTotal: number | undefined, response: Response): Promise<void> {
+    if (serverTotal !== undefined && this.total !== undefined && serverTotal !== this.total) {
       await response.body?.cancel();
-      break;
-    } else if (response.status === 416) {
-      await response.body?.cancel();
-      await restart();
-      await retry(new Error('the server refused to resume (HTTP 416)'));
-      continue;
-    } else {
-      await response.body?.cancel();
-      if (response.status >= 500 || response.status === 408 || response.status === 429) {
-        await retry(new Error(`HTTP ${response.status}`));
-        continue;
-      }
-      throw statusError(response.status, `Downloading ${request.url}`);
+      await this.discard(`Size check failed for ${this.request.dest}: the server sends ${serverTotal} bytes, the listing says ${this.total}.`, 'The file changed upstream or the mirror is broken; nothing was kept.');
     }
-    if (serverTotal !== undefined && total !== undefined && serverTotal !== total) {
-      await response.body?.cancel();
-      return fail(`Size check failed for ${dest}: the server sends ${serverTotal} bytes, the listing says ${total}.`, 'The file changed upstream or the mirror is broken; nothing was kept.');
-    }
-    total = serverTotal ?? total;
-    const handle = await open(partial, offset === 0 ? 'w' : 'a');
-    let progressed = false;
+    this.total = serverTotal ?? this.total;
+  }
+
+  /** Appends the body to the .partial; true once the whole file is there, false to ask again. */
+  private async append(response: Response): Promise<boolean> {
+    const from = this.offset;
+    const handle = await open(this.partial, from === 0 ? 'w' : 'a');
+    let broken: { readonly error: unknown } | undefined;
     try {
-      const reader = response.body?.getReader();
-      for (;;) {
-        const chunk = reader ? await reader.read() : { done: true as const, value: undefined };
-        if (chunk.done) break;
-        await handle.write(chunk.value);
-        hash?.update(chunk.value);
-        offset += chunk.value.byteLength;
-        progressed = true;
-        request.onBytes?.(offset, total);
-      }
-    } catch (err) {
-      if (progressed) {
-        failures = 0;
-        delay = request.retryDelayMs ?? 1000;
-      }
+      await this.copyBody(response, handle);
+    } catch (error) {
+      broken = { error };
+    } finally {
       await handle.close();
-      await retry(err);
-      continue;
     }
-    await handle.close();
-    if (total === undefined || offset >= total) break;
-    if (progressed) failures = 0;
-    await retry(new Error(`the connection closed after ${offset} of ${total} bytes`));
+    if (broken) {
+      if (this.offset > from) this.retries.madeProgress();
+      await this.retries.wait(broken.error);
+      return false;
+    }
+    if (this.total === undefined || this.offset >= this.total) return true;
+    if (this.offset > from) this.retries.forgetFailures();
+    await this.retries.wait(new Error(`the connection closed after ${this.offset} of ${this.total} bytes`));
+    return false;
   }
 
-  const size = (await sizeOf(partial)) ?? 0;
-  if (total !== undefined && size !== total) return fail(`Size check failed for ${dest}: ${size} bytes arrived, expected ${total}.`);
-  if (sha256 && hash) {
-    const got = hash.digest('hex');
-    if (got !== sha256) return fail(`Checksum failed for ${dest}: sha256 ${got}, expected ${sha256}.`, 'The download was corrupted or the file changed upstream; nothing was kept. Try again.');
+  private async copyBody(response: Response, handle: FileHandle): Promise<void> {
+    const reader = response.body?.getReader();
+    if (!reader) return;
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      await handle.write(chunk.value);
+      this.hash?.update(chunk.value);
+      this.offset += chunk.value.byteLength;
+      this.request.onBytes?.(this.offset, this.total);
+    }
   }
-  await rename(partial, dest);
-  return { path: dest, size, resumedFrom, verified: sha256 ? 'sha256' : total !== undefined ? 'size' : 'none', alreadyPresent: false };
+
+  private async startOver(): Promise<void> {
+    this.offset = 0;
+    await rm(this.partial, { force: true });
+    if (this.sha256) this.hash = createHash('sha256');
+  }
+
+  /** A check failed for good: nothing is kept, not even the .partial. */
+  private async discard(message: string, hint?: string): Promise<never> {
+    await rm(this.partial, { force: true });
+    throw new HeadroomError(message, hint);
+  }
 }

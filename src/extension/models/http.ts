@@ -62,15 +62,41 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<H
     }
     return { response, url: current, linkedEtag, linkedSize };
   }
-  throw new HeadroomError(`Too many redirects from ${url}.`);
+  throw new TooManyRedirectsError(url);
 }
 
-/** A typed error for a non-success status, with what to do about it. */
-export function statusError(status: number, what: string): HeadroomError {
-  if (status === 401 || status === 403) {
-    return new HeadroomError(`${what}: access denied (HTTP ${status}); the repository is private or gated.`, 'Accept its license on huggingface.co and set a Hugging Face token (command "Headroom: Set Hugging Face Token...", or HF_TOKEN for the CLI).');
+/** A redirect loop: trying again would loop again. */
+export class TooManyRedirectsError extends HeadroomError {
+  constructor(url: string) {
+    super(`Too many redirects from ${url}.`);
+    this.name = 'TooManyRedirectsError';
   }
-  if (status === 404) return new HeadroomError(`${what}: not found (HTTP 404).`, 'Check the repository and file name.');
-  if (status === 429) return new HeadroomError(`${what}: rate limited (HTTP 429).`, 'Wait a minute, or set a Hugging Face token.');
-  return new HeadroomError(`${what}: HTTP ${status}.`);
+}
+
+/** A non-success status the caller does not handle itself. */
+export class HttpStatusError extends HeadroomError {
+  constructor(
+    readonly status: number,
+    message: string,
+    hint?: string,
+  ) {
+    super(message, hint);
+    this.name = 'HttpStatusError';
+  }
+}
+
+/** HTTP 401 or 403: the repository is private or gated, and a token may open it. */
+export class AccessDeniedError extends HttpStatusError {
+  constructor(status: number, what: string) {
+    super(status, `${what}: access denied (HTTP ${status}); the repository is private or gated.`, 'Accept its license on huggingface.co and set a Hugging Face token (command "Headroom: Set Hugging Face Token...", or HF_TOKEN for the CLI).');
+    this.name = 'AccessDeniedError';
+  }
+}
+
+/** The error for a non-success status, with what to do about it. */
+export function statusError(status: number, what: string): HttpStatusError {
+  if (status === 401 || status === 403) return new AccessDeniedError(status, what);
+  if (status === 404) return new HttpStatusError(status, `${what}: not found (HTTP 404).`, 'Check the repository and file name.');
+  if (status === 429) return new HttpStatusError(status, `${what}: rate limited (HTTP 429).`, 'Wait a minute, or set a Hugging Face token.');
+  return new HttpStatusError(status, `${what}: HTTP ${status}.`);
 }

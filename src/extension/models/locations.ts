@@ -1,6 +1,7 @@
 // Where other tools keep GGUF files. Every path comes from `home` and `env`, so tests lay out a
 // temporary home folder and nothing here looks at the real one.
 import { join } from 'node:path';
+import { expandHome } from '../common/expandHome';
 
 export type ModelSourceKind = 'folder' | 'huggingface' | 'lmstudio' | 'llamacpp' | 'ollama';
 
@@ -25,10 +26,6 @@ export interface LocationOptions {
   readonly modelFolders?: readonly string[];
   /** Also look in system-wide folders (a Linux Ollama service keeps its models in /usr/share/ollama). Default true. */
   readonly systemFolders?: boolean;
-}
-
-function expandHome(path: string, home: string): string {
-  return path === '~' ? home : path.startsWith('~/') ? join(home, path.slice(2)) : path;
 }
 
 function userCache(home: string, env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string {

@@ -1,8 +1,11 @@
+// The only place that reads `headroom.*` settings: the server's (readConfig) and the models' (readModelSettings).
 import * as vscode from 'vscode';
+import { expandHome } from '../common/expandHome';
 import type { PlanWishes } from '../memory/planTypes';
 import { splitArgs } from '../llama/serverArgs';
+import { defaultDownloadFolder } from '../models/defaults';
 
-/** Settings as plain values: the only place that reads the server's `headroom.*` settings. */
+/** The server's settings as plain values. */
 export interface HeadroomConfig {
   modelPath: string;
   llamaServerPath: string;
@@ -17,10 +20,6 @@ export const RESTART_SETTINGS = [
   'modelPath', 'llamaServerPath', 'contextSize', 'extraServerArgs', 'port',
   'gpuLayers', 'kvCacheType', 'flashAttention', 'threads', 'gpuMarginMiB', 'mmap',
 ] as const;
-
-function expandHome(path: string): string {
-  return path.startsWith('~/') ? `${process.env.HOME ?? ''}${path.slice(1)}` : path;
-}
 
 type Auto<T> = T | 'auto';
 
@@ -56,6 +55,23 @@ export function readConfig(): HeadroomConfig {
     extraServerArgs: Array.isArray(extra) ? extra.filter((a) => typeof a === 'string') : splitArgs(String(extra)),
     port: Math.max(0, Math.floor(c.get<number>('port', 0))),
     wishes: wishesFrom((key) => c.get(key)),
+  };
+}
+
+/** What the model picker, the download command and the first-run path read. */
+export interface ModelSettings {
+  readonly modelFolders: string[];
+  readonly downloadFolder: string;
+  readonly huggingFaceBaseUrl?: string;
+}
+
+export function readModelSettings(): ModelSettings {
+  const c = vscode.workspace.getConfiguration('headroom');
+  const folders = c.get<unknown>('modelFolders', []);
+  return {
+    modelFolders: Array.isArray(folders) ? folders.filter((f): f is string => typeof f === 'string' && f.trim() !== '').map((f) => expandHome(f.trim())) : [],
+    downloadFolder: expandHome(c.get<string>('downloadFolder', '').trim()) || defaultDownloadFolder(),
+    huggingFaceBaseUrl: c.get<string>('huggingFaceBaseUrl', '').trim() || undefined,
   };
 }
 

@@ -2,14 +2,16 @@
 // read remotely) or a URL; downloaded with a cancellable progress notification.
 import * as vscode from 'vscode';
 import { CatalogueEntry, recommendModels } from '../../models/catalogue';
-import { DownloadCancelledError } from '../../models/downloader';
+import { DownloadCancelledError } from '../../models/downloadRetries';
 import { formatBytes, formatDuration } from '../../models/format';
-import { HeadroomError } from '../../common/errors';
+import { AccessDeniedError } from '../../models/http';
 import { PullPlan, planPull, runPull } from '../../models/pull';
 import { parseModelRef, RemoteModel } from '../../models/remoteModels';
 import { adviseQuants, judgeRemoteModels } from '../../models/remoteVerdicts';
 import { VERDICT_ICONS } from './modelScan';
-import { hfConfig, ModelUiDeps, promptForToken, readModelSettings } from './modelSettings';
+import { readModelSettings } from '../config';
+import { hfConfig, promptForToken } from './huggingFaceToken';
+import type { ModelUiDeps } from './modelUiDeps';
 
 interface RefItem extends vscode.QuickPickItem {
   readonly ref?: string;
@@ -81,8 +83,7 @@ async function planWithToken(deps: ModelUiDeps, ref: string, folder: string): Pr
     try {
       return await planPull(ref, { folder, hf: await hfConfig(deps) }, (models) => chooseQuant(deps, models));
     } catch (err) {
-      const denied = err instanceof HeadroomError && /access denied/.test(err.message);
-      if (!denied || attempt > 0 || !(await promptForToken(deps, 'This repository is private or gated.'))) throw err;
+      if (!(err instanceof AccessDeniedError) || attempt > 0 || !(await promptForToken(deps, 'This repository is private or gated.'))) throw err;
     }
   }
 }

@@ -1,13 +1,13 @@
 // "Start Local Model" with no model configured: a model found on this machine, a recommended coding
 // model sized to this machine (downloaded), a file anywhere, or the generated demo model.
 import * as vscode from 'vscode';
-import { join } from 'node:path';
-import { headroomCacheDir } from '../../common/cacheDir';
+import { defaultDownloadFolder } from '../../models/defaults';
 import { ensureDemoModel } from '../../models/demoModel';
 import { catalogueItems, downloadModel } from './downloadModel';
 import { browseForModel, modelItem } from './modelPicker';
 import { byVerdict, scanModels } from './modelScan';
-import { ModelUiDeps, saveModelChoice } from './modelSettings';
+import type { ModelUiDeps } from './modelUiDeps';
+import { saveModelChoice } from './saveModelChoice';
 
 type Action = { kind: 'path'; path: string } | { kind: 'download'; ref?: string } | { kind: 'browse' } | { kind: 'demo' };
 
@@ -40,7 +40,7 @@ export async function firstRunModel(deps: ModelUiDeps): Promise<string | undefin
   });
   const action = choice?.action;
   if (!action) return undefined;
-  if (action.kind === 'demo') return ensureDemoModel(join(headroomCacheDir(), 'models'));
+  if (action.kind === 'demo') return ensureDemoModel(defaultDownloadFolder());
   const path = action.kind === 'path' ? action.path : action.kind === 'browse' ? await browseForModel() : await downloadModel(deps, action.ref);
   if (!path) return undefined;
   await saveModelChoice(path);

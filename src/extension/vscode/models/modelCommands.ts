@@ -6,7 +6,9 @@ import { planVerdict } from '../../models/planVerdict';
 import { downloadModel } from './downloadModel';
 import { firstRunModel } from './firstRun';
 import { selectModel } from './modelPicker';
-import { HF_TOKEN_SECRET, ModelUiDeps, promptForToken, saveModelChoice } from './modelSettings';
+import { HF_TOKEN_SECRET, promptForToken } from './huggingFaceToken';
+import type { ModelUiDeps } from './modelUiDeps';
+import { saveModelChoice } from './saveModelChoice';
 
 export interface ModelCommands {
   /** With no model configured: returns the model to start, or undefined. */

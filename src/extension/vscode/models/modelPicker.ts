@@ -4,7 +4,8 @@ import * as vscode from 'vscode';
 import { describeFound } from '../../models/describe';
 import { SOURCE_LABELS, ModelSourceKind } from '../../models/locations';
 import { JudgedModel, scanModels, VERDICT_ICONS } from './modelScan';
-import { ModelUiDeps, saveModelChoice } from './modelSettings';
+import type { ModelUiDeps } from './modelUiDeps';
+import { saveModelChoice } from './saveModelChoice';
 
 export type PickedModel = { readonly kind: 'model'; readonly path: string } | { readonly kind: 'browse' } | { readonly kind: 'download' };
 

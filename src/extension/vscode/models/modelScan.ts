@@ -5,7 +5,8 @@ import { HeaderCache } from '../../models/headerCache';
 import { modelLocations } from '../../models/locations';
 import type { Verdict } from '../../models/verdict';
 import { VERDICT_ORDER } from '../../models/verdict';
-import { ModelUiDeps, readModelSettings } from './modelSettings';
+import { readModelSettings } from '../config';
+import type { ModelUiDeps } from './modelUiDeps';
 
 export interface JudgedModel extends FoundModel {
   readonly verdict: Verdict;

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { headroomCacheDir } from '../../common/cacheDir';
-import { errorMessage } from '../../common/errors';
+import { CancelledError, errorMessage } from '../../common/errors';
 import { resolveServer } from '../../llama/locateServer';
 import { readConfig } from '../config';
 import { modelCommands } from '../models/modelCommands';
@@ -22,8 +22,8 @@ export function command(deps: CommandDeps, id: string, run: (...args: unknown[])
     try {
       return await run(...args);
     } catch (err) {
+      if (err instanceof CancelledError) return undefined;
       const message = errorMessage(err);
-      if (/start was cancelled/.test(message)) return undefined;
       deps.log.error(`${id}: ${message}`);
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : '';
       if (cause) deps.log.error(cause);
