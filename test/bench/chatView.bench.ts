@@ -7,6 +7,7 @@ import { Emitter } from '../../src/extension/common/emitter';
 import type { ChatBackend, Delta } from '../../src/extension/chat/types';
 import type { ChatEntry, HostToWebview, ServerView } from '../../src/webview/protocol/chat';
 import { CHROMIUM_ARGS, chromiumPath, openChatPage, postToChat, replyTokens, snapshot } from '../fixtures/chatPage';
+import { itemAt } from '../fixtures/itemAt';
 
 const TOKENS = 20_000;
 
@@ -15,9 +16,9 @@ async function controllerBench(): Promise<Record<string, string>> {
   const backend: ChatBackend = {
     async *stream(): AsyncIterable<Delta> {
       // A fast model: 10 tokens every 2 ms (~5,000 tok/s), each its own delta as SSE delivers them.
-      for (let i = 0; i < tokens.length; i++) {
+      for (const [i, text] of tokens.entries()) {
         if (i % 10 === 0) await new Promise((r) => setTimeout(r, 2));
-        yield { kind: 'text', text: tokens[i] };
+        yield { kind: 'text', text };
       }
     },
   };
@@ -42,7 +43,7 @@ async function controllerBench(): Promise<Record<string, string>> {
   const deltas = posted.filter((p) => p.message.type === 'entryDelta');
   let maxPerSecond = 0;
   for (let i = 0, j = 0; i < deltas.length; i++) {
-    while (deltas[i].at - deltas[j].at > 1000) j++;
+    while (itemAt(deltas, i).at - itemAt(deltas, j).at > 1000) j++;
     maxPerSecond = Math.max(maxPerSecond, i - j + 1);
   }
   controller.dispose();

@@ -13,7 +13,9 @@ import {
   TINY_TYPES,
   writeModel,
   writeSparseModel,
+  type SparsePreset,
 } from '../../src/extension/gguf/writer/models';
+import { itemAt } from '../fixtures/itemAt';
 
 type NodeLlamaCpp = typeof import('node-llama-cpp', { with: { 'resolution-mode': 'import' } });
 let dir = '';
@@ -35,10 +37,11 @@ async function crossCheck(path: string): Promise<void> {
   const infos = theirs.tensorInfo ?? [];
   assert.equal(infos.length, ours.tensors.length);
   ours.tensors.forEach((t, i) => {
-    assert.equal(infos[i].name, t.name);
-    assert.equal(infos[i].ggmlType, t.type);
-    assert.deepEqual(infos[i].dimensions.map(Number), t.dims);
-    assert.equal(Number(infos[i].offset), t.offset);
+    const info = itemAt(infos, i);
+    assert.equal(info.name, t.name);
+    assert.equal(info.ggmlType, t.type);
+    assert.deepEqual(info.dimensions.map(Number), t.dims);
+    assert.equal(Number(info.offset), t.offset);
   });
   assert.equal(theirs.metadata.general.architecture, ours.metadata.get('general.architecture'));
 }
@@ -109,7 +112,7 @@ test('byte tokens that could break UTF-8 are typed unused', async () => {
   assert.equal(info.metadata.tokenizer.ggml.eos_token_id, tokens.indexOf('<|im_end|>'));
 });
 
-const expectedParams: Record<string, number> = {
+const expectedParams: Record<SparsePreset, number> = {
   'llama3-8b': 8.03e9,
   'llama3-70b': 70.55e9,
   'mixtral-8x7b': 46.7e9,

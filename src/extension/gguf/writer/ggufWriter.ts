@@ -204,9 +204,9 @@ export async function writeGguf(
   const file = await open(path, 'w');
   try {
     await file.write(header, 0, header.length, 0);
-    for (let i = 0; i < tensors.length; i++) {
-      const data = tensors[i].data;
-      if (data) await file.write(data, 0, data.length, layout.dataOffset + layout.tensors[i].dataOffset);
+    for (const [i, { data }] of tensors.entries()) {
+      const placed = layout.tensors[i]!; // serializeHeader lays out every tensor, in order
+      if (data) await file.write(data, 0, data.length, layout.dataOffset + placed.dataOffset);
     }
     await file.truncate(layout.fileSize);
   } finally {

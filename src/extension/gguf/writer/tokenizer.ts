@@ -37,7 +37,7 @@ function* words(alphabet: string, minLength: number): Generator<string> {
     for (;;) {
       yield idx.map((i) => alphabet[i]).join('');
       let k = length - 1;
-      while (k >= 0 && ++idx[k] === alphabet.length) idx[k--] = 0;
+      while (k >= 0 && ++idx[k]! === alphabet.length) idx[k--] = 0; // 0 <= k < length
       if (k < 0) break;
     }
   }
