@@ -8,6 +8,7 @@ import type { ChatBackend, Delta } from '../../src/extension/chat/types';
 import type { ChatEntry, HostToWebview, ServerView } from '../../src/webview/protocol/chat';
 import { CHROMIUM_ARGS, chromiumPath, openChatPage, postToChat, replyTokens, snapshot } from '../fixtures/chatPage';
 import { itemAt } from '../fixtures/itemAt';
+import type { BrowserType } from 'playwright-core';
 
 const TOKENS = 20_000;
 
@@ -66,7 +67,7 @@ interface BrowserResults {
 }
 
 async function browserBench(): Promise<Record<string, string>> {
-  let chromium: typeof import('playwright-core').chromium;
+  let chromium: BrowserType;
   try {
     ({ chromium } = await import('playwright-core'));
   } catch {
@@ -182,7 +183,7 @@ async function browserBench(): Promise<Record<string, string>> {
     void baseline;
     const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
     return {
-      'chromium': (await browser.version()),
+      'chromium': browser.version(),
       '20,000-token reply, streamed (400 batches, 4 ms apart)': `${results.streamMs} ms until the last batch was drawn; longest task ${results.longestTaskMs.toFixed(0)} ms, ${results.longTasks} tasks over 50 ms, longest gap between frames ${results.maxFrameGapMs.toFixed(0)} ms`,
       '20,000-token reply, final full render (entryDone)': `${results.finalMs.toFixed(0)} ms`,
       '20,000-token reply, opened from history (snapshot)': `its end drawn ${results.fromHistory.firstMs.toFixed(0)} ms after the message, all of it in ${results.fromHistory.doneMs.toFixed(0)} ms; longest task ${results.fromHistory.longest.toFixed(0)} ms`,

@@ -7,7 +7,7 @@ import { GgufFormatError, parseGgufHeader, readGgufHeader } from '../../src/exte
 import { GgmlType } from '../../src/extension/gguf/ggmlTypes';
 import { tinyModelSpec } from '../../src/extension/gguf/writer/models';
 import { Random } from '../../src/extension/gguf/writer/random';
-import { GgufKv, HeaderLayout, kv, serializeHeader, TensorSpec } from '../../src/extension/gguf/writer/ggufWriter';
+import { type GgufKv, type HeaderLayout, kv, serializeHeader, type TensorSpec } from '../../src/extension/gguf/writer/ggufWriter';
 import { itemAt } from '../fixtures/itemAt';
 
 /** A whole file in memory: header plus (zero) tensor data. */

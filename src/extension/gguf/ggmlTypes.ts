@@ -173,7 +173,8 @@ export function ggufValueTypeSize(id: GgufValueTypeId): number | undefined {
     case GgufValueType.INT64:
     case GgufValueType.FLOAT64:
       return 8;
-    default:
+    case GgufValueType.STRING:
+    case GgufValueType.ARRAY:
       return undefined;
   }
 }

@@ -63,7 +63,7 @@ function describe(r: Omit<RankedQuant, 'summary'>, hardware: HardwareFacts, moe:
       return `${r.quant} would put ${total - onGpu} of ${total} layers on the CPU`;
     case 'cpu':
       return hardware.gpus.length === 0 ? `${r.quant} runs on the CPU in ${(r.fileMiB / 1024).toFixed(1)} GB of RAM` : `${r.quant} would run entirely on the CPU`;
-    default:
+    case 'none':
       return `${r.quant} does not fit this machine's memory`;
   }
 }

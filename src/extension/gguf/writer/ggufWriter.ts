@@ -1,7 +1,7 @@
 // Low-level GGUF v3 serializer. It writes what it is given, duplicates and all, so tests can
 // also build broken files; models.ts builds the valid ones.
 import { open } from 'node:fs/promises';
-import { GgufValueType, GgufValueTypeId, tensorBytes } from '../ggmlTypes';
+import { GgufValueType, type GgufValueTypeId, tensorBytes } from '../ggmlTypes';
 
 export type KvScalar = number | bigint | boolean | string;
 
@@ -144,7 +144,8 @@ export function serializeHeader(
     const typeOffset = b.length;
     b.u32(entry.type);
     if (entry.type === T.ARRAY) {
-      const items = Array.isArray(entry.value) ? entry.value : [entry.value];
+      // typeof, not Array.isArray, which narrows a readonly array to any[]; no KvScalar is an object.
+      const items = typeof entry.value === 'object' ? entry.value : [entry.value];
       const itemType = entry.itemType ?? T.UINT8;
       b.u32(itemType);
       b.u64(items.length);

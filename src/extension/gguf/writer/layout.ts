@@ -1,8 +1,8 @@
 // Tensor names and shapes as llama.cpp's loaders expect them (src/models/llama.cpp,
 // src/models/qwen3moe.cpp), the `<arch>.*` metadata, and which ggml type each tensor gets.
 import { GgmlType } from '../ggmlTypes';
-import { headDim, ModelShape } from './shapes';
-import { GgufKv, kv } from './ggufWriter';
+import { headDim, type ModelShape } from './shapes';
+import { type GgufKv, kv } from './ggufWriter';
 
 export type TensorRole =
   | 'token_embd' | 'output' | 'norm' | 'rope_freqs' | 'router'

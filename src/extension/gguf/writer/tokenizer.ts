@@ -1,6 +1,6 @@
 // Generated vocabularies that llama.cpp loads: a SentencePiece-style ("llama") one for the tiny
 // models, and byte-level BPE ("gpt2") ones of real size for the sparse header stubs.
-import { GgufKv, kv } from './ggufWriter';
+import { type GgufKv, kv } from './ggufWriter';
 
 /** llama_token_type values (llama.h). */
 export const TokenType = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;
