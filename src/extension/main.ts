@@ -22,7 +22,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const conversation = new Conversation();
   const statusBar = new StatusBar(server, probe);
   const chat = setupChat(context, conversation, server, log);
-  flushChat = chat.flush;
+  flushChat = () => chat.flush();
   context.subscriptions.push(
     log,
     serverOutput,

@@ -7,6 +7,8 @@ import { Emitter } from '../../src/extension/common/emitter';
 import type { ChatBackend, Delta } from '../../src/extension/chat/types';
 import type { ChatEntry, HostToWebview, ServerView } from '../../src/webview/protocol/chat';
 import { CHROMIUM_ARGS, chromiumPath, openChatPage, postToChat, replyTokens, snapshot } from '../fixtures/chatPage';
+import { itemAt } from '../fixtures/itemAt';
+import type { BrowserType } from 'playwright-core';
 
 const TOKENS = 20_000;
 
@@ -15,9 +17,9 @@ async function controllerBench(): Promise<Record<string, string>> {
   const backend: ChatBackend = {
     async *stream(): AsyncIterable<Delta> {
       // A fast model: 10 tokens every 2 ms (~5,000 tok/s), each its own delta as SSE delivers them.
-      for (let i = 0; i < tokens.length; i++) {
+      for (const [i, text] of tokens.entries()) {
         if (i % 10 === 0) await new Promise((r) => setTimeout(r, 2));
-        yield { kind: 'text', text: tokens[i] };
+        yield { kind: 'text', text };
       }
     },
   };
@@ -42,7 +44,7 @@ async function controllerBench(): Promise<Record<string, string>> {
   const deltas = posted.filter((p) => p.message.type === 'entryDelta');
   let maxPerSecond = 0;
   for (let i = 0, j = 0; i < deltas.length; i++) {
-    while (deltas[i].at - deltas[j].at > 1000) j++;
+    while (itemAt(deltas, i).at - itemAt(deltas, j).at > 1000) j++;
     maxPerSecond = Math.max(maxPerSecond, i - j + 1);
   }
   controller.dispose();
@@ -65,7 +67,7 @@ interface BrowserResults {
 }
 
 async function browserBench(): Promise<Record<string, string>> {
-  let chromium: typeof import('playwright-core').chromium;
+  let chromium: BrowserType;
   try {
     ({ chromium } = await import('playwright-core'));
   } catch {
@@ -181,7 +183,7 @@ async function browserBench(): Promise<Record<string, string>> {
     void baseline;
     const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
     return {
-      'chromium': (await browser.version()),
+      'chromium': browser.version(),
       '20,000-token reply, streamed (400 batches, 4 ms apart)': `${results.streamMs} ms until the last batch was drawn; longest task ${results.longestTaskMs.toFixed(0)} ms, ${results.longTasks} tasks over 50 ms, longest gap between frames ${results.maxFrameGapMs.toFixed(0)} ms`,
       '20,000-token reply, final full render (entryDone)': `${results.finalMs.toFixed(0)} ms`,
       '20,000-token reply, opened from history (snapshot)': `its end drawn ${results.fromHistory.firstMs.toFixed(0)} ms after the message, all of it in ${results.fromHistory.doneMs.toFixed(0)} ms; longest task ${results.fromHistory.longest.toFixed(0)} ms`,

@@ -7,6 +7,7 @@ import { plan } from '../../src/extension/memory/plan';
 import { MATRIX, relativeError, runCase, stubFor, type CaseResult } from '../integration/estimateMatrix';
 import { realServer, tempDir } from '../integration/realServer';
 import { writeSection } from './benchmarksFile';
+import { itemAt } from '../fixtures/itemAt';
 
 const NAME = 'memory-planner';
 
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
     `Estimator (src/extension/memory/estimate.ts) against llama.cpp's dry run (\`llama-fit-params -lv 4\`, bundled build ${server.version}) of sparse real-shaped models on this machine's CPU (${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} threads). Host memory only: a CPU machine has no GPU rows to compare. Cells: dry run / estimate MiB (error). Model = Host + CPU_REPACK; repack = the CPU_REPACK part.`,
     '',
     `Worst error: model ${worst('modelMiB')}, context ${worst('contextMiB')}, compute ${worst('computeMiB')}, repack ${worst('repackMiB')}.`,
-    `Dry run: median ${dry[Math.floor(dry.length / 2)].toFixed(0)} ms, max ${dry[dry.length - 1].toFixed(0)} ms. Plan (estimator, simulated 8/12/24 GB GPUs): median ${plans[Math.floor(plans.length / 2)].toFixed(2)} ms, max ${plans[plans.length - 1].toFixed(2)} ms.`,
+    `Dry run: median ${itemAt(dry, Math.floor(dry.length / 2)).toFixed(0)} ms, max ${itemAt(dry, -1).toFixed(0)} ms. Plan (estimator, simulated 8/12/24 GB GPUs): median ${itemAt(plans, Math.floor(plans.length / 2)).toFixed(2)} ms, max ${itemAt(plans, -1).toFixed(2)} ms.`,
     '',
     '| case | model | context | compute | repack | dry run ms | estimate ms |',
     '|---|---|---|---|---|---|---|',

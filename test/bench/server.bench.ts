@@ -7,11 +7,12 @@ import { headroomCacheDir } from '../../src/extension/common/cacheDir';
 import { SystemHardwareProbe } from '../../src/extension/memory/hardware';
 import { realServer, tempDir, tinyModel } from '../integration/realServer';
 import { writeSection } from './benchmarksFile';
+import { itemAt } from '../fixtures/itemAt';
 
 const RUNS = 5;
 const TOKENS = 256;
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]): number => itemAt([...xs].sort((a, b) => a - b), Math.floor(xs.length / 2));
 
 async function main(): Promise<void> {
   const server = await realServer();
@@ -37,14 +38,15 @@ async function main(): Promise<void> {
       }
       await runner.stop();
       runner.dispose();
-      const span = arrivals[arrivals.length - 1] - arrivals[0];
+      const first = itemAt(arrivals, 0);
+      const span = itemAt(arrivals, -1) - first;
       rows.push({
         startMs,
         planMs,
         client: span > 0 ? ((arrivals.length - 1) * 1000) / span : 0,
         serverTps: timings?.predictedPerSecond ?? 0,
         promptTps: timings?.promptPerSecond ?? 0,
-        ttftMs: arrivals[0] - sent,
+        ttftMs: first - sent,
       });
     }
   } finally {

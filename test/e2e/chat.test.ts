@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FrameLocator, Locator } from 'playwright-core';
 import { e2eUnavailable, READY_STATUS, Session, sleep, waitUntil, scenarioRunner } from './harness';
+import { itemAt } from '../fixtures/itemAt';
 
 
 describe('Headroom in real VS Code (code-server + Chromium)', { skip: e2eUnavailable(), timeout: 20 * 60_000 }, () => {
@@ -44,7 +45,7 @@ describe('Headroom in real VS Code (code-server + Chromium)', { skip: e2eUnavail
       await sleep(300);
       lengths.push(await textLength(reply));
     }
-    const grew = lengths.filter((n, i) => i > 0 && n > lengths[i - 1]).length;
+    const grew = lengths.filter((n, i) => i > 0 && n > itemAt(lengths, i - 1)).length;
     assert.ok(grew >= 2, `the reply should grow while streaming (text lengths sampled: ${lengths.join(', ')})`);
     assert.equal(await reply.getAttribute('data-status'), 'streaming', `the reply should still be streaming (lengths: ${lengths.join(', ')})`);
     process.stdout.write(`reply lengths while streaming: ${lengths.join(', ')}\n`);

@@ -16,6 +16,7 @@ import type { ChatEntry } from '../../src/webview/protocol/chat';
 import { contrastInEveryTheme, type ContrastTargets } from './contrast';
 import { e2eUnavailable, Session, sleep, waitUntil, scenarioRunner } from './harness';
 import { XSS_CORPUS } from '../fixtures/xssCorpus';
+import { itemAt } from '../fixtures/itemAt';
 
 
 
@@ -150,7 +151,7 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
           mkdirSync(chats, { recursive: true });
           // Each payload as the user's (plain text) and as the model's (markdown) message.
           const hostile = corpus.flatMap((text, i) => [entry(`xu${i}`, 'user', text), entry(`xa${i}`, 'assistant', text)]);
-          writeFileSync(join(chats, 'seeded-xss.json'), storedChat('seeded-xss', XSS_CORPUS[0], now - 60_000, hostile));
+          writeFileSync(join(chats, 'seeded-xss.json'), storedChat('seeded-xss', itemAt(XSS_CORPUS, 0), now - 60_000, hostile));
           const code = [
             entry('cu', 'user', 'Write a greeting function'),
             {
@@ -198,7 +199,8 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
       process.stdout.write(`webview CSP: ${page_.csp}\n`);
       const parsed = /^default-src 'none'; script-src 'nonce-([A-Za-z0-9+/]{16,}={0,2})'; style-src (.+?); img-src /.exec(page_.csp);
       assert.ok(parsed, `the CSP has our shape: ${page_.csp}`);
-      const [, nonce, cspSource] = parsed;
+      const nonce = itemAt(parsed, 1);
+      const cspSource = itemAt(parsed, 2);
       assert.equal(page_.csp, webviewCsp(cspSource, nonce), 'the CSP is exactly webviewCsp(cspSource, nonce)');
       assert.doesNotMatch(cspSource, /'unsafe-|(^|\s)(\*|https?:|data:|blob:)(\s|$)/, `the webview's cspSource is narrow: ${cspSource}`);
       assert.equal(page_.metas, 1, 'one CSP meta tag');
@@ -206,8 +208,9 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
       // the page, and nothing else is inline.
       const loaded = page_.scripts.filter((sc) => sc.src);
       assert.equal(loaded.length, 1, `one script file: ${JSON.stringify(loaded.map((sc) => sc.src))}`);
-      assert.match(loaded[0].src, /\/dist\/webview\/chat\.js(\?|$)/);
-      assert.equal(loaded[0].nonce, nonce, 'our script carries the CSP nonce');
+      const ours = itemAt(loaded, 0);
+      assert.match(ours.src, /\/dist\/webview\/chat\.js(\?|$)/);
+      assert.equal(ours.nonce, nonce, 'our script carries the CSP nonce');
       const inline = page_.scripts.filter((sc) => !sc.src);
       assert.ok(inline.every((sc) => /^globalThis\.acquireVsCodeApi = /.test(sc.inline.trim())), 'the only inline script is VS Code\'s API shim');
 
@@ -425,7 +428,7 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
       // 2: a reply stopped early.
       // A warm tiny model can finish a reply faster than the view shows it: it runs in slices and stays
       // paused (SIGSTOP) while Stop is clicked, so Stop lands mid-reply.
-      const [streaming] = current.llamaServers();
+      const streaming = itemAt(current.llamaServers(), 0);
       process.kill(streaming, 'SIGSTOP');
       const second = await ask('Tell me more.');
       await runInSlicesUntil(streaming, 'the second reply to stream', async () => (await textOf(second)).length > 0);
@@ -471,7 +474,7 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
       // run in 100 ms slices (SIGCONT/SIGSTOP) until some text shows, and keep it paused, so the reply
       // is surely mid-stream when the window goes. The reload stops the server (SIGTERM, then SIGKILL
       // after the grace period, which also ends a paused process).
-      const [mid] = current.llamaServers();
+      const mid = itemAt(current.llamaServers(), 0);
       process.kill(mid, 'SIGSTOP');
       const third = await ask('One more, please.');
       await runInSlicesUntil(mid, 'the third reply to have some text', async () => (await textOf(third)).length > 20);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Locator } from 'playwright-core';
 import { e2eUnavailable, Session, sleep, waitUntil, scenarioRunner } from './harness';
+import { itemAt } from '../fixtures/itemAt';
 
 
 const SUM_TS = [
@@ -165,7 +166,7 @@ describe('Headroom Explain in real VS Code (code-server + Chromium)', { skip: e2
 
   /** Proves the explanation streams into the thread: while the title says "explaining", its text grew three times. */
   async function watchItStream(current: Session, title: RegExp): Promise<number[]> {
-    const grown = (lengths: number[]): number => lengths.filter((n, i) => i > 0 && n > lengths[i - 1]).length;
+    const grown = (lengths: number[]): number => lengths.filter((n, i) => i > 0 && n > itemAt(lengths, i - 1)).length;
     const lengths = await waitUntil('the explanation to grow three times while streaming', async () => {
       const l = await streamedLengths(current, title);
       return grown(l) >= 3 && l;

@@ -109,8 +109,8 @@ export interface SessionOptions {
  * open, and `scenario()` runs a body and saves its screenshot whether it passes or not.
  */
 export function scenarioRunner(current: () => Session | undefined): {
-  session(): Session;
-  scenario(name: string, body: (s: Session) => Promise<void>): Promise<void>;
+  session: () => Session;
+  scenario: (name: string, body: (s: Session) => Promise<void>) => Promise<void>;
 } {
   const session = (): Session => {
     const s = current();
@@ -119,7 +119,7 @@ export function scenarioRunner(current: () => Session | undefined): {
   };
   return {
     session,
-    async scenario(name, body) {
+    scenario: async (name, body) => {
       const s = session();
       try {
         await body(s);

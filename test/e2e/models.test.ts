@@ -12,6 +12,7 @@ import type { Locator } from 'playwright-core';
 import { writeModel } from '../../src/extension/gguf/writer/models';
 import { FakeHub } from '../integration/downloadServer';
 import { e2eUnavailable, llamaServersWith, Session, sleep, waitUntil, scenarioRunner } from './harness';
+import { itemAt } from '../fixtures/itemAt';
 
 /** The verdicts a model can get (src/extension/models/verdict.ts and the planner's). */
 const VERDICT = /fully on GPU|\d+\/\d+ layers on GPU|on CPU|does not fit/;
@@ -108,10 +109,11 @@ describe('Headroom models in real VS Code (code-server + Chromium)', { skip: e2e
       assert.ok(folders >= 0 && mine >= 0 && hf >= 0 && cached >= 0, `both models and both sources are listed: ${JSON.stringify(rows)}`);
       // A separator's label sits on its group's first row (or on a row of its own).
       assert.ok(folders <= mine && mine < hf && hf <= cached && cached < actions, `grouped by source, in order: ${JSON.stringify(rows)}`);
-      assert.match(rows[mine], /llama · [\d.]+[KM]? · Q8_0 · [\d.]+ [kKMG]B/, 'architecture, parameters, quant and size');
-      assert.match(rows[cached], /Q4_0/);
-      for (const row of [rows[mine], rows[cached]]) assert.match(row, VERDICT, `a verdict in the detail: ${row}`);
-      assert.ok(rows[mine].includes(folderModel), 'the detail names the file');
+      const [mineRow, cachedRow] = [itemAt(rows, mine), itemAt(rows, cached)];
+      assert.match(mineRow, /llama · [\d.]+[KM]? · Q8_0 · [\d.]+ [kKMG]B/, 'architecture, parameters, quant and size');
+      assert.match(cachedRow, /Q4_0/);
+      for (const row of [mineRow, cachedRow]) assert.match(row, VERDICT, `a verdict in the detail: ${row}`);
+      assert.ok(mineRow.includes(folderModel), 'the detail names the file');
       await current.screenshot('models-1-picker-open');
 
       await pick(current, 'tiny-coder-Q4_0', /acme\/tiny-coder-GGUF\/tiny-coder-Q4_0/);

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ServedFile {
@@ -90,11 +90,11 @@ export class FakeHub {
   private async onHub(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.baseUrl);
     this.log.push({ server: 'hub', url: url.pathname + url.search, range: req.headers.range, authorization: req.headers.authorization });
-    const tree = /^\/api\/models\/([^/]+\/[^/]+)\/tree\/main$/.exec(url.pathname);
-    if (tree) {
-      const files = this.repos.get(tree[1]);
+    const treeRepo = /^\/api\/models\/([^/]+\/[^/]+)\/tree\/main$/.exec(url.pathname)?.[1];
+    if (treeRepo !== undefined) {
+      const files = this.repos.get(treeRepo);
       if (!files) return void res.writeHead(404).end('{"error":"Repository not found"}');
-      if (!this.authorized(tree[1], req)) return void res.writeHead(401).end('{"error":"Invalid credentials"}');
+      if (!this.authorized(treeRepo, req)) return void res.writeHead(401).end('{"error":"Invalid credentials"}');
       const entries = [{ type: 'directory', path: 'docs', oid: 'x', size: 0 }, { type: 'file', path: 'README.md', oid: 'y', size: 12 }];
       for (const [path, f] of files) {
         const size = (await stat(f.diskPath)).size;
@@ -106,9 +106,8 @@ export class FakeHub {
       if (cursor + this.pageSize < entries.length) headers.link = `<${this.baseUrl}${url.pathname}?recursive=true&cursor=${cursor + this.pageSize}>; rel="next"`;
       return void res.writeHead(200, headers).end(JSON.stringify(page));
     }
-    const resolve = /^\/([^/]+\/[^/]+)\/resolve\/main\/(.+)$/.exec(url.pathname);
-    if (resolve) {
-      const [, repo, encoded] = resolve;
+    const [, repo, encoded] = /^\/([^/]+\/[^/]+)\/resolve\/main\/(.+)$/.exec(url.pathname) ?? [];
+    if (repo !== undefined && encoded !== undefined) {
       const path = decodeURIComponent(encoded);
       const f = this.repos.get(repo)?.get(path);
       if (!f) return void res.writeHead(404).end('Entry not found');
@@ -126,9 +125,11 @@ export class FakeHub {
   private async onCdn(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.cdnUrl);
     this.log.push({ server: 'cdn', url: url.pathname, range: req.headers.range, authorization: req.headers.authorization });
-    const m = /^\/(?:blobs\/([^/]+)\/(.+)|plain\/(.+))$/.exec(url.pathname);
-    const key = m?.[1] ? `${decodeURIComponent(m[1])}\n${decodeURIComponent(m[2])}` : m?.[3] ? `plain\n${decodeURIComponent(m[3])}` : '';
-    const [repo, path] = key.split('\n');
+    const [, blobRepo, blobPath, plainPath] = /^\/(?:blobs\/([^/]+)\/(.+)|plain\/(.+))$/.exec(url.pathname) ?? [];
+    const encodedPath = blobPath ?? plainPath;
+    if (encodedPath === undefined) return void res.writeHead(404).end();
+    const repo = blobRepo === undefined ? 'plain' : decodeURIComponent(blobRepo);
+    const path = decodeURIComponent(encodedPath);
     const f = this.repos.get(repo)?.get(path);
     if (!f) return void res.writeHead(404).end();
     const size = (await stat(f.diskPath)).size;

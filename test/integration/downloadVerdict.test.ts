@@ -11,6 +11,7 @@ import { planVerdict } from '../../src/extension/models/planVerdict';
 import { writeSparseModel } from '../../src/extension/gguf/writer/models';
 import { writeProjector } from '../unit/modelsFixtures';
 import { FakeHub } from './downloadServer';
+import { itemAt } from '../fixtures/itemAt';
 
 let hub: FakeHub;
 let dir: string;
@@ -52,7 +53,10 @@ test('remote headers, read with range requests, rank the quants for this machine
   const fetched = hub.bodyBytes - sent;
   assert.ok(fetched < 64 * 1024 * 1024, `read ${fetched} bytes: headers only`);
   assert.deepEqual(judged.map((j) => `${j.model.quant} ${j.verdict.kind}`), ['Q4_K_M gpu', 'Q8_0 partial', 'F16 partial', 'F16 gpu']);
-  const [q4, q8, f16, proj] = judged;
+  const q4 = itemAt(judged, 0);
+  const q8 = itemAt(judged, 1);
+  const f16 = itemAt(judged, 2);
+  const proj = itemAt(judged, 3);
   assert.equal(q4.summary?.architecture, 'llama');
   assert.equal(q4.summary?.quant, 'Q4_K_M');
   assert.equal(q4.summary?.layerBytes.length, 32);

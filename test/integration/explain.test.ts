@@ -9,6 +9,7 @@ import { explainMessages } from '../../src/extension/explain/prompt';
 import type { ExplainSubject } from '../../src/extension/explain/subject';
 import type { ReadyServer, Supervisor } from '../../src/extension/llama/supervisor';
 import { realServer, supervisorFor, tempDir, tinyModel, waitFor } from './realServer';
+import { itemAt } from '../fixtures/itemAt';
 
 /** Stands in for the inline comment thread: keeps every body it would have rendered, in order. */
 class ThreadRecorder implements ExplainSink {
@@ -93,7 +94,7 @@ describe('inline explanations with a real llama-server on a generated model', ()
     const recorder = new ThreadRecorder();
     await explain(s, { backend, counter, budget, temperature: 0 }, recorder);
     assert.equal(backend.calls.length, 1);
-    const promptTokens = backend.calls[0].timings?.promptTokens ?? -1;
+    const promptTokens = itemAt(backend.calls, 0).timings?.promptTokens ?? -1;
     assert.ok(Math.abs(promptTokens - fitted.tokens) <= 1, `server read ${promptTokens} prompt tokens, we counted ${fitted.tokens}`);
   });
 
@@ -102,11 +103,11 @@ describe('inline explanations with a real llama-server on a generated model', ()
     const deps = { backend: new OpenAiClient(connection()), counter: new ServerTokenCounter(connection()), budget: smallBudget(), temperature: 0 };
     const result = await explain(subjectWith(6, 10), deps, recorder);
     assert.ok(recorder.bodies.length >= 5, `the body grew in pieces (${recorder.bodies.length})`);
-    assert.ok(recorder.bodies.every((b, i) => i === 0 || b.startsWith(recorder.bodies[i - 1])), 'each render extends the last');
+    assert.ok(recorder.bodies.every((b, i) => i === 0 || b.startsWith(itemAt(recorder.bodies, i - 1))), 'each render extends the last');
     assert.equal(recorder.bodies[recorder.bodies.length - 1], result.answer);
     assert.ok(result.answer.length > 0);
     assert.equal(result.parts, 0);
-    assert.match(result.messages[1].content, /sel5 = compute/);
+    assert.match(itemAt(result.messages, 1).content, /sel5 = compute/);
   });
 
   test('a selection larger than the context is explained by parts, every request accepted by the server', async () => {
@@ -119,7 +120,7 @@ describe('inline explanations with a real llama-server on a generated model', ()
     const result = await explain(s, { backend, counter, budget, temperature: 0 }, recorder);
     assert.ok(result.parts >= 3, `read in parts (${result.parts})`);
     assert.equal(recorder.notes.length, 1);
-    assert.match(recorder.notes[0], /40 lines/);
+    assert.match(itemAt(recorder.notes, 0), /40 lines/);
     for (const call of backend.calls) {
       const tokens = await counter.countMessages(call.request.messages);
       assert.ok(tokens + (call.request.maxTokens ?? 0) <= server.contextSize, `${tokens} + ${call.request.maxTokens} fit ${server.contextSize}`);

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { realServer, supervisorFor, tempDir, tinyModel } from './realServer';
 import type { TinyPreset } from '../../src/extension/gguf/writer/models';
+import { itemAt } from '../fixtures/itemAt';
 
 const PRESETS: readonly TinyPreset[] = ['tiny-dense', 'tiny-moe'];
 const SEEDS = 12;
@@ -31,7 +32,7 @@ describe('tiny models: a reply runs until max_tokens, never to an end-of-turn to
             body: JSON.stringify({ messages: [{ role: 'user', content: `Story ${seed}, please.` }], temperature: 1, max_tokens: TOKENS, seed }),
           });
           const body = (await response.json()) as { choices: { finish_reason: string }[]; usage: { completion_tokens: number } };
-          reasons.push(`${body.choices[0].finish_reason}/${body.usage.completion_tokens}`);
+          reasons.push(`${itemAt(body.choices, 0).finish_reason}/${body.usage.completion_tokens}`);
         }
         assert.deepEqual(reasons, Array.from({ length: SEEDS }, () => `length/${TOKENS}`));
       } finally {

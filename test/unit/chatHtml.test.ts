@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chatCsp, chatHtml, createNonce } from '../../src/extension/present/chatHtml';
+import { itemAt } from '../fixtures/itemAt';
 
 const cspSource = 'https://*.vscode-cdn.net';
 const nonce = 'bm9uY2Utbm9uY2Utbm9uY2U=';
@@ -14,7 +15,7 @@ const input = {
 function cspOf(html: string): string {
   const match = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(html);
   assert.ok(match, 'the page has a CSP meta tag');
-  return match[1].replace(/&#39;|&apos;/g, "'");
+  return itemAt(match, 1).replace(/&#39;|&apos;/g, "'");
 }
 
 test('the CSP is exactly the one the webview rules prescribe', () => {
@@ -35,7 +36,9 @@ test('the only script is the module bundle, and it carries the nonce', () => {
   const html = chatHtml(input);
   const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
   assert.equal(scripts.length, 1);
-  const [, attributes, body] = scripts[0];
+  const script = itemAt(scripts, 0);
+  const attributes = itemAt(script, 1);
+  const body = itemAt(script, 2);
   assert.match(attributes, new RegExp(`\\bnonce="${nonce.replace(/[+/=]/g, (c) => `\\${c}`)}"`));
   assert.match(attributes, /\btype="module"/);
   assert.ok(attributes.includes(`src="${input.scriptUri}"`));

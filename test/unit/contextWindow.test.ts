@@ -34,9 +34,12 @@ test('splitTurns starts a turn at each user message', () => {
 test('ServerTokenCounter sends the API key as Bearer and counts through the chat template', async () => {
   const calls: { url: string; auth: string | null; body: unknown }[] = [];
   const fakeFetch = (async (url: string | URL | Request, init?: RequestInit) => {
-    const body: unknown = JSON.parse(String(init?.body));
-    calls.push({ url: String(url), auth: new Headers(init?.headers).get('authorization'), body });
-    const json = String(url).endsWith('/apply-template') ? { prompt: '<|im_start|>user\nhi<|im_end|>' } : { tokens: [1, 2, 3, 4, 5] };
+    assert.ok(typeof url === 'string', 'the counter fetches a URL string');
+    const text = init?.body;
+    assert.ok(typeof text === 'string', 'the counter posts JSON text');
+    const body: unknown = JSON.parse(text);
+    calls.push({ url, auth: new Headers(init?.headers).get('authorization'), body });
+    const json = url.endsWith('/apply-template') ? { prompt: '<|im_start|>user\nhi<|im_end|>' } : { tokens: [1, 2, 3, 4, 5] };
     return new Response(JSON.stringify(json), { status: 200 });
   }) as typeof fetch;
   const c = new ServerTokenCounter({ baseUrl: 'http://127.0.0.1:1234', apiKey: 'k3y', fetch: fakeFetch });
@@ -47,6 +50,6 @@ test('ServerTokenCounter sends the API key as Bearer and counts through the chat
     ['http://127.0.0.1:1234/tokenize', 'Bearer k3y'],
     ['http://127.0.0.1:1234/tokenize', 'Bearer k3y'],
   ]);
-  const failing = new ServerTokenCounter({ baseUrl: 'http://x', apiKey: 'k', fetch: (async () => new Response('no', { status: 401 })) as typeof fetch });
+  const failing = new ServerTokenCounter({ baseUrl: 'http://x', apiKey: 'k', fetch: async () => new Response('no', { status: 401 }) });
   await assert.rejects(failing.countText('x'), /401/);
 });

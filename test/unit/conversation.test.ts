@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Conversation, type ConversationEvent } from '../../src/extension/chat/conversation';
 import type { ChatBackend, ChatRequest, Delta, ServerTimings } from '../../src/extension/chat/types';
+import { itemAt } from '../fixtures/itemAt';
 
 /** One step of a scripted reply. */
 type Step =
@@ -87,7 +88,7 @@ test('deltas from a fake backend accumulate into one assistant entry, with event
   const deltas = events.filter((e): e is Extract<ConversationEvent, { type: 'entryDelta' }> => e.type === 'entryDelta');
   assert.ok(deltas.every((d) => d.id === reply.id));
   assert.equal(deltas.map((d) => d.text).join(''), 'Hello, world');
-  const added = events[1];
+  const added = itemAt(events, 1);
   assert.ok(added.type === 'entryAdded' && added.entry.status === 'streaming' && added.entry.text === '');
   assert.deepEqual(events.filter((e) => e.type === 'busy'), [
     { type: 'busy', busy: true },
@@ -151,9 +152,10 @@ test("a fake backend's error gives status 'error' and the user's message is kept
 
   assert.equal(reply.status, 'error');
   assert.equal(reply.error, 'connection reset');
-  assert.equal(conversation.entries[0].role, 'user');
-  assert.equal(conversation.entries[0].text, 'my important question');
-  assert.equal(conversation.entries[0].status, 'complete');
+  const question = itemAt(conversation.entries, 0);
+  assert.equal(question.role, 'user');
+  assert.equal(question.text, 'my important question');
+  assert.equal(question.status, 'complete');
   assert.deepEqual(events.find((e) => e.type === 'entryDone'), {
     type: 'entryDone',
     id: reply.id,
@@ -185,7 +187,7 @@ test('history sent to the fake backend excludes failed replies and starts with t
     ],
     temperature: 0.2,
   });
-  const third = backend.requests[2].messages;
+  const third = itemAt(backend.requests, 2).messages;
   assert.deepEqual(third[0], { role: 'system', content: 'Be brief.' });
   assert.deepEqual(third.filter((m) => m.role === 'assistant').map((m) => m.content), ['four']);
   // The turn the failed reply left unanswered is merged into the next: templates reject user, user.
@@ -229,7 +231,7 @@ test('addUnsent keeps the text as a user entry followed by an error reply', () =
     ],
   );
   assert.deepEqual(events.map((e) => e.type), ['entryAdded', 'entryAdded']);
-  const reply = events[1];
+  const reply = itemAt(events, 1);
   assert.ok(reply.type === 'entryAdded' && reply.entry.status === 'error' && reply.entry.error === 'The model is not running.');
   assert.equal(conversation.busy, false);
 });
@@ -259,7 +261,7 @@ test('regenerate replaces the last reply; editAndResend drops the edited message
   await conversation.regenerate(backend);
   assert.deepEqual(conversation.entries.map((e) => e.text), ['q1', 'reply 1', 'q2', 'reply 3']);
   assert.ok(events.includes('cleared'));
-  const q1 = conversation.entries[0].id;
+  const q1 = itemAt(conversation.entries, 0).id;
   await conversation.editAndResend(q1, 'q1 edited', backend);
   assert.deepEqual(conversation.entries.map((e) => e.text), ['q1 edited', 'reply 4']);
   assert.deepEqual(seen[3], ['q1 edited']);
@@ -280,5 +282,5 @@ test('attachments go to the model in fences before the question; prepareRequest 
   await conversation.send('explain', backend, [{ kind: 'selection', label: 'a.ts:1-1', text: 'const a = "```";', tokens: 5 }]);
   assert.equal(sent.length, 1);
   assert.equal(sent[0], 'a.ts:1-1:\n````\nconst a = "```";\n````\n\nexplain');
-  assert.equal(conversation.entries[2].attachments?.[0].tokens, 5);
+  assert.equal(conversation.entries[2]?.attachments?.[0]?.tokens, 5);
 });

@@ -4,7 +4,8 @@ import { defaultBudget, fitLargest } from '../../src/extension/explain/budget';
 import { explain } from '../../src/extension/explain/explainer';
 import { explainMessages } from '../../src/extension/explain/prompt';
 import type { ExplainSubject } from '../../src/extension/explain/subject';
-import { FakeRecordingBackend, FakeWordTokenizer, messageTokens, RecordingSink } from './explainFakes';
+import { FakeRecordingBackend, FakeWordTokenizer, messageTokens, RecordingSink, userContent } from './explainFakes';
+import { itemAt } from '../fixtures/itemAt';
 
 function lines(prefix: string, n: number, wordsPerLine = 5): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}${i} ${'w '.repeat(wordsPerLine - 1).trim()}`);
@@ -51,12 +52,12 @@ test('explain with a fake tokenizer: trims the surrounding code to leave room fo
   const sink = new RecordingSink();
   const result = await explain(s, { backend, counter: new FakeWordTokenizer(), budget }, sink);
   assert.equal(backend.requests.length, 1);
-  const [request] = backend.requests;
+  const request = itemAt(backend.requests, 0);
   assert.equal(request.maxTokens, budget.answerTokens);
   const tokens = messageTokens(request.messages);
   assert.ok(tokens + budget.answerTokens <= 600, `prompt ${tokens} + answer ${budget.answerTokens} fit 600`);
   assert.ok(tokens > 600 - budget.answerTokens - 30, 'and uses most of the room');
-  const user = request.messages[1].content;
+  const user = userContent(request.messages);
   assert.match(user, /above99 /, 'the nearest line before is kept');
   assert.match(user, /below0 /, 'the nearest line after is kept');
   assert.doesNotMatch(user, /above0 /, 'far lines are trimmed');
@@ -74,21 +75,21 @@ test('explain with a fake tokenizer: a selection larger than the context is summ
   const backend = new FakeRecordingBackend((request, i) => (request.maxTokens === budget.summaryTokens ? `Summary ${i} of a part.` : 'The whole thing explained.'));
   const sink = new RecordingSink();
   const result = await explain(s, { backend, counter: new FakeWordTokenizer(), budget }, sink);
-  const parts = backend.requests.filter((r) => /This is part \d+ of \d+/.test(r.messages[1].content));
+  const parts = backend.requests.filter((r) => /This is part \d+ of \d+/.test(userContent(r.messages)));
   assert.ok(parts.length > 3, `expected several parts, got ${parts.length}`);
   assert.equal(result.parts, parts.length);
   for (const r of backend.requests) {
     assert.ok(messageTokens(r.messages) + (r.maxTokens ?? 0) <= 512, 'every request fits the context with its answer');
   }
-  const seen = parts.flatMap((r) => r.messages[1].content.match(/sel\d+ /g) ?? []);
+  const seen = parts.flatMap((r) => userContent(r.messages).match(/sel\d+ /g) ?? []);
   assert.deepEqual(seen, s.code.split('\n').map((l) => l.split(' ')[0] + ' '), 'each selected line in exactly one part, in order');
-  const final = backend.requests[backend.requests.length - 1];
+  const final = itemAt(backend.requests, -1);
   assert.equal(final.maxTokens, budget.answerTokens);
-  assert.match(final.messages[1].content, /summarized by parts/);
+  assert.match(userContent(final.messages), /summarized by parts/);
   assert.equal(result.answer, 'The whole thing explained.');
   assert.deepEqual(result.messages, final.messages);
   assert.equal(sink.notes.length, 1);
-  assert.match(sink.notes[0], /300 lines.*512-token context.*in \d+ parts/);
+  assert.match(itemAt(sink.notes, 0), /300 lines.*512-token context.*in \d+ parts/);
   assert.ok(sink.statuses.some((m) => /Reading part 2 of/.test(m)));
 });
 
@@ -98,7 +99,7 @@ test('explain with a fake tokenizer: when the part summaries do not fit together
   const longSummary = 'summary '.repeat(50).trim();
   const backend = new FakeRecordingBackend((request) => (request.maxTokens === budget.summaryTokens ? longSummary : 'Final.'));
   const result = await explain(s, { backend, counter: new FakeWordTokenizer(), budget }, new RecordingSink());
-  const merges = backend.requests.filter((r) => /Merge them into one shorter summary/.test(r.messages[1].content));
+  const merges = backend.requests.filter((r) => /Merge them into one shorter summary/.test(userContent(r.messages)));
   assert.ok(merges.length > 0, 'merge requests were made');
   for (const r of backend.requests) assert.ok(messageTokens(r.messages) + (r.maxTokens ?? 0) <= 300);
   assert.equal(result.answer, 'Final.');

@@ -1,6 +1,8 @@
 // Fakes for the explain tests: a word-counting tokenizer and a backend that records each request.
+import assert from 'node:assert/strict';
 import type { TokenCounter } from '../../src/extension/chat/tokenCounter';
 import type { ChatBackend, ChatMessage, ChatRequest, Delta } from '../../src/extension/chat/types';
+import { itemAt } from '../fixtures/itemAt';
 
 /** Counts whitespace-separated words, plus 4 tokens per message and 3 for the generation prompt. */
 export class FakeWordTokenizer implements TokenCounter {
@@ -17,6 +19,13 @@ export class FakeWordTokenizer implements TokenCounter {
 
 export function words(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
+}
+
+/** The user message's text of an explain prompt, which is [system, user]. */
+export function userContent(messages: readonly ChatMessage[]): string {
+  const user = itemAt(messages, 1);
+  assert.equal(user.role, 'user');
+  return user.content;
 }
 
 export function messageTokens(messages: readonly ChatMessage[]): number {

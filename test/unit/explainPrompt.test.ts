@@ -5,6 +5,8 @@ import { toComment, wrapLine } from '../../src/extension/explain/insertComment';
 import { trackEdit, type Span } from '../../src/extension/explain/rangeTracking';
 import { splitByLines, halve } from '../../src/extension/explain/split';
 import type { ExplainSubject } from '../../src/extension/explain/subject';
+import { userContent } from './explainFakes';
+import { itemAt } from '../fixtures/itemAt';
 
 const subject: ExplainSubject = {
   languageId: 'typescript',
@@ -16,8 +18,10 @@ const subject: ExplainSubject = {
 };
 
 test('explain prompt: language, file, line range, the selection fenced, the nearest surrounding code', () => {
-  const [system, user] = explainMessages(subject, { before: 2, after: 1 });
-  assert.equal(system.role, 'system');
+  const messages = explainMessages(subject, { before: 2, after: 1 });
+  assert.equal(messages.length, 2);
+  assert.equal(itemAt(messages, 0).role, 'system');
+  const user = itemAt(messages, 1);
   assert.equal(user.role, 'user');
   assert.match(user.content, /`src\/math\.ts` \(TypeScript, lines 10-12\)/);
   assert.match(user.content, /Selected code:\n```typescript\nfunction add/);
@@ -26,13 +30,13 @@ test('explain prompt: language, file, line range, the selection fenced, the near
   assert.doesNotMatch(user.content, /far away/, 'only the 2 nearest lines before');
   assert.match(user.content, /export \{ add \};/);
   assert.doesNotMatch(user.content, /far below/, 'only the nearest line after');
-  const bare = explainMessages(subject, { before: 0, after: 0 })[1].content;
+  const bare = userContent(explainMessages(subject, { before: 0, after: 0 }));
   assert.doesNotMatch(bare, /Code before|Code after/);
 });
 
 test('explain prompt for a problem carries the diagnostic message, severity and source', () => {
   const problem = { message: "Type 'string' is not assignable to type 'number'.", severity: 'error' as const, source: 'ts', code: '2322', line: 11 };
-  const user = explainMessages({ ...subject, problem }, { before: 1, after: 1 })[1].content;
+  const user = userContent(explainMessages({ ...subject, problem }, { before: 1, after: 1 }));
   assert.match(user, /Explain this error reported by ts \(2322\)/);
   assert.match(user, /> Type 'string' is not assignable to type 'number'\./);
   assert.match(user, /how to fix it/);
@@ -45,7 +49,7 @@ test('a fence is longer than any run of backticks in the code', () => {
 });
 
 test('the reduce prompt lists the part summaries in order with their lines', () => {
-  const user = reduceMessages(subject, [{ startLine: 10, endLine: 11, text: 'first' }, { startLine: 12, endLine: 12, text: 'second' }], { before: 0, after: 0 })[1].content;
+  const user = userContent(reduceMessages(subject, [{ startLine: 10, endLine: 11, text: 'first' }, { startLine: 12, endLine: 12, text: 'second' }], { before: 0, after: 0 }));
   assert.ok(user.indexOf('### lines 10-11\nfirst') < user.indexOf('### line 12\nsecond'));
 });
 
@@ -56,9 +60,9 @@ test('splitByLines keeps every character, in order, within the size, with the ri
   assert.deepEqual(parts[0], { code: 'aaaa\nbb', startLine: 5, endLine: 6 });
   const long = parts.filter((p) => p.startLine === 9);
   assert.equal(long.map((p) => p.code).join(''), 'x'.repeat(25), 'a long line is broken into pieces of one line');
-  const rebuilt = parts.map((p, i) => (i > 0 && parts[i - 1].startLine === p.startLine ? '' : i > 0 ? '\n' : '') + p.code).join('');
+  const rebuilt = parts.map((p, i) => (i > 0 && itemAt(parts, i - 1).startLine === p.startLine ? '' : i > 0 ? '\n' : '') + p.code).join('');
   assert.equal(rebuilt, code);
-  assert.equal(parts[parts.length - 1].endLine, 10);
+  assert.equal(itemAt(parts, -1).endLine, 10);
 });
 
 test('halve splits by lines, or by characters for one line', () => {

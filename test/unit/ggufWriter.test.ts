@@ -13,11 +13,13 @@ import {
   TINY_TYPES,
   writeModel,
   writeSparseModel,
+  type SparsePreset,
 } from '../../src/extension/gguf/writer/models';
+import { itemAt } from '../fixtures/itemAt';
+import type * as NodeLlamaCpp from 'node-llama-cpp' with { 'resolution-mode': 'import' };
 
-type NodeLlamaCpp = typeof import('node-llama-cpp', { with: { 'resolution-mode': 'import' } });
 let dir = '';
-let llama: NodeLlamaCpp;
+let llama: typeof NodeLlamaCpp;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'headroom-gguf-'));
@@ -35,10 +37,11 @@ async function crossCheck(path: string): Promise<void> {
   const infos = theirs.tensorInfo ?? [];
   assert.equal(infos.length, ours.tensors.length);
   ours.tensors.forEach((t, i) => {
-    assert.equal(infos[i].name, t.name);
-    assert.equal(infos[i].ggmlType, t.type);
-    assert.deepEqual(infos[i].dimensions.map(Number), t.dims);
-    assert.equal(Number(infos[i].offset), t.offset);
+    const info = itemAt(infos, i);
+    assert.equal(info.name, t.name);
+    assert.equal(info.ggmlType, t.type);
+    assert.deepEqual(info.dimensions.map(Number), t.dims);
+    assert.equal(Number(info.offset), t.offset);
   });
   assert.equal(theirs.metadata.general.architecture, ours.metadata.get('general.architecture'));
 }
@@ -71,7 +74,8 @@ for (const preset of TINY_PRESETS) {
       assert.equal(model.vocabSize, shape.nVocab);
       assert.equal(model.expertCount, 'nExpert' in shape ? shape.nExpert : undefined);
       assert.equal(model.fileTypeName, type);
-      assert.equal(header.metadata.get('tokenizer.chat_template')?.toString().includes('<|im_start|>'), true);
+      const template = header.metadata.get('tokenizer.chat_template');
+      assert.ok(typeof template === 'string' && template.includes('<|im_start|>'), 'a ChatML chat template');
       if (preset === 'tiny-moe') {
         const exps = header.tensors.find((t) => t.name === 'blk.0.ffn_up_exps.weight');
         assert.deepEqual(exps?.dims, [shape.nEmbd, shape.nFf, 4]);
@@ -109,7 +113,7 @@ test('byte tokens that could break UTF-8 are typed unused', async () => {
   assert.equal(info.metadata.tokenizer.ggml.eos_token_id, tokens.indexOf('<|im_end|>'));
 });
 
-const expectedParams: Record<string, number> = {
+const expectedParams: Record<SparsePreset, number> = {
   'llama3-8b': 8.03e9,
   'llama3-70b': 70.55e9,
   'mixtral-8x7b': 46.7e9,

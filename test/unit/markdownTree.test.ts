@@ -6,6 +6,7 @@ import { highlightCode, parseHighlighted } from '../../src/webview/chat/markdown
 import { openableUrl, imageSource } from '../../src/webview/protocol/links';
 import { ALLOWED_TAGS, textOf, type MdNode } from '../../src/webview/chat/markdown/tree';
 import { stableBoundary, stableCuts } from '../../src/webview/chat/markdown/streamSplit';
+import { itemAt } from '../fixtures/itemAt';
 
 /** Every node of a tree, depth first (highlighted code spans included). */
 function walk(nodes: readonly MdNode[], out: MdNode[] = []): MdNode[] {
@@ -85,14 +86,14 @@ test('nested fences: the outer fence holds the inner one as code', () => {
   const tree = markdownToTree(input);
   const blocks = codeBlocks(tree);
   assert.equal(blocks.length, 1);
-  assert.equal(blocks[0].language, 'markdown');
-  assert.equal(blocks[0].code, '```js\nalert(1)\n```');
+  assert.equal(blocks[0]?.language, 'markdown');
+  assert.equal(blocks[0]?.code, '```js\nalert(1)\n```');
   assert.match(textOf(tree), /after$/);
 });
 
 test('an unclosed fence mid-stream is a code block up to the end, with its language', () => {
   const tree = markdownToTree('Here:\n```ts\nconst a = "<img src=x onerror=alert(1)>";\nconst b');
-  const [block] = codeBlocks(tree);
+  const block = itemAt(codeBlocks(tree), 0);
   assert.equal(block.language, 'ts');
   assert.equal(block.code, 'const a = "<img src=x onerror=alert(1)>";\nconst b');
   assert.equal(textOf(block.highlighted), block.code);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assessMemory } from '../../src/extension/memory/memoryWatch';
 import { parseComputeApps, type HardwareFacts } from '../../src/extension/memory/hardware';
+import { itemAt } from '../fixtures/itemAt';
 
 const facts = (freeMiB: number, ramAvailableMiB = 32_000): HardwareFacts => ({
   gpus: [{ index: 0, name: 'RTX 3060 (simulated GPU)', totalMiB: 12_288, freeMiB, usedMiB: 12_288 - freeMiB }],
@@ -19,7 +20,7 @@ test('memory watch (simulated GPU): healthy sample, no alert', () => {
 test('memory watch (simulated GPU): another program took VRAM below the margin', () => {
   const alerts = assessMemory({ facts: facts(300), plannedVramMiB: planned, marginMiB: 1024, ramMarginMiB: 2048 });
   assert.deepEqual(alerts.map((a) => a.kind), ['vram-taken']);
-  assert.match(alerts[0].message, /Only 0\.3 GiB of VRAM is left.*another program/);
+  assert.match(itemAt(alerts, 0).message, /Only 0\.3 GiB of VRAM is left.*another program/);
 });
 
 test('memory watch (simulated GPU): the server holds far less VRAM than planned -> spilled to RAM', () => {

@@ -7,6 +7,7 @@ import { discoverModels } from '../../src/extension/models/discover';
 import { HeaderCache } from '../../src/extension/models/headerCache';
 import { modelLocations } from '../../src/extension/models/locations';
 import { layOutHome } from './modelsFixtures';
+import { itemAt } from '../fixtures/itemAt';
 
 async function withHome<T>(work: (home: string, folder: string) => Promise<T>): Promise<T> {
   const home = await mkdtemp(join(tmpdir(), 'headroom-home-'));
@@ -45,14 +46,14 @@ test('discovery: every tool\'s layout, split models once, projectors/vocab/broke
     ]);
     // The Ollama blob is shared by two manifests: listed once, under the first manifest found.
     assert.ok(!labels.includes('ollama:llama3.1:8b'));
-    const split = models[0];
+    const split = itemAt(models, 0);
     assert.equal(split.parts.length, 2);
     assert.equal(split.summary.architecture, 'llama');
     assert.equal(split.summary.layerBytes.length, 4, 'layers from both shards');
-    const whole = models[2].summary;
+    const whole = itemAt(models, 2).summary;
     assert.equal(split.summary.tensorBytes, whole.tensorBytes, 'shards add up to the whole model');
     assert.equal(split.summary.quant, 'Q8_0');
-    assert.equal(models[2].summary.kind, 'model');
+    assert.equal(whole.kind, 'model');
     const reasons = skipped.map((s) => `${s.label}: ${s.reason}`).join('\n');
     assert.match(reasons, /broken: .*not a GGUF/);
     assert.match(reasons, /mmproj-tiny-f16: not a model \(projector, clip\)/);
@@ -65,8 +66,8 @@ test('discovery: Ollama models are named model:tag, and projectors appear when a
     const only = modelLocations({ home, env: {}, platform: 'linux', systemFolders: false }).filter((l) => l.source === 'ollama' || l.source === 'huggingface');
     const { models } = await discoverModels(only.reverse(), { cache: await HeaderCache.open(), includeNonModels: true });
     assert.deepEqual(models.map((m) => m.label), ['hf.co/bartowski/Tiny-GGUF:Q8_0', 'Qwen/Tiny-GGUF/mmproj-tiny-f16', 'Qwen/Tiny-GGUF/tiny-q8_0']);
-    assert.equal(models[1].summary.kind, 'projector');
-    assert.match(models[0].path, /blobs\/sha256-c{64}$/);
+    assert.equal(models[1]?.summary.kind, 'projector');
+    assert.match(itemAt(models, 0).path, /blobs\/sha256-c{64}$/);
   });
 });
 

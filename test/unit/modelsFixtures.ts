@@ -17,11 +17,12 @@ export async function writeSplitModel(dir: string, prefix: string): Promise<stri
   const spec = tinyModelSpec('tiny-dense', { type: 'Q8_0', seed: 7 });
   const half = Math.ceil(spec.tensors.length / 2);
   const splitKvs = (no: number) => [kv.u16('split.no', no), kv.u16('split.count', 2), kv.i32('split.tensors.count', spec.tensors.length)];
-  const paths = [join(dir, `${prefix}-00001-of-00002.gguf`), join(dir, `${prefix}-00002-of-00002.gguf`)];
+  const first = join(dir, `${prefix}-00001-of-00002.gguf`);
+  const second = join(dir, `${prefix}-00002-of-00002.gguf`);
   await mkdir(dir, { recursive: true });
-  await writeGguf(paths[0], [...spec.kvs, ...splitKvs(0)], spec.tensors.slice(0, half));
-  await writeGguf(paths[1], splitKvs(1), spec.tensors.slice(half));
-  return paths;
+  await writeGguf(first, [...spec.kvs, ...splitKvs(0)], spec.tensors.slice(0, half));
+  await writeGguf(second, splitKvs(1), spec.tensors.slice(half));
+  return [first, second];
 }
 
 export async function writeProjector(path: string): Promise<void> {

@@ -7,6 +7,7 @@ import { budgetShortfalls, fitsBudget, plan } from '../../src/extension/memory/p
 import { rankQuants } from '../../src/extension/memory/quantAdvice';
 import type { SparsePreset, SparseQuant } from '../../src/extension/gguf/writer/models';
 import { sparseHeader } from '../../src/extension/gguf/writer/sparseHeader';
+import { itemAt } from '../fixtures/itemAt';
 
 const GiB = 1024;
 
@@ -190,7 +191,7 @@ test('two simulated GPUs: layers split in proportion to free memory, -ts given',
   assert.equal(p.devices.length, 2);
   assert.ok(p.args.includes('-ts'));
   assert.ok(fitsBudget(p, hw), budgetShortfalls(p, hw).join('; '));
-  assert.ok(p.devices[0].modelMiB > p.devices[1].modelMiB);
+  assert.ok(itemAt(p.devices, 0).modelMiB > itemAt(p.devices, 1).modelMiB);
 });
 
 test('plan is deterministic and fast', async () => {
@@ -214,11 +215,11 @@ test('estimator: -ngl maps the last layers and the output layer to the GPU, toke
   const embd = shape.tensors.find((t) => t.name === 'token_embd.weight')!.bytes / 2 ** 20;
   assert.ok(Math.abs(e.host.modelMiB - embd - 0.00025) < 0.01, `${e.host.modelMiB} vs ${embd}`);
   assert.equal(e.host.contextMiB, 0);
-  assert.equal(e.devices[0].contextMiB, 512);
+  assert.equal(e.devices[0]?.contextMiB, 512);
   assert.equal(padContext(5000), 5120);
   // A quantized V cache needs flash attention.
   assert.throws(() => estimateMemory(shape, { contextSize: 4096, cacheTypeV: 'q8_0', flashAttn: false }), /flash attention/);
-  assert.ok(totalMiB(e.devices[0]) > 8000);
+  assert.ok(totalMiB(itemAt(e.devices, 0)) > 8000);
 });
 
 test('quant advice: highest quality fully on the GPU, else most on the GPU that fits RAM', async () => {
@@ -226,15 +227,15 @@ test('quant advice: highest quality fully on the GPU, else most on the GPU that 
   const candidates = await Promise.all(quants.map(async (q) => ({ label: `llama3-8b-${q}.gguf`, header: await sparseHeader('llama3-8b', q) })));
   const on12 = rankQuants(candidates, simulatedGpu(12));
   assert.equal(on12.recommended?.quant, 'Q8_0');
-  assert.equal(on12.ranked[0].fit, 'gpu');
+  assert.equal(on12.ranked[0]?.fit, 'gpu');
   assert.match(on12.why, /^Q8_0 runs fully on your 12 GB GPU; F16 would put \d+ of 33 layers on the CPU\.$/);
   const on8 = rankQuants(candidates, simulatedGpu(8));
   assert.equal(on8.recommended?.quant, 'Q4_K_M');
   assert.match(on8.why, /^Q4_K_M runs fully on your 8 GB GPU; Q8_0 would put \d+ of 33 layers on the CPU\.$/);
   // Nothing fully on a 4 GB GPU: the one with most on the GPU.
   const on4 = rankQuants(candidates, simulatedGpu(4));
-  assert.equal(on4.ranked[0].fit, 'split');
-  assert.ok(on4.ranked[0].gpuShare >= on4.ranked[1].gpuShare);
+  assert.equal(on4.ranked[0]?.fit, 'split');
+  assert.ok(itemAt(on4.ranked, 0).gpuShare >= itemAt(on4.ranked, 1).gpuShare);
   assert.match(on4.why, /layers on the CPU/);
   // Too little RAM for F16: ranked as not fitting.
   const small = rankQuants(candidates, { ...simulatedGpu(4), ramAvailableMiB: 6 * GiB });

@@ -14,6 +14,7 @@ import {
   type PlanHostToWebview,
 } from '../../src/webview/protocol/plan';
 import { cpuReport, gpuReport, moeReport, overReport } from './planFixtures';
+import { itemAt } from '../fixtures/itemAt';
 
 test('every plan view the host builds passes the webview guard', () => {
   for (const report of [gpuReport, moeReport, cpuReport, overReport]) {
@@ -32,9 +33,10 @@ test('the plan view: GPUs then RAM, segments summing to the total when the plan 
     assert.equal(Math.round(d.segments.reduce((s, x) => s + x.mib, 0)), d.totalMiB, d.label);
     assert.equal(d.overMiB, 0);
   }
-  assert.deepEqual(view.devices[0].segments.map((s) => s.kind), ['weights', 'kv', 'compute', 'other', 'margin', 'free']);
-  assert.equal(view.devices[0].segments.find((s) => s.kind === 'margin')?.mib, 1024);
-  assert.equal(planView({ ...gpuReport, marginMiB: 2048 }).devices[0].marginMiB, 2048);
+  const gpu = itemAt(view.devices, 0);
+  assert.deepEqual(gpu.segments.map((s) => s.kind), ['weights', 'kv', 'compute', 'other', 'margin', 'free']);
+  assert.equal(gpu.segments.find((s) => s.kind === 'margin')?.mib, 1024);
+  assert.equal(planView({ ...gpuReport, marginMiB: 2048 }).devices[0]?.marginMiB, 2048);
 });
 
 test('host-to-webview guard refuses malformed states', () => {
@@ -136,7 +138,7 @@ test('panel: with no plan, "Plan the configured model" computes one and shows it
   assert.deepEqual(lastState(), { kind: 'computing' });
   controller.receive({ type: 'computePlan' });
   assert.equal(source.computed.length, 1, 'one plan at a time');
-  source.computed[0].resolve(cpuReport);
+  itemAt(source.computed, 0).resolve(cpuReport);
   await tick();
   const state = lastState();
   assert.equal(state.kind === 'plan' && state.plan.modelName, cpuReport.modelName);
@@ -147,12 +149,12 @@ test('panel: with no plan, "Plan the configured model" computes one and shows it
 test('panel: a failed plan shows the error, with its hint; over a plan, the plan stays', async () => {
   const { source, controller, lastState } = setup();
   void controller.computePlan();
-  source.computed[0].reject(new HeadroomError('No model is configured.', 'Run "Headroom: Select Model..." first.'));
+  itemAt(source.computed, 0).reject(new HeadroomError('No model is configured.', 'Run "Headroom: Select Model..." first.'));
   await tick();
   assert.deepEqual(lastState(), { kind: 'error', message: 'No model is configured. Run "Headroom: Select Model..." first.' });
   source.announce(gpuReport);
   void controller.computePlan();
-  source.computed[1].reject(new Error('boom'));
+  itemAt(source.computed, 1).reject(new Error('boom'));
   await tick();
   const state = lastState();
   assert.equal(state.kind, 'plan');
@@ -163,7 +165,7 @@ test('panel: a plan the server announces wins over a slower computePlan', async 
   const { source, controller, lastState } = setup();
   void controller.computePlan();
   source.announce(moeReport);
-  source.computed[0].resolve(cpuReport);
+  itemAt(source.computed, 0).resolve(cpuReport);
   await tick();
   const state = lastState();
   assert.equal(state.kind === 'plan' && state.plan.modelName, moeReport.modelName);

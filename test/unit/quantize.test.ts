@@ -10,6 +10,7 @@ import {
   quantizeQ8_0,
 } from '../../src/extension/gguf/writer/quantize';
 import { Random } from '../../src/extension/gguf/writer/random';
+import { itemAt } from '../fixtures/itemAt';
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
@@ -70,7 +71,7 @@ test('Q4_0: d = max/-8 keeps the sign of the largest magnitude; nibbles pack j a
   assert.equal(block.readUInt16LE(0), 0x3c00);
   const low = [0, 8, 15, 15, 7, 9, 8, 5, 8, 8, 8, 8, 8, 8, 8, 8];
   const high = [9, 7, 10, 15, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8];
-  assert.deepEqual(Array.from(block.subarray(2)), low.map((l, j) => l | (high[j] << 4)));
+  assert.deepEqual(Array.from(block.subarray(2)), low.map((l, j) => l | (itemAt(high, j) << 4)));
 });
 
 test('Q4_0: a positive maximum gives a negative scale', () => {
@@ -86,9 +87,9 @@ test('quantized random data round-trips within the format error', () => {
   const x = new Random(7).floats(32 * 64, 1);
   const q8 = dequantizeQ8_0(quantizeQ8_0(x));
   const q4 = dequantizeQ4_0(quantizeQ4_0(x));
-  for (let i = 0; i < x.length; i++) {
-    assert.ok(Math.abs(q8[i] - x[i]) <= 1 / 127 / 2 + 1e-3, `q8 ${i}`);
-    assert.ok(Math.abs(q4[i] - x[i]) <= 1 / 8 + 1e-2, `q4 ${i}`);
+  for (const [i, v] of x.entries()) {
+    assert.ok(Math.abs(itemAt(q8, i) - v) <= 1 / 127 / 2 + 1e-3, `q8 ${i}`);
+    assert.ok(Math.abs(itemAt(q4, i) - v) <= 1 / 8 + 1e-2, `q4 ${i}`);
   }
 });
 

@@ -3,7 +3,7 @@
 export interface ApiTest {
   suite: string;
   title: string;
-  fn(): Promise<void>;
+  fn: () => Promise<void>;
   timeoutMs?: number;
 }
 
@@ -39,6 +39,7 @@ interface MochaModule {
 }
 
 export async function runWithMocha(tests: readonly ApiTest[], reporter = 'spec'): Promise<ApiTestResult[]> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- mocha ships no types; MochaModule above types what is used
   const Mocha = require('mocha') as MochaModule;
   const mocha = new Mocha({ ui: 'tdd', reporter, timeout: 30_000, color: false });
   const suites = new Map<string, MochaSuite>();

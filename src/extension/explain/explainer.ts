@@ -139,6 +139,7 @@ async function mergeRound(subject: ExplainSubject, summaries: Summary[], deps: E
   const merged: Summary[] = [];
   let i = 0;
   while (i < summaries.length) {
+    const first = summaries[i]!; // i < summaries.length
     let group = summaries.slice(i, i + 2);
     while (i + group.length < summaries.length) {
       const bigger = summaries.slice(i, i + group.length + 1);
@@ -146,10 +147,11 @@ async function mergeRound(subject: ExplainSubject, summaries: Summary[], deps: E
       group = bigger;
     }
     if (group.length === 1) {
-      merged.push(group[0]);
+      merged.push(first);
     } else {
+      const last = group[group.length - 1]!; // group.length >= 2
       const { text } = await generate(deps, mergeMessages(subject, group), budget.summaryTokens, signal);
-      merged.push({ startLine: group[0].startLine, endLine: group[group.length - 1].endLine, text });
+      merged.push({ startLine: first.startLine, endLine: last.endLine, text });
     }
     i += group.length;
   }

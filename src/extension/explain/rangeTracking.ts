@@ -27,7 +27,8 @@ function notAfter(a: Pos, b: Pos): boolean {
 function shift(p: Pos, edit: Edit): Pos {
   const lines = edit.text.split('\n');
   const endLine = edit.range.start.line + lines.length - 1;
-  const endChar = lines.length === 1 ? edit.range.start.character + lines[0].length : lines[lines.length - 1].length;
+  const lastLine = lines[lines.length - 1]!; // split always returns at least one element
+  const endChar = lines.length === 1 ? edit.range.start.character + lastLine.length : lastLine.length;
   if (p.line === edit.range.end.line) return { line: endLine, character: endChar + (p.character - edit.range.end.character) };
   return { line: p.line + (endLine - edit.range.end.line), character: p.character };
 }

@@ -109,7 +109,7 @@ export function tensorBytesBig(type: number, dims: readonly (number | bigint)[])
     if (n < 0n) throw new RangeError(`negative dimension ${n}`);
     elements *= n;
   }
-  const row = dims.length > 0 ? BigInt(dims[0]) : 1n;
+  const row = BigInt(dims[0] ?? 1n);
   const block = BigInt(info.blockSize);
   if (row % block !== 0n) {
     throw new RangeError(`${info.name} rows must be a multiple of ${info.blockSize} elements, got ${row}`);
@@ -173,7 +173,8 @@ export function ggufValueTypeSize(id: GgufValueTypeId): number | undefined {
     case GgufValueType.INT64:
     case GgufValueType.FLOAT64:
       return 8;
-    default:
+    case GgufValueType.STRING:
+    case GgufValueType.ARRAY:
       return undefined;
   }
 }

@@ -1,8 +1,8 @@
-import { GgufByteReader } from './byteReader';
+import type { GgufByteReader } from './byteReader';
 import { GgufFormatError } from './ggufErrors';
 import {
   GgufValueType,
-  GgufValueTypeId,
+  type GgufValueTypeId,
   ggufValueTypeName,
   ggufValueTypeSize,
   isGgufValueType,
@@ -81,7 +81,9 @@ function fixedValue(r: GgufByteReader, type: GgufValueTypeId): GgufScalar {
     case GgufValueType.UINT64: return int64(r.u64());
     case GgufValueType.INT64: return int64(r.i64());
     case GgufValueType.FLOAT64: return r.f64();
-    default: throw new Error(`not a fixed-size GGUF type: ${type}`);
+    case GgufValueType.STRING:
+    case GgufValueType.ARRAY:
+      throw new Error(`not a fixed-size GGUF type: ${type}`);
   }
 }
 

@@ -16,8 +16,8 @@ export async function readBinaryVersion(binary: string): Promise<BinaryVersion |
   } catch {
     return undefined;
   }
-  const match = /^version:\s*(.+)$/m.exec(output);
-  if (!match) return undefined;
-  const commit = /commit ([0-9a-f]{6,40})/.exec(match[1])?.[1];
-  return { text: match[1].trim(), commit };
+  const version = /^version:\s*(.+)$/m.exec(output)?.[1];
+  if (version === undefined) return undefined;
+  const commit = /commit ([0-9a-f]{6,40})/.exec(version)?.[1];
+  return { text: version.trim(), commit };
 }

@@ -14,7 +14,8 @@ export function parseListDevices(output: string): BuildDevice[] {
   const devices: BuildDevice[] = [];
   for (const line of output.split('\n')) {
     const m = /^\s+(\S+):\s+(.*)\s+\((\d+) MiB, (\d+) MiB free\)\s*$/.exec(line);
-    if (m) devices.push({ name: m[1], description: m[2], totalMiB: Number(m[3]), freeMiB: Number(m[4]) });
+    // All four groups are required by the pattern, so a match has them.
+    if (m) devices.push({ name: m[1]!, description: m[2]!, totalMiB: Number(m[3]), freeMiB: Number(m[4]) });
   }
   return devices;
 }

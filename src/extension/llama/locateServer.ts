@@ -85,8 +85,8 @@ export interface ResolveOptions extends LocateOptions {
   /** Where to look for node-llama-cpp's llama.cpp source (the extension's or CLI's folder). */
   sourceFrom: string;
   backend?: BuildBackend;
-  onProgress?(percent: number, message: string): void;
-  onLine?(line: string): void;
+  onProgress?: (percent: number, message: string) => void;
+  onLine?: (line: string) => void;
 }
 
 /** Locates llama-server, or builds it from the bundled source when none exists. */

@@ -15,9 +15,9 @@ export async function servedContextSize(baseUrl: string, apiKey: string, fallbac
     const res = await fetch(`${baseUrl}/props`, { headers: { authorization: `Bearer ${apiKey}` }, signal: AbortSignal.timeout(2_000) });
     const body: unknown = await res.json();
     if (typeof body === 'object' && body !== null && 'default_generation_settings' in body) {
-      const settings = (body as { default_generation_settings: unknown }).default_generation_settings;
+      const settings = body.default_generation_settings;
       if (typeof settings === 'object' && settings !== null && 'n_ctx' in settings) {
-        const n = (settings as { n_ctx: unknown }).n_ctx;
+        const n = settings.n_ctx;
         if (typeof n === 'number') return n;
       }
     }

@@ -71,12 +71,12 @@ export function parsePhysicalCores(cpuinfo: string): number | undefined {
 export function parseNvidiaSmi(csv: string): GpuFacts[] {
   const gpus: GpuFacts[] = [];
   for (const line of csv.split('\n')) {
-    const parts = line.split(',').map((p) => p.trim());
-    if (parts.length < 5) continue;
-    const [index, name, total, used, free] = parts;
-    const nums = [index, total, used, free].map(Number);
-    if (nums.some((n) => !Number.isFinite(n))) continue;
-    gpus.push({ index: nums[0], name, totalMiB: nums[1], usedMiB: nums[2], freeMiB: nums[3] });
+    const [index, name, total, used, free] = line.split(',').map((p) => p.trim());
+    if (name === undefined) continue;
+    // A missing field is Number(undefined) = NaN, so short lines are skipped here too.
+    const gpu = { index: Number(index), name, totalMiB: Number(total), usedMiB: Number(used), freeMiB: Number(free) };
+    if (![gpu.index, gpu.totalMiB, gpu.usedMiB, gpu.freeMiB].every(Number.isFinite)) continue;
+    gpus.push(gpu);
   }
   return gpus;
 }

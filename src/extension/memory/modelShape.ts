@@ -77,7 +77,7 @@ export function modelShape(header: GgufHeader): ModelShape {
     else if (t.name.startsWith('token_embd') || t.name.startsWith('token_types') || t.name.startsWith('position_embd')) place = 'input';
     else if (t.name.startsWith('output')) place = 'output';
     else place = 'global';
-    const isWeight = t.name.endsWith('.weight') && t.dims.length >= 2 && t.dims[1] > 1;
+    const isWeight = t.name.endsWith('.weight') && (t.dims[1] ?? 0) > 1;
     return {
       name: t.name,
       type: t.type,

@@ -35,6 +35,13 @@ export interface Setup {
   wishes: PlanWishes;
 }
 
+/** MiB the setup's GPU i may use. An estimate made from s.devices has one device per GPU, in this order. */
+export function gpuBudget(s: Setup, i: number): number {
+  const budget = s.gpuBudgets[i];
+  if (budget === undefined) throw new RangeError(`the setup has ${s.gpuBudgets.length} GPU budgets, not ${i + 1}`);
+  return budget;
+}
+
 export function marginOf(wishes: PlanWishes): number {
   return wishes.marginMiB ?? DEFAULT_GPU_MARGIN_MIB;
 }
@@ -57,7 +64,7 @@ function estimateFor(s: Setup, gpuLayers: number, cpuMoe: number, cacheType: KvC
     cpuMoeLayers: cpuMoe,
     cpuRepack: s.wishes.cpuRepack,
   });
-  const fitsGpu = estimate.devices.every((d, i) => totalMiB(d) <= s.gpuBudgets[i]);
+  const fitsGpu = estimate.devices.every((d, i) => totalMiB(d) <= gpuBudget(s, i));
   const fits = fitsGpu && totalMiB(estimate.host) <= s.ramBudget;
   return { gpuLayers, cpuMoe, cacheType, flashAttn, estimate, fitsGpu, fits };
 }

@@ -141,14 +141,17 @@ export function plan(model: GgufHeader | ModelShape, hardware: HardwareFacts, wi
   return {
     source: 'estimate',
     args: serverArgs(s, chosen, threads, mmap),
-    devices: e.devices.map((d, i) => ({
-      name: d.name,
-      totalMiB: hardware.gpus[i].totalMiB,
-      freeMiB: hardware.gpus[i].freeMiB,
-      modelMiB: round(d.modelMiB),
-      contextMiB: round(d.contextMiB),
-      computeMiB: round(d.computeMiB),
-    })),
+    devices: e.devices.map((d, i) => {
+      const gpu = hardware.gpus[i]!; // setup() gives the estimate one device per GPU, in order
+      return {
+        name: d.name,
+        totalMiB: gpu.totalMiB,
+        freeMiB: gpu.freeMiB,
+        modelMiB: round(d.modelMiB),
+        contextMiB: round(d.contextMiB),
+        computeMiB: round(d.computeMiB),
+      };
+    }),
     host: { modelMiB: round(e.host.modelMiB), contextMiB: round(e.host.contextMiB), computeMiB: round(e.host.computeMiB) },
     hostRepackMiB: round(e.hostRepackMiB),
     gpuLayers: { onGpu: chosen.gpuLayers, total: shape.nLayer + 1 },

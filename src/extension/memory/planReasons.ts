@@ -3,7 +3,7 @@
 import { totalMiB } from './estimate';
 import type { HardwareFacts } from './hardware';
 import { isMoe } from './modelShape';
-import { marginOf, type Candidate, type Setup } from './offloadSearch';
+import { gpuBudget, marginOf, type Candidate, type Setup } from './offloadSearch';
 import { formatGiB } from './formatGiB';
 
 const layers = (n: number): string => (n === 1 ? '1 layer' : `${n} layers`);
@@ -15,7 +15,7 @@ export function offloadReasons(s: Setup, chosen: Candidate): string[] {
   const all = shape.nLayer + 1;
   if (hardware.gpus.length === 0) return [`All ${all} layers on the CPU: no GPU was found.`];
   const reasons: string[] = [];
-  const gpuFree = e.devices.map((d, i) => s.gpuBudgets[i] - totalMiB(d));
+  const gpuFree = e.devices.map((d, i) => gpuBudget(s, i) - totalMiB(d));
   const spare = Math.min(...gpuFree);
   const where = hardware.gpus.length > 1 ? `${hardware.gpus.length} GPUs` : 'the GPU';
   if (typeof wishes.gpuLayers === 'number') reasons.push(`${chosen.gpuLayers} of ${all} layers on ${where}, as set.`);
@@ -61,8 +61,9 @@ export function shortfallWarnings(s: Setup, chosen: Candidate): string[] {
   const e = chosen.estimate;
   const warnings: string[] = [];
   for (const [i, d] of e.devices.entries()) {
-    const short = totalMiB(d) - s.gpuBudgets[i];
-    if (short > 0) warnings.push(`${d.name} is ${formatGiB(short)} short: it needs ${formatGiB(totalMiB(d))} and has ${formatGiB(s.gpuBudgets[i])} free after the margin.`);
+    const budget = gpuBudget(s, i);
+    const short = totalMiB(d) - budget;
+    if (short > 0) warnings.push(`${d.name} is ${formatGiB(short)} short: it needs ${formatGiB(totalMiB(d))} and has ${formatGiB(budget)} free after the margin.`);
   }
   const hostTotal = totalMiB(e.host);
   if (hostTotal > s.ramBudget) warnings.push(`RAM is ${formatGiB(hostTotal - s.ramBudget)} short: the CPU part needs ${formatGiB(hostTotal)} and ${formatGiB(s.ramBudget)} is available after the margin.`);

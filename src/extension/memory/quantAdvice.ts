@@ -41,8 +41,8 @@ const FIT_ORDER: Record<QuantFit, number> = { gpu: 0, split: 1, cpu: 2, none: 3 
 
 function quantName(shape: ModelShape, label: string): string {
   if (shape.fileTypeName) return shape.fileTypeName;
-  const m = /(IQ\d_[A-Z]+|Q\d_K_[SML]|Q\d_K|Q\d_\d|BF16|F16|F32)/i.exec(label);
-  return m ? m[1].toUpperCase() : label;
+  const quant = /(IQ\d_[A-Z]+|Q\d_K_[SML]|Q\d_K|Q\d_\d|BF16|F16|F32)/i.exec(label)?.[1];
+  return quant ? quant.toUpperCase() : label;
 }
 
 function gpuMemoryWords(hardware: HardwareFacts): string {
@@ -63,7 +63,7 @@ function describe(r: Omit<RankedQuant, 'summary'>, hardware: HardwareFacts, moe:
       return `${r.quant} would put ${total - onGpu} of ${total} layers on the CPU`;
     case 'cpu':
       return hardware.gpus.length === 0 ? `${r.quant} runs on the CPU in ${(r.fileMiB / 1024).toFixed(1)} GB of RAM` : `${r.quant} would run entirely on the CPU`;
-    default:
+    case 'none':
       return `${r.quant} does not fit this machine's memory`;
   }
 }
@@ -98,7 +98,8 @@ export function rankQuants(candidates: readonly QuantCandidate[], hardware: Hard
   const recommended = ranked.find((r) => r.fit !== 'none');
   let why: string;
   if (!recommended) {
-    why = ranked.length === 0 ? 'No quantizations to compare.' : `None of these quantizations fits; the smallest, ${ranked[0].quant}, needs more memory than this machine has free.`;
+    const smallest = ranked[0];
+    why = smallest === undefined ? 'No quantizations to compare.' : `None of these quantizations fits; the smallest, ${smallest.quant}, needs more memory than this machine has free.`;
   } else {
     const better = ranked.filter((r) => r !== recommended && r.bitsPerWeight > recommended.bitsPerWeight).sort((a, b) => a.bitsPerWeight - b.bitsPerWeight)[0];
     const first = `${recommended.summary}`;

@@ -100,6 +100,7 @@ function apply(message: HostToWebview): void {
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   if (!isHostToWebview(event.data)) {
+    // eslint-disable-next-line no-console -- a webview has no output channel: its devtools console is where this shows
     console.warn('Headroom chat: dropped an invalid message from the host', event.data);
     return;
   }

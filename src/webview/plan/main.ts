@@ -12,6 +12,7 @@ const page = new PlanPage({
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   const message = event.data;
   if (!isPlanHostToWebview(message)) {
+    // eslint-disable-next-line no-console -- a webview has no output channel: its devtools console is where this shows
     console.warn('Headroom plan view: dropped a malformed message', message);
     return;
   }

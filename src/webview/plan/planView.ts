@@ -80,10 +80,10 @@ function numbersTable(devices: PlanDeviceView[]): HTMLTableElement {
   for (const d of devices) {
     const row = body.insertRow();
     row.append(el('th', { text: d.label }));
-    for (const value of [d.totalMiB, d.otherMiB, d.weightsMiB, d.kvMiB, d.computeMiB, d.leftMiB, d.marginMiB]) {
+    for (const value of [d.totalMiB, d.otherMiB, d.weightsMiB, d.kvMiB, d.computeMiB]) {
       row.append(el('td', { text: mib(value) }));
     }
-    if (d.overMiB > 0) row.cells[6].classList.add('over');
+    row.append(el('td', { text: mib(d.leftMiB), className: d.overMiB > 0 ? 'over' : undefined }), el('td', { text: mib(d.marginMiB) }));
   }
   return table;
 }

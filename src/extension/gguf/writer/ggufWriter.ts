@@ -1,7 +1,7 @@
 // Low-level GGUF v3 serializer. It writes what it is given, duplicates and all, so tests can
 // also build broken files; models.ts builds the valid ones.
 import { open } from 'node:fs/promises';
-import { GgufValueType, GgufValueTypeId, tensorBytes } from '../ggmlTypes';
+import { GgufValueType, type GgufValueTypeId, tensorBytes } from '../ggmlTypes';
 
 export type KvScalar = number | bigint | boolean | string;
 
@@ -144,7 +144,8 @@ export function serializeHeader(
     const typeOffset = b.length;
     b.u32(entry.type);
     if (entry.type === T.ARRAY) {
-      const items = Array.isArray(entry.value) ? entry.value : [entry.value];
+      // typeof, not Array.isArray, which narrows a readonly array to any[]; no KvScalar is an object.
+      const items = typeof entry.value === 'object' ? entry.value : [entry.value];
       const itemType = entry.itemType ?? T.UINT8;
       b.u32(itemType);
       b.u64(items.length);
@@ -204,9 +205,9 @@ export async function writeGguf(
   const file = await open(path, 'w');
   try {
     await file.write(header, 0, header.length, 0);
-    for (let i = 0; i < tensors.length; i++) {
-      const data = tensors[i].data;
-      if (data) await file.write(data, 0, data.length, layout.dataOffset + layout.tensors[i].dataOffset);
+    for (const [i, { data }] of tensors.entries()) {
+      const placed = layout.tensors[i]!; // serializeHeader lays out every tensor, in order
+      if (data) await file.write(data, 0, data.length, layout.dataOffset + placed.dataOffset);
     }
     await file.truncate(layout.fileSize);
   } finally {

@@ -1,8 +1,8 @@
 // Tensor names and shapes as llama.cpp's loaders expect them (src/models/llama.cpp,
 // src/models/qwen3moe.cpp), the `<arch>.*` metadata, and which ggml type each tensor gets.
 import { GgmlType } from '../ggmlTypes';
-import { headDim, ModelShape } from './shapes';
-import { GgufKv, kv } from './ggufWriter';
+import { headDim, type ModelShape } from './shapes';
+import { type GgufKv, kv } from './ggufWriter';
 
 export type TensorRole =
   | 'token_embd' | 'output' | 'norm' | 'rope_freqs' | 'router'
@@ -10,8 +10,8 @@ export type TensorRole =
 
 export interface PlannedTensor {
   readonly name: string;
-  /** ne[0] first, as ggml and GGUF store them. */
-  readonly dims: readonly number[];
+  /** ne[0] first, as ggml and GGUF store them; every tensor has at least ne[0]. */
+  readonly dims: readonly [number, ...number[]];
   readonly role: TensorRole;
   readonly layer?: number;
 }
@@ -21,7 +21,7 @@ export function tensorPlan(s: ModelShape): PlannedTensor[] {
   const out: PlannedTensor[] = [{ name: 'token_embd.weight', dims: [s.nEmbd, s.nVocab], role: 'token_embd' }];
   if (s.ropeFreqs) out.push({ name: 'rope_freqs.weight', dims: [hd / 2], role: 'rope_freqs' });
   for (let i = 0; i < s.nLayer; i++) {
-    const blk = (n: string, dims: readonly number[], role: TensorRole): void => {
+    const blk = (n: string, dims: PlannedTensor['dims'], role: TensorRole): void => {
       out.push({ name: `blk.${i}.${n}.weight`, dims, role, layer: i });
     };
     blk('attn_norm', [s.nEmbd], 'norm');

@@ -1,11 +1,11 @@
 // Generated GGUF models for tests: tiny ones with seeded random weights that llama-server loads
 // and chats with, and sparse stubs holding a real-sized model's header over a hole.
-import { archKvs, FILE_TYPES, SparseQuant, tensorPlan, typeFor } from './layout';
-import { encodeTensor, FIXTURE_TYPE_IDS, FixtureType } from './quantize';
+import { archKvs, FILE_TYPES, type SparseQuant, tensorPlan, typeFor } from './layout';
+import { encodeTensor, FIXTURE_TYPE_IDS, type FixtureType } from './quantize';
 import { Random } from './random';
-import { ModelShape, SPARSE_SHAPES, SparsePreset, TINY_SHAPES, TinyPreset, TokenizerKind } from './shapes';
-import { bpeVocab, LLAMA3_TEMPLATE, CHATML_TEMPLATE, MISTRAL_TEMPLATE, spmVocab, Vocab } from './tokenizer';
-import { GgufKv, HeaderLayout, TensorSpec, writeGguf } from './ggufWriter';
+import { type ModelShape, SPARSE_SHAPES, type SparsePreset, TINY_SHAPES, type TinyPreset, type TokenizerKind } from './shapes';
+import { bpeVocab, LLAMA3_TEMPLATE, CHATML_TEMPLATE, MISTRAL_TEMPLATE, spmVocab, type Vocab } from './tokenizer';
+import { type GgufKv, type HeaderLayout, type TensorSpec, writeGguf } from './ggufWriter';
 
 export { SPARSE_SHAPES, TINY_SHAPES } from './shapes';
 export type { ModelShape, SparsePreset, TinyPreset } from './shapes';

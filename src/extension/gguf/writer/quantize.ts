@@ -3,17 +3,16 @@
 // float32 with Math.fround, as the C code computes in float.
 import { GgmlType } from '../ggmlTypes';
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
+const word = new DataView(new ArrayBuffer(4));
 
 function bitsOf(f: number): number {
-  f32[0] = f;
-  return u32[0];
+  word.setFloat32(0, f);
+  return word.getUint32(0);
 }
 
 function fromBits(bits: number): number {
-  u32[0] = bits >>> 0;
-  return f32[0];
+  word.setUint32(0, bits >>> 0);
+  return word.getFloat32(0);
 }
 
 const fr = Math.fround;
@@ -71,7 +70,7 @@ export function quantizeQ8_0(values: Float32Array): Uint8Array {
     const id = d ? fr(1 / d) : 0;
     const at = i * 34;
     out.writeUInt16LE(fp32ToFp16(d), at);
-    for (let j = 0; j < QK8_0; j++) out.writeInt8(roundf(fr(x[j] * id)), at + 2 + j);
+    x.forEach((v, j) => out.writeInt8(roundf(fr(v * id)), at + 2 + j));
   }
   return out;
 }
@@ -96,8 +95,9 @@ export function quantizeQ4_0(values: Float32Array): Uint8Array {
     const at = i * 18;
     out.writeUInt16LE(fp32ToFp16(d), at);
     for (let j = 0; j < QK4_0 / 2; j++) {
-      const x0 = fr(x[j] * id);
-      const x1 = fr(x[j + QK4_0 / 2] * id);
+      // x holds QK4_0 values (checkBlocks), so both indexes are in range.
+      const x0 = fr(x[j]! * id);
+      const x1 = fr(x[j + QK4_0 / 2]! * id);
       const q0 = Math.min(15, Math.trunc(fr(x0 + 8.5)));
       const q1 = Math.min(15, Math.trunc(fr(x1 + 8.5)));
       out[at + 2 + j] = q0 | (q1 << 4);
@@ -122,7 +122,7 @@ export function dequantizeQ4_0(bytes: Uint8Array): Float32Array {
   for (let i = 0; i < buf.length / 18; i++) {
     const d = fp16ToFp32(buf.readUInt16LE(i * 18));
     for (let j = 0; j < QK4_0 / 2; j++) {
-      const q = buf[i * 18 + 2 + j];
+      const q = buf.readUInt8(i * 18 + 2 + j);
       out[i * QK4_0 + j] = ((q & 0x0f) - 8) * d;
       out[i * QK4_0 + j + QK4_0 / 2] = ((q >> 4) - 8) * d;
     }

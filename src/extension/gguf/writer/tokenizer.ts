@@ -1,6 +1,6 @@
 // Generated vocabularies that llama.cpp loads: a SentencePiece-style ("llama") one for the tiny
 // models, and byte-level BPE ("gpt2") ones of real size for the sparse header stubs.
-import { GgufKv, kv } from './ggufWriter';
+import { type GgufKv, kv } from './ggufWriter';
 
 /** llama_token_type values (llama.h). */
 export const TokenType = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;
@@ -37,7 +37,7 @@ function* words(alphabet: string, minLength: number): Generator<string> {
     for (;;) {
       yield idx.map((i) => alphabet[i]).join('');
       let k = length - 1;
-      while (k >= 0 && ++idx[k] === alphabet.length) idx[k--] = 0;
+      while (k >= 0 && ++idx[k]! === alphabet.length) idx[k--] = 0; // 0 <= k < length
       if (k < 0) break;
     }
   }

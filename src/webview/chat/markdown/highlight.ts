@@ -55,7 +55,7 @@ export function parseHighlighted(html: string): MdNode[] | undefined {
   let match: RegExpExecArray | null;
   while (TOKEN.lastIndex < html.length && (match = TOKEN.exec(html)) !== null) {
     const [token, classes] = match;
-    const top = stack[stack.length - 1];
+    const top = stack[stack.length - 1]!; // root stays at the bottom: '</span>' pops only above it
     if (classes !== undefined) {
       const className = classes
         .split(' ')
@@ -71,7 +71,7 @@ export function parseHighlighted(html: string): MdNode[] | undefined {
       return undefined;
     } else {
       if (/&(?!(amp|lt|gt|quot|#x27|#39);)/.test(token)) return undefined;
-      top.push({ kind: 'text', text: token.replace(ENTITY, (_, name: string) => ENTITIES[name]) });
+      top.push({ kind: 'text', text: token.replace(ENTITY, (entity, name: string) => ENTITIES[name] ?? entity) });
     }
   }
   if (stack.length !== 1 || TOKEN.lastIndex !== html.length) return undefined;

@@ -13,11 +13,12 @@ export function stableBoundary(text: string): number {
     if (newline === -1) break; // the last line is still being written
     const line = text.slice(lineStart, newline);
     const next = newline + 1;
-    const marker = /^ {0,3}(`{3,}|~{3,})(.*)$/.exec(line);
+    // run: the backticks or tildes of a fence line; info: the rest of the line.
+    const [, run, info = ''] = /^ {0,3}(`{3,}|~{3,})(.*)$/.exec(line) ?? [];
     if (fence) {
-      if (marker && marker[1][0] === fence.char && marker[1].length >= fence.length && marker[2].trim() === '') fence = null;
-    } else if (marker && !(marker[1][0] === '`' && marker[2].includes('`'))) {
-      fence = { char: marker[1][0], length: marker[1].length };
+      if (run?.[0] === fence.char && run.length >= fence.length && info.trim() === '') fence = null;
+    } else if (run !== undefined && !(run[0] === '`' && info.includes('`'))) {
+      fence = { char: run.charAt(0), length: run.length };
     } else if (line.trim() === '') {
       // A blank line followed by an indented line may continue an indented code block or a list item;
       // until enough of the next line has arrived to tell, the cut stays where it was.

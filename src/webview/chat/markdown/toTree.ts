@@ -25,7 +25,7 @@ interface Frame {
 function tokensToTree(tokens: readonly Token[]): MdNode[] {
   const root: MdNode[] = [];
   const stack: Frame[] = [{ children: root, closes: null }];
-  const top = () => stack[stack.length - 1];
+  const top = (): Frame => stack[stack.length - 1]!; // the root frame is never popped
   for (const token of tokens) {
     if (token.nesting === 1) {
       const closes = token.type.replace(/_open$/, '_close');

@@ -71,7 +71,8 @@ export function textOf(nodes: readonly MdNode[]): string {
       case 'codeBlock':
         out += node.code;
         break;
-      default:
+      case 'element':
+      case 'link':
         out += textOf(node.children);
     }
   }
