@@ -8,7 +8,7 @@ import type { Plan, PlanWishes } from '../memory/planTypes';
 import { dryRun, type DryRunResult } from '../llama/dryRun';
 import type { RecoveryOverrides } from './recoveryLadder';
 import { buildServerArgs } from '../llama/serverArgs';
-import type { PlannedLaunch } from './startWithRecovery';
+import type { PlannedLaunch } from './recovery';
 
 export interface ExactPlanInputs {
   modelPath: string;
