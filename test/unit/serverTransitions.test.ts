@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkTransition, SERVER_TRANSITIONS, ServerTransitionError, type ServerStateKind } from '../../src/extension/llama/serverState';
 import { findFreePort } from '../../src/extension/llama/ports';
+import type { ManagedProcess, ProcessLauncher } from '../../src/extension/llama/processLauncher';
 import { RestartPolicy } from '../../src/extension/llama/restartPolicy';
 import { Supervisor, type LaunchPlanner, type SupervisorDeps } from '../../src/extension/llama/supervisor';
 import { RecoveryPolicy, type PlanFor } from '../../src/extension/runner/recovery';
@@ -209,6 +210,40 @@ test('scripted supervisor: a second stop() returns the same promise; an intentio
   assert.deepEqual(kinds, ['stopped']);
   assert.equal(launcher.launches.length, 1);
   assert.equal(sup.server, undefined);
+});
+
+test('scripted supervisor: two starts at once: the later one wins, the earlier one is cancelled', async () => {
+  const { sup } = scripted(() => ({ serve: true }));
+  await sup.start(config);
+  const earlier = sup.start(config);
+  const later = sup.start(config);
+  await assert.rejects(earlier, cancelled);
+  const server = await later;
+  assert.equal(sup.server, server);
+  await sup.stop();
+});
+
+test('scripted supervisor: a start right after stop() launches only once the old process has exited', async () => {
+  const inner = new ScriptedLauncher(() => ({ serve: true }));
+  const exitedAtLaunch: boolean[] = [];
+  const running = new Set<ManagedProcess>();
+  // The scripted process takes 100 ms to exit after SIGTERM, like a server finishing its requests.
+  const slowToStop: ProcessLauncher = {
+    async launch(command, args, options) {
+      exitedAtLaunch.push(running.size === 0);
+      const proc = await inner.launch(command, args, options);
+      running.add(proc);
+      void proc.exited.then(() => running.delete(proc));
+      return { ...proc, kill: (signal) => void (signal === 'SIGTERM' ? setTimeout(() => proc.kill(signal), 100) : proc.kill(signal)) };
+    },
+  };
+  const { sup } = scripted(() => ({ serve: true }), { launcher: slowToStop, stopGraceMs: 5_000 });
+  await sup.start(config);
+  const stopping = sup.stop();
+  await sup.start(config);
+  await stopping;
+  assert.deepEqual(exitedAtLaunch, [true, true]);
+  await sup.stop();
 });
 
 // Runs last: it reads the moves the scenarios above recorded.

@@ -95,6 +95,8 @@ export class Supervisor implements Disposable {
   private readonly tail = new RingBuffer<string>(STDERR_TAIL);
   /** The last run's id; each start or locate takes the next one. */
   private runs = 0;
+  /** The start called last, which wins over any earlier one still waiting for the old server to stop. */
+  private latestStart: Run | undefined;
   private readonly policy: RestartPolicy;
 
   constructor(private readonly deps: SupervisorDeps) {
@@ -132,10 +134,20 @@ export class Supervisor implements Disposable {
    * `planner` plans the launch once the binary is known and re-plans it after a failure.
    */
   async start(config: ServerConfig, planner?: LaunchPlanner): Promise<ReadyServer> {
-    // Another start may begin while this one waits for the stop; the last one wins.
-    while (this.current.kind !== 'stopped' && this.current.kind !== 'failed') await this.stop();
-    this.policy.reset();
     const run: Run = { id: ++this.runs, planner };
+    this.latestStart = run;
+    // Stop whatever runs and wait until its process has exited (its memory and port are free). The last
+    // start called wins: an earlier one still waiting here is cancelled, a running one is stopped.
+    for (let s = this.current; s.kind !== 'failed'; s = this.current) {
+      if (this.latestStart !== run) throw new HeadroomError('The start was cancelled.');
+      if (s.kind !== 'stopped') await this.stop();
+      else {
+        await s.stopped;
+        if (this.current === s) break;
+      }
+    }
+    if (this.latestStart !== run) throw new HeadroomError('The start was cancelled.');
+    this.policy.reset();
     try {
       this.move({ kind: 'locating', run });
       await this.deps.checkModel(config.modelPath);
