@@ -24,12 +24,12 @@ export interface RecoveryState {
   readonly changes: readonly string[];
 }
 
-export function firstRecoveryState(binary: ResolvedBinary, launch: PlannedLaunch): RecoveryState {
+function firstRecoveryState(binary: ResolvedBinary, launch: PlannedLaunch): RecoveryState {
   return { binary, launch, overrides: {}, steps: 0, changes: [] };
 }
 
 /** The state after `step`: planned again with the overrides so far plus the step's. */
-export async function afterStep(state: RecoveryState, step: RecoveryStep, planFor: PlanFor): Promise<RecoveryState> {
+async function afterStep(state: RecoveryState, step: RecoveryStep, planFor: PlanFor): Promise<RecoveryState> {
   const overrides = { ...state.overrides, ...step.overrides };
   return {
     binary: state.binary,
@@ -41,7 +41,7 @@ export async function afterStep(state: RecoveryState, step: RecoveryStep, planFo
 }
 
 /** The server config that launches `launch`. */
-export function configFor(config: ServerConfig, launch: PlannedLaunch): ServerConfig {
+function configFor(config: ServerConfig, launch: PlannedLaunch): ServerConfig {
   return { ...config, contextSize: launch.contextSize, planArgs: launch.planArgs };
 }
 
