@@ -29,6 +29,9 @@ test('a planned start: the plan is measured by the dry run, its args reach llama
     assert.ok(fitParams);
     const measured = await dryRun(fitParams, fx.model, [...report.plan.args, '--ctx-size', String(report.plan.contextSize)]);
     assert.deepEqual(report.plan.host, measured.host, 'the plan carries the dry run\'s numbers');
+    assert.ok(measured.fit, 'llama.cpp printed its own fit');
+    assert.deepEqual(report.llamaCppFit, measured.fit, 'the report carries llama.cpp\'s own fit, as parsed');
+    assert.equal(report.llamaCppFit?.contextSize, 512);
     assert.deepEqual(changes, []);
     for (const arg of report.plan.args) assert.ok(server.args.includes(arg), `${arg} reached llama-server`);
     assert.ok(report.commandLine.includes(`--port ${new URL(server.baseUrl).port}`));

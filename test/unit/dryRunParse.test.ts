@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMemoryBreakdown } from '../../src/extension/llama/dryRun';
+import { parseFittedArgs, parseMemoryBreakdown } from '../../src/extension/llama/dryRun';
 
 test('breakdown: CPU-only output (recorded from llama-fit-params on a 70B Q4_K_M header)', () => {
   const text = [
@@ -29,4 +29,37 @@ test('breakdown: a GPU row in the format llama.cpp prints for devices', () => {
 
 test('breakdown: output without the table is undefined', () => {
   assert.equal(parseMemoryBreakdown('error: failed to load model'), undefined);
+});
+
+/** Experts of layers 14..47 on the CPU, as llama-fit-params' README shows it (a 4090, Qwen3 30B-A3B F16). */
+const README_OT = Array.from({ length: 34 }, (_, i) => `blk\\.${14 + i}\\.ffn_(up|down|gate)_(ch|)exps=CPU`);
+
+test('fitted args: the line llama-fit-params prints after a successful fit (its README, -ot unquoted)', () => {
+  const stdout = `-c 4096 -ngl 48 -ot ${README_OT.join(',')}\n`;
+  const fit = parseFittedArgs(stdout);
+  assert.ok(fit);
+  assert.equal(fit.contextSize, 4096);
+  assert.equal(fit.gpuLayers, 48);
+  assert.equal(fit.tensorSplit, undefined);
+  assert.deepEqual(fit.tensorOverrides, README_OT);
+  assert.equal(fit.tensorOverrides?.[0], 'blk\\.14\\.ffn_(up|down|gate)_(ch|)exps=CPU');
+  assert.deepEqual(fit.args, ['-c', '4096', '-ngl', '48', '-ot', README_OT.join(',')]);
+});
+
+test('fitted args: two GPUs with -ts, and -ot quoted as this build prints it; other stdout lines are ignored', () => {
+  const stdout = ['CUDA0 12000 MiB', '-c 8192 -ngl 81 -ts 40,41 -ot "blk\\.79\\.ffn_(up|down|gate)_(ch|)exps=CPU,blk\\.80\\.ffn_(up|down|gate)_(ch|)exps=CPU"', ''].join('\n');
+  assert.deepEqual(parseFittedArgs(stdout), {
+    contextSize: 8192,
+    gpuLayers: 81,
+    tensorSplit: [40, 41],
+    tensorOverrides: ['blk\\.79\\.ffn_(up|down|gate)_(ch|)exps=CPU', 'blk\\.80\\.ffn_(up|down|gate)_(ch|)exps=CPU'],
+    args: ['-c', '8192', '-ngl', '81', '-ts', '40,41', '-ot', 'blk\\.79\\.ffn_(up|down|gate)_(ch|)exps=CPU,blk\\.80\\.ffn_(up|down|gate)_(ch|)exps=CPU'],
+  });
+  // Recorded from this project's CPU build on a generated model, nothing set but the context: -ngl -1 is llama.cpp's "all".
+  assert.deepEqual(parseFittedArgs('-c 512 -ngl -1\n'), { contextSize: 512, gpuLayers: -1, args: ['-c', '512', '-ngl', '-1'] });
+});
+
+test('fitted args: none when the fit failed (llama-fit-params prints nothing on stdout then)', () => {
+  assert.equal(parseFittedArgs(''), undefined);
+  assert.equal(parseFittedArgs('-lv 4\n'), undefined);
 });

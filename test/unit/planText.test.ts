@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { barCells, renderPlanText } from '../../src/extension/present/planText';
+import { planJson } from '../../src/extension/present/planJson';
+import { parseFittedArgs } from '../../src/extension/llama/dryRun';
 import { planDevices, planSummary, planView } from '../../src/extension/present/planView';
 import { cpuReport, gpuReport, moeReport, overReport, splitReport } from './planFixtures';
 
@@ -122,4 +124,23 @@ test('barCells: sums to the width, keeps a cell for a tiny KV cache or compute b
   assert.equal(cells[2], 1);
   assert.equal(cells[3], 0);
   assert.deepEqual(barCells([{ kind: 'free', mib: 0 }], 5), [5]);
+});
+
+test('llama.cpp\'s own fit: in `plan --json` exactly as parsed (null without one), and as one line of the text', () => {
+  const fit = parseFittedArgs('-c 4096 -ngl 49 -ot "blk\\.46\\.ffn_(up|down|gate)_(ch|)exps=CPU,blk\\.47\\.ffn_(up|down|gate)_(ch|)exps=CPU"\n');
+  assert.ok(fit);
+  const report = { ...moeReport, llamaCppFit: fit };
+  const json = JSON.parse(JSON.stringify(planJson(report))) as Record<string, unknown>;
+  assert.deepEqual(json.llamaCppFit, {
+    contextSize: 4096,
+    gpuLayers: 49,
+    tensorOverrides: ['blk\\.46\\.ffn_(up|down|gate)_(ch|)exps=CPU', 'blk\\.47\\.ffn_(up|down|gate)_(ch|)exps=CPU'],
+    args: ['-c', '4096', '-ngl', '49', '-ot', 'blk\\.46\\.ffn_(up|down|gate)_(ch|)exps=CPU,blk\\.47\\.ffn_(up|down|gate)_(ch|)exps=CPU'],
+  });
+  assert.equal(planJson(gpuReport).llamaCppFit, null);
+  assert.match(renderPlanText(report), /^llama\.cpp's own fit: -ngl 49 -c 4096 -ot <2 tensor overrides>$/m);
+  assert.doesNotMatch(renderPlanText(gpuReport), /own fit/);
+  const split = parseFittedArgs('-c 8192 -ngl 81 -ts 40,41\n');
+  assert.ok(split);
+  assert.match(renderPlanText({ ...splitReport, llamaCppFit: split }), /^llama\.cpp's own fit: -ngl 81 -c 8192 -ts 40,41$/m);
 });

@@ -1,12 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyStep, nextRecoveryStep, type LaunchShape, type RecoveryOverrides } from '../../src/extension/runner/recoveryLadder';
-import { configAfterCrash, startWithRecovery, type PlannedLaunch } from '../../src/extension/runner/startWithRecovery';
+import { RecoveryPolicy, type PlannedLaunch } from '../../src/extension/runner/recovery';
+import type { RecoveryStep } from '../../src/extension/runner/recoveryLadder';
 import { wishesWith } from '../../src/extension/runner/exactPlan';
-import { Supervisor } from '../../src/extension/llama/supervisor';
+import { RestartPolicy } from '../../src/extension/llama/restartPolicy';
+import { Supervisor, type ReadyServer } from '../../src/extension/llama/supervisor';
+import type { ServerStateKind } from '../../src/extension/llama/serverState';
 import { errorMessage } from '../../src/extension/common/errors';
 import { argValue, CUDA_OOM, ScriptedLauncher, type Script } from './scriptedServer';
-import { nextEvent } from '../fixtures/events';
+import { untilState } from './stateEvents';
 
 const DENSE: LaunchShape = { gpuLayers: 33, totalLayers: 33, cpuMoeLayers: 0, isMoe: false, ubatch: 512, cacheType: 'f16', contextSize: 8192 };
 const MOE: LaunchShape = { ...DENSE, totalLayers: 48, gpuLayers: 49, isMoe: true };
@@ -22,11 +25,25 @@ function planner(base: LaunchShape): (o: RecoveryOverrides, _binary?: unknown) =
 
 function supervisor(script: Script): { supervisor: Supervisor; launcher: ScriptedLauncher } {
   const launcher = new ScriptedLauncher(script);
-  const sup = new Supervisor({ launcher, resolveBinary: async () => ({ path: 'llama-server' }), checkModel: async () => undefined, healthIntervalMs: 20, stopGraceMs: 200 });
+  const sup = new Supervisor({
+    launcher,
+    resolveBinary: async () => ({ path: 'llama-server' }),
+    checkModel: async () => undefined,
+    healthIntervalMs: 20,
+    stopGraceMs: 200,
+    restartPolicy: new RestartPolicy({ baseDelayMs: 10 }),
+  });
   return { supervisor: sup, launcher };
 }
 
-const base = { modelPath: '/models/m.gguf', port: 0, extraArgs: [] };
+const base = { modelPath: '/models/m.gguf', port: 0, extraArgs: [], contextSize: 0 };
+
+/** A start the way the model runner makes one: planned, with one RecoveryPolicy that announces its steps. */
+function startPlanned(sup: Supervisor, planFor = planner(DENSE)): { recovery: RecoveryPolicy; announced: RecoveryStep[]; ready: Promise<ReadyServer> } {
+  const announced: RecoveryStep[] = [];
+  const recovery = new RecoveryPolicy(planFor, (step) => announced.push(step));
+  return { recovery, announced, ready: sup.start(base, recovery) };
+}
 
 test('ladder order for a GPU out-of-memory: fewer layers, smaller batch, 8-bit KV cache, smaller context, then stop', () => {
   let shape = DENSE;
@@ -52,13 +69,18 @@ test('ladder: MoE moves experts to the CPU before giving up layers; RAM failures
 
 test('scripted failing server (fake, no GPU here): OOM with 33 layers, the second try with 26 loads, and the user is told what changed', async () => {
   const { supervisor: sup, launcher } = supervisor((args) => (Number(argValue(args, '-ngl')) > 30 ? { fail: CUDA_OOM } : { serve: true }));
+  const kinds: ServerStateKind[] = [];
+  sup.onDidChangeState((s) => kinds.push(s.kind));
   try {
-    const result = await startWithRecovery({ supervisor: sup, planFor: planner(DENSE) }, base);
+    const { recovery, announced, ready } = startPlanned(sup);
+    await ready;
     assert.equal(launcher.launches.length, 2);
     assert.equal(argValue(launcher.launches[1], '-ngl'), '26');
-    assert.equal(result.state.changes.length, 1);
-    assert.match(result.state.changes[0], /26 of 33 layers on the GPU instead of 33.*slower/);
+    assert.equal(recovery.changes.length, 1);
+    assert.match(recovery.changes[0], /26 of 33 layers on the GPU instead of 33.*slower/);
+    assert.deepEqual(announced.map((s) => s.change), recovery.changes, 'each change announced once');
     assert.equal(sup.state.kind, 'ready');
+    assert.deepEqual(kinds, ['locating', 'planning', 'starting', 'planning', 'starting', 'ready'], 'the retry re-plans within the start, no failed in between');
   } finally {
     await sup.stop();
   }
@@ -66,39 +88,79 @@ test('scripted failing server (fake, no GPU here): OOM with 33 layers, the secon
 
 test('scripted failing server (fake): a server that always runs out of memory ends after the ladder, with every change named', async () => {
   const { supervisor: sup, launcher } = supervisor(() => ({ fail: CUDA_OOM }));
-  await assert.rejects(startWithRecovery({ supervisor: sup, planFor: planner(DENSE) }, base), (err: Error) => {
+  const { ready } = startPlanned(sup);
+  await assert.rejects(ready, (err: Error) => {
     assert.match(err.message, /GPU ran out of memory/);
     assert.match(err.message, /already tried: .*layers.*batch.*8-bit.*context/);
     return true;
   });
   assert.equal(launcher.launches.length, 5, 'first try + 4 rungs, no loop');
-  assert.equal(sup.state.kind, 'failed');
+  assert.ok(sup.state.kind === 'failed' && /already tried/.test(sup.state.error), 'the failed state says what was tried');
 });
 
 test('scripted failing server (fake): a failure that is not about memory is not retried', async () => {
   const { supervisor: sup, launcher } = supervisor(() => ({ fail: ["gguf_init_from_reader: invalid magic characters: 'xxxx'"] }));
-  await assert.rejects(startWithRecovery({ supervisor: sup, planFor: planner(DENSE) }, base), /could not load the model/);
+  await assert.rejects(startPlanned(sup).ready, /could not load the model/);
   assert.equal(launcher.launches.length, 1);
 });
 
 test('scripted failing server (fake): an out-of-memory crash while generating restarts one rung down', async () => {
-  const planFor = planner(DENSE);
-  const state = { binary: { path: 'llama-server' }, launch: await planFor({}), overrides: {}, steps: 0, changes: [] };
-  const launcher = new ScriptedLauncher(() => ({ serve: true }));
-  const sup = new Supervisor({
-    launcher,
-    resolveBinary: async () => ({ path: 'llama-server' }),
-    checkModel: async () => undefined,
-    healthIntervalMs: 20,
-    adjustAfterCrash: async (failure, config) => (await configAfterCrash(failure, config, state, planFor))?.config,
-  });
+  const { supervisor: sup, launcher } = supervisor(() => ({ serve: true }));
   try {
-    await sup.start({ ...base, contextSize: state.launch.contextSize, planArgs: state.launch.planArgs });
-    const restarted = nextEvent(sup.onDidChangeState, 'a restart after the crash', (s) => s.kind === 'ready' && launcher.launches.length >= 2);
+    const { recovery, announced, ready } = startPlanned(sup);
+    const first = await ready;
+    const firstChanges = recovery.changes;
+    const again = untilState(sup, 'ready');
     launcher.crashAll(['CUDA error: out of memory', 'current device: 0, in function ggml_cuda_mul_mat']);
-    await restarted;
+    const second = await again;
+    assert.notEqual(second.pid, first.pid);
     assert.equal(argValue(launcher.launches[1], '-ngl'), '26');
-    assert.equal(state.changes.length, 1);
+    assert.equal(recovery.changes.length, 1);
+    assert.equal(announced.length, 1);
+    assert.deepEqual(firstChanges, [], 'what the start returned is not changed afterwards');
+  } finally {
+    await sup.stop();
+  }
+});
+
+test('scripted server (fake): the reload after an out-of-memory crash also runs out of memory at load; the same policy steps down again and ends ready', async () => {
+  // Launch 1 serves, crashes out of memory while serving; launch 2 (26 layers) fails out of memory at load; launch 3 serves.
+  const { supervisor: sup, launcher } = supervisor(() => (launcher.launches.length === 2 ? { fail: CUDA_OOM } : { serve: true }));
+  const kinds: ServerStateKind[] = [];
+  try {
+    const { recovery, announced, ready } = startPlanned(sup);
+    await ready;
+    sup.onDidChangeState((s) => kinds.push(s.kind));
+    const again = untilState(sup, 'ready');
+    launcher.crashAll(['CUDA error: out of memory', 'current device: 0, in function ggml_cuda_mul_mat']);
+    await again;
+    assert.equal(launcher.launches.length, 3);
+    assert.equal(argValue(launcher.launches[1], '-ngl'), '26', 'after the crash: fewer layers');
+    assert.equal(argValue(launcher.launches[2], '-ngl'), '26');
+    assert.equal(argValue(launcher.launches[2], '-ub'), '256', 'after the failed reload: the next rung, a smaller batch');
+    assert.deepEqual(kinds, ['crashed', 'planning', 'starting', 'planning', 'starting', 'ready']);
+    assert.equal(announced.length, 2, 'both changes announced');
+    assert.match(announced[0].change, /26 of 33 layers on the GPU/);
+    assert.match(announced[1].change, /Halved the batch to 256 tokens/);
+    assert.deepEqual(recovery.changes, announced.map((s) => s.change));
+  } finally {
+    await sup.stop();
+  }
+});
+
+test('scripted server (fake): a crash that is not about memory reloads as it was, without re-planning', async () => {
+  const { supervisor: sup, launcher } = supervisor(() => ({ serve: true }));
+  const kinds: ServerStateKind[] = [];
+  try {
+    const { announced, ready } = startPlanned(sup);
+    await ready;
+    sup.onDidChangeState((s) => kinds.push(s.kind));
+    const again = untilState(sup, 'ready');
+    launcher.crashAll(['GGML_ASSERT(n_tokens > 0) failed']);
+    await again;
+    assert.deepEqual(kinds, ['crashed', 'starting', 'ready']);
+    assert.deepEqual(launcher.launches[1], launcher.launches[0].map((a, i, all) => (all[i - 1] === '--port' ? launcher.launches[1][i] : a)), 'same arguments but the port');
+    assert.deepEqual(announced, []);
   } finally {
     await sup.stop();
   }

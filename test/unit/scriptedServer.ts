@@ -1,11 +1,20 @@
 // A scripted stand-in for llama-server (the GPU it would run out of memory on doesn't exist here):
 // a ProcessLauncher whose "process" either prints llama.cpp's real out-of-memory lines and exits, or
-// serves /health and /props over real HTTP on the port it was given.
+// serves /health and /props over real HTTP on the port it was given (answering /health with 503, as
+// llama-server does while it loads, until the test says the load is done).
 import { createServer, type Server } from 'node:http';
 import { Emitter } from '../../src/extension/common/emitter';
 import type { ExitInfo, LaunchOptions, ManagedProcess, ProcessLauncher } from '../../src/extension/llama/processLauncher';
 
-export type Script = (args: readonly string[]) => { fail: string[] } | { serve: true };
+/** `loading`: /health answers 503 until finishLoading(). */
+export type Script = (args: readonly string[]) => { fail: string[] } | { serve: true; loading?: boolean };
+
+interface Running {
+  server: Server;
+  loading: boolean;
+  print(lines: readonly string[]): void;
+  crash(lines: readonly string[]): void;
+}
 
 export function argValue(args: readonly string[], flag: string): string | undefined {
   const i = args.indexOf(flag);
@@ -14,7 +23,7 @@ export function argValue(args: readonly string[], flag: string): string | undefi
 
 export class ScriptedLauncher implements ProcessLauncher {
   readonly launches: (readonly string[])[] = [];
-  private readonly running = new Set<{ crash(lines: string[]): void; server: Server }>();
+  private readonly running = new Set<Running>();
 
   constructor(private readonly script: Script) {}
 
@@ -39,19 +48,26 @@ export class ScriptedLauncher implements ProcessLauncher {
     } else {
       const ctx = Number(argValue(args, '--ctx-size') ?? 0);
       const port = Number(argValue(args, '--port'));
-      server = createServer((req, res) => {
-        res.setHeader('content-type', 'application/json');
-        res.end(req.url === '/props' ? JSON.stringify({ default_generation_settings: { n_ctx: ctx } }) : '{"status":"ok"}');
-      });
-      server.listen(port, '127.0.0.1');
-      const handle = {
-        server,
-        crash: (lines: string[]) => {
+      const handle: Running = {
+        server: createServer((req, res) => {
+          res.setHeader('content-type', 'application/json');
+          if (req.url === '/health' && handle.loading) {
+            res.statusCode = 503;
+            res.end('{"error":{"code":503,"message":"Loading model"}}');
+          } else res.end(req.url === '/props' ? JSON.stringify({ default_generation_settings: { n_ctx: ctx } }) : '{"status":"ok"}');
+        }),
+        loading: outcome.loading ?? false,
+        print: (lines) => {
           for (const line of lines) stderr.fire(line);
+        },
+        crash: (lines) => {
+          handle.print(lines);
           this.running.delete(handle);
           end({ code: null, signal: 'SIGABRT' });
         },
       };
+      server = handle.server;
+      server.listen(port, '127.0.0.1');
       this.running.add(handle);
     }
     return {
@@ -67,8 +83,18 @@ export class ScriptedLauncher implements ProcessLauncher {
   }
 
   /** Makes every running scripted server crash with these output lines. */
-  crashAll(lines: string[]): void {
+  crashAll(lines: readonly string[]): void {
     for (const h of [...this.running]) h.crash(lines);
+  }
+
+  /** Every running scripted server prints these lines on stderr. */
+  printAll(lines: readonly string[]): void {
+    for (const h of this.running) h.print(lines);
+  }
+
+  /** Every running scripted server that is loading answers /health with 200 from now on. */
+  finishLoading(): void {
+    for (const h of this.running) h.loading = false;
   }
 }
 

@@ -17,7 +17,6 @@ export interface SupervisorSetup {
   onBuildLine?(line: string): void;
   onLocated?(server: LocatedServer): void;
   stopGraceMs?: number;
-  adjustAfterCrash?: SupervisorDeps['adjustAfterCrash'];
   oomKillCount?: SupervisorDeps['oomKillCount'];
 }
 
@@ -47,7 +46,6 @@ export function createSupervisor(setup: SupervisorSetup): Supervisor {
     checkModel: checkModelFile,
     onServerLine: setup.onServerLine,
     stopGraceMs: setup.stopGraceMs,
-    adjustAfterCrash: setup.adjustAfterCrash,
     oomKillCount: setup.oomKillCount,
     async resolveBinary(onProgress) {
       const located = await resolveServer({

@@ -1,5 +1,6 @@
 import { HeadroomError } from '../common/errors';
 import { run } from '../common/run';
+import type { LlamaCppFit } from '../memory/planTypes';
 
 /** MiB per component, as llama.cpp's own memory breakdown prints them. */
 export interface ComponentMiB {
@@ -25,8 +26,8 @@ export interface MemoryBreakdown {
 }
 
 export interface DryRunResult extends MemoryBreakdown {
-  /** The arguments llama.cpp's fit chose (`-c 8192 -ngl 33 ...`). */
-  fittedArgs: string[];
+  /** What llama.cpp's fit chose; undefined when it could not fit (it prints nothing then). */
+  fit: LlamaCppFit | undefined;
   /** Did the fit succeed (everything fits its margins)? */
   fits: boolean;
   ms: number;
@@ -69,6 +70,33 @@ export function parseMemoryBreakdown(text: string): MemoryBreakdown | undefined 
   return { devices, host: total, hostExtras };
 }
 
+/** Splits a command line on spaces, keeping double-quoted parts (llama-fit-params quotes -ot) whole, quotes removed. */
+function splitArgs(line: string): string[] {
+  return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
+}
+
+/** The arguments llama-fit-params prints on stdout once its fit succeeded (`-c 4096 -ngl 48 ...`), as parsed. */
+export function parseFittedArgs(stdout: string): LlamaCppFit | undefined {
+  const line = stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^-c \d+ -ngl -?\d+/.test(l))
+    .pop();
+  if (!line) return undefined;
+  const args = splitArgs(line);
+  const value = (flag: string): string | undefined => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const fit: LlamaCppFit = { contextSize: Number(value('-c')), gpuLayers: Number(value('-ngl')), args };
+  const split = value('-ts');
+  if (split) fit.tensorSplit = split.split(',').map(Number);
+  const overrides = value('-ot');
+  // llama.cpp's own -ot parser splits on commas too.
+  if (overrides) fit.tensorOverrides = overrides.split(',');
+  return fit;
+}
+
 /**
  * Runs llama.cpp's own dry run (llama-fit-params) for a model and arguments: it loads nothing, takes
  * a fraction of a second even for a 70B header, and measures exactly what this build would allocate.
@@ -82,10 +110,9 @@ export async function dryRun(fitParams: string, modelPath: string, args: readonl
     const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
     throw new HeadroomError(`llama-fit-params could not plan ${modelPath} (exit ${result.code}).`, tail);
   }
-  const fittedLine = result.stdout.trim().split('\n').filter((l) => l.startsWith('-')).pop() ?? '';
   return {
     ...breakdown,
-    fittedArgs: fittedLine.split(/\s+/).filter(Boolean),
+    fit: parseFittedArgs(result.stdout),
     fits: result.code === 0 && /successfully fit params/.test(result.stderr),
     ms,
   };

@@ -13,7 +13,8 @@ import { healthStatus, servedContextSize } from './serverEndpoints';
 import type { ExitInfo, ManagedProcess, ProcessLauncher } from './processLauncher';
 import { RestartPolicy } from './restartPolicy';
 import { buildServerArgs } from './serverArgs';
-import type { ReadyInfo, ServerState } from './serverState';
+import { checkTransition, type ReadyInfo, type ServerState } from './serverState';
+import { launchOf, shownState, type Launch, type ReadyState, type Run, type SupervisorState } from './supervisorState';
 
 export interface ServerConfig {
   modelPath: string;
@@ -32,8 +33,22 @@ export interface ResolvedBinary {
   fitParams?: string;
 }
 
-/** Runs after the binary is known and before launch: the planner fills in context and plan args here. */
-export type PrepareLaunch = (binary: ResolvedBinary, config: ServerConfig) => Promise<ServerConfig>;
+/**
+ * How one start plans its launches: the first once the binary is known, and again one step down after a
+ * failure. The runner's recovery policy is the one implementation; without a planner the supervisor
+ * launches the config as given, fails on a load failure and reloads unchanged after a crash.
+ */
+export interface LaunchPlanner {
+  /** The config of the first launch (memory planning needs the build, so it runs after locating). */
+  prepare(binary: ResolvedBinary, config: ServerConfig): Promise<ServerConfig>;
+  /**
+   * After llama-server failed to load, or crashed while ready: the re-plan one step down (the supervisor
+   * shows planning while it runs), or undefined when nothing is left to change.
+   */
+  stepDown(failure: Failure): ((config: ServerConfig) => Promise<ServerConfig>) | undefined;
+  /** The error a start ends with when a load failed and there was no step left. */
+  giveUp(error: ServerLoadError): Error;
+}
 
 export interface SupervisorDeps {
   launcher: ProcessLauncher;
@@ -43,11 +58,6 @@ export interface SupervisorDeps {
   checkModel(path: string): Promise<void>;
   /** Every line the server prints. */
   onServerLine?(line: string): void;
-  /**
-   * Called when a ready server crashes, before it is restarted: may return a changed config (the
-   * recovery ladder uses this to restart with less memory after an out-of-memory crash).
-   */
-  adjustAfterCrash?(failure: Failure, config: ServerConfig): Promise<ServerConfig | undefined>;
   restartPolicy?: RestartPolicy;
   env?: NodeJS.ProcessEnv;
   healthIntervalMs?: number;
@@ -68,26 +78,25 @@ interface Exit {
   oomKilled: boolean | undefined;
 }
 
+
 const STDERR_TAIL = 200;
 const CRASH_TAIL = 20;
 
 /**
  * Runs one llama-server and keeps it running: locate/build, spawn on 127.0.0.1 with a fresh key,
- * poll /health through loading, restart crashes with backoff, stop the whole process group.
+ * poll /health through loading, re-plan after a failure through the start's LaunchPlanner, restart
+ * crashes with backoff, stop the whole process group. Its state (one SupervisorState, moved only along
+ * SERVER_TRANSITIONS) holds everything a run has: process, config, binary, restart timer.
  */
 export class Supervisor implements Disposable {
   private readonly stateEmitter = new Emitter<ServerState>();
   readonly onDidChangeState = this.stateEmitter.event;
-  private current: ServerState = { kind: 'stopped' };
-  private process: ManagedProcess | null = null;
-  private ready: ReadyServer | null = null;
-  private config: ServerConfig | null = null;
-  private binary: string | null = null;
+  private current: SupervisorState = { kind: 'stopped', stopped: Promise.resolve() };
   private readonly tail = new RingBuffer<string>(STDERR_TAIL);
-  private stopping: Promise<void> | null = null;
-  /** Bumped on every start and stop, so late callbacks of an older run do nothing. */
-  private generation = 0;
-  private restartTimer: NodeJS.Timeout | null = null;
+  /** The last run's id; each start or locate takes the next one. */
+  private runs = 0;
+  /** The start called last, which wins over any earlier one still waiting for the old server to stop. */
+  private latestStart: Run | undefined;
   private readonly policy: RestartPolicy;
 
   constructor(private readonly deps: SupervisorDeps) {
@@ -95,12 +104,12 @@ export class Supervisor implements Disposable {
   }
 
   get state(): ServerState {
-    return this.current;
+    return shownState(this.current);
   }
 
   /** The running server with its key, or undefined unless ready. */
   get server(): ReadyServer | undefined {
-    return this.current.kind === 'ready' && this.ready ? this.ready : undefined;
+    return this.current.kind === 'ready' ? this.current.server : undefined;
   }
 
   get stderrTail(): string[] {
@@ -109,85 +118,65 @@ export class Supervisor implements Disposable {
 
   /** Finds or builds llama-server without starting it, showing the locating/building states. */
   async locate(): Promise<ResolvedBinary> {
-    const running = this.current.kind;
-    const show = running === 'stopped' || running === 'failed';
-    if (show) this.setState({ kind: 'locating' });
+    const before = this.current;
+    if (before.kind !== 'stopped' && before.kind !== 'failed') return this.deps.resolveBinary(() => undefined);
+    const run: Run = { id: ++this.runs, planner: undefined };
+    this.move({ kind: 'locating', run });
     try {
-      return await this.deps.resolveBinary((percent, message) => {
-        if (show) this.setState({ kind: 'building', percent, message });
-      });
+      return await this.deps.resolveBinary((percent, message) => this.showBuild(run, percent, message));
     } finally {
-      if (show) this.setState({ kind: 'stopped' });
+      if (this.isCurrent(run)) this.move({ kind: 'stopped', stopped: before.kind === 'stopped' ? before.stopped : Promise.resolve() });
     }
   }
 
   /**
    * Starts (or restarts with a new config) and resolves once the server answers /health with 200.
-   * `prepare` may change the config once the binary is known (memory planning needs the build).
+   * `planner` plans the launch once the binary is known and re-plans it after a failure.
    */
-  async start(config: ServerConfig, prepare?: PrepareLaunch): Promise<ReadyServer> {
-    await this.stop();
+  async start(config: ServerConfig, planner?: LaunchPlanner): Promise<ReadyServer> {
+    const run: Run = { id: ++this.runs, planner };
+    this.latestStart = run;
+    // Stop whatever runs and wait until its process has exited (its memory and port are free). The last
+    // start called wins: an earlier one still waiting here is cancelled, a running one is stopped.
+    for (let s = this.current; s.kind !== 'failed'; s = this.current) {
+      if (this.latestStart !== run) throw new HeadroomError('The start was cancelled.');
+      if (s.kind !== 'stopped') await this.stop();
+      else {
+        await s.stopped;
+        if (this.current === s) break;
+      }
+    }
+    if (this.latestStart !== run) throw new HeadroomError('The start was cancelled.');
     this.policy.reset();
-    this.config = config;
-    const generation = ++this.generation;
     try {
-      this.setState({ kind: 'locating' });
+      this.move({ kind: 'locating', run });
       await this.deps.checkModel(config.modelPath);
-      const binary = await this.deps.resolveBinary((percent, message) => {
-        if (generation === this.generation) this.setState({ kind: 'building', percent, message });
-      });
-      this.assertCurrent(generation);
-      if (prepare) {
-        this.setState({ kind: 'planning' });
-        this.config = await prepare(binary, config);
-        this.assertCurrent(generation);
+      const binary = await this.deps.resolveBinary((percent, message) => this.showBuild(run, percent, message));
+      this.assertCurrent(run);
+      let first = config;
+      if (planner) {
+        this.move({ kind: 'planning', run, config, binary });
+        first = await planner.prepare(binary, config);
+        this.assertCurrent(run);
       }
-      this.binary = binary.path;
-      return await this.launch(generation);
+      return await this.loadUntilReady({ run, config: first, binary });
     } catch (err) {
-      if (generation === this.generation) {
-        this.setState({ kind: 'failed', error: errorMessage(err) });
-      }
+      if (this.isCurrent(run)) this.move({ kind: 'failed', error: errorMessage(err) });
       throw err;
     }
   }
 
-  async restart(): Promise<ReadyServer> {
-    if (!this.config) throw new HeadroomError('Nothing to restart: no model was started yet.');
-    return this.start(this.config);
-  }
-
   /** Stops the server: SIGTERM to its process group, SIGKILL after the grace period. Idempotent. */
   stop(): Promise<void> {
-    if (this.stopping) return this.stopping;
-    this.generation++;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.restartTimer = null;
-    const proc = this.process;
-    if (!proc) {
-      if (this.current.kind !== 'stopped' && this.current.kind !== 'failed') this.setState({ kind: 'stopped' });
-      return Promise.resolve();
-    }
-    this.stopping = (async () => {
-      proc.kill('SIGTERM');
-      const grace = this.deps.stopGraceMs ?? 5_000;
-      let timer: NodeJS.Timeout | undefined;
-      const killed = await Promise.race([
-        proc.exited.then(() => false),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), grace))),
-      ]);
-      clearTimeout(timer);
-      if (killed) {
-        proc.kill('SIGKILL');
-        await proc.exited;
-      }
-      this.process = null;
-      this.ready = null;
-      this.setState({ kind: 'stopped' });
-    })().finally(() => {
-      this.stopping = null;
-    });
-    return this.stopping;
+    const s = this.current;
+    if (s.kind === 'stopped') return s.stopped;
+    // A failure stays on show; its process, if any, has exited or was killed.
+    if (s.kind === 'failed') return Promise.resolve();
+    if (s.kind === 'crashed') clearTimeout(s.restart);
+    const proc = 'process' in s ? s.process : undefined;
+    const stopped = proc ? this.terminate(proc) : Promise.resolve();
+    this.move({ kind: 'stopped', stopped });
+    return stopped;
   }
 
   dispose(): void {
@@ -195,44 +184,74 @@ export class Supervisor implements Disposable {
     this.stateEmitter.dispose();
   }
 
-  private async launch(generation: number): Promise<ReadyServer> {
-    const config = this.config;
-    const binary = this.binary;
-    if (!config || !binary) throw new HeadroomError('Internal error: launch without a config.');
+  private async terminate(proc: ManagedProcess): Promise<void> {
+    proc.kill('SIGTERM');
+    const grace = this.deps.stopGraceMs ?? 5_000;
+    let timer: NodeJS.Timeout | undefined;
+    const killed = await Promise.race([proc.exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), grace)))]);
+    clearTimeout(timer);
+    if (killed) {
+      proc.kill('SIGKILL');
+      await proc.exited;
+    }
+  }
+
+  /** Launches, and after a load failure launches again as the planner re-plans, until ready or it gives up. */
+  private async loadUntilReady(launch: Launch): Promise<ReadyServer> {
+    for (;;) {
+      try {
+        return await this.launch(launch);
+      } catch (err) {
+        if (!(err instanceof ServerLoadError) || !this.isCurrent(launch.run)) throw err;
+        const planner = launch.run.planner;
+        const stepDown = planner?.stepDown(err.failure);
+        if (!stepDown) throw planner ? planner.giveUp(err) : err;
+        launch = await this.replan(launch, stepDown);
+      }
+    }
+  }
+
+  private async replan(launch: Launch, stepDown: (config: ServerConfig) => Promise<ServerConfig>): Promise<Launch> {
+    this.move({ kind: 'planning', ...launch });
+    const config = await stepDown(launch.config);
+    this.assertCurrent(launch.run);
+    return { ...launch, config };
+  }
+
+  private async launch(launch: Launch): Promise<ReadyServer> {
+    const { run, config, binary } = launch;
     const port = await this.choosePort(config.port);
-    this.assertCurrent(generation);
+    this.assertCurrent(run);
     const apiKey = randomBytes(24).toString('base64url');
     const args = buildServerArgs({ ...config, port });
     this.tail.clear();
-    this.setState({ kind: 'starting' });
-    const proc = await this.deps.launcher.launch(binary, args, { env: childEnv(this.deps.env ?? process.env, apiKey) });
-    if (generation !== this.generation) {
+    this.move({ kind: 'starting', ...launch });
+    const proc = await this.deps.launcher.launch(binary.path, args, { env: childEnv(this.deps.env ?? process.env, apiKey) });
+    if (!this.isCurrent(run)) {
       proc.kill('SIGKILL');
       await proc.exited;
       throw new CancelledError('The start was cancelled.');
     }
-    this.process = proc;
+    this.move({ kind: 'starting', ...launch, process: proc });
     const progress = new LoadProgress();
     proc.onStderrLine((line) => {
       this.tail.push(line);
       this.deps.onServerLine?.(line);
       const percent = progress.push(line);
-      if (percent !== null && generation === this.generation && (this.current.kind === 'loading' || this.current.kind === 'starting')) {
-        this.setState({ kind: 'loading', percent });
-      }
+      if (percent !== null) this.showLoading(proc, percent);
     });
     proc.onStdoutLine((line) => this.deps.onServerLine?.(line));
     const oomKillsBefore = this.oomKillCount();
     let exit: Exit | null = null;
     void proc.exited.then((info) => {
       exit = { info, oomKilled: info.signal === 'SIGKILL' ? oomKillerActed(oomKillsBefore, this.oomKillCount()) : undefined };
-      if (this.process === proc) this.process = null;
-      if (generation === this.generation && this.current.kind === 'ready') this.onCrash(exit);
+      const s = this.current;
+      if (s.kind === 'ready' && s.process === proc) this.onCrash(s, exit);
     });
 
     const baseUrl = `http://127.0.0.1:${port}`;
-    await this.waitHealthy(baseUrl, generation, () => exit, config);
-    const ready: ReadyServer = {
+    await this.waitHealthy(baseUrl, launch, proc, () => exit);
+    const server: ReadyServer = {
       baseUrl,
       apiKey,
       model: basename(config.modelPath),
@@ -240,11 +259,13 @@ export class Supervisor implements Disposable {
       contextSize: await servedContextSize(baseUrl, apiKey, config.contextSize),
       args,
     };
-    this.assertCurrent(generation);
-    this.ready = ready;
-    const { apiKey: _secret, ...info } = ready;
-    this.setState({ kind: 'ready', ...info });
-    return ready;
+    this.assertCurrent(run);
+    const ready: ReadyState = { kind: 'ready', ...launch, process: proc, server };
+    this.move(ready);
+    // It may have exited between the last health check and now.
+    const early: Exit | null = exit;
+    if (early) this.onCrash(ready, early);
+    return server;
   }
 
   private async choosePort(requested: number): Promise<number> {
@@ -258,71 +279,90 @@ export class Supervisor implements Disposable {
     return requested;
   }
 
-  private async waitHealthy(baseUrl: string, generation: number, exitInfo: () => Exit | null, config: ServerConfig): Promise<void> {
+  private async waitHealthy(baseUrl: string, launch: Launch, proc: ManagedProcess, exitInfo: () => Exit | null): Promise<void> {
     const interval = this.deps.healthIntervalMs ?? 200;
-    const deadline = Date.now() + (this.deps.loadTimeoutMs ?? 15 * 60_000);
+    const timeoutMs = this.deps.loadTimeoutMs ?? 15 * 60_000;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
-      this.assertCurrent(generation);
+      this.assertCurrent(launch.run);
       const exit = exitInfo();
       if (exit) {
         const failure = classifyFailure(this.tail.toArray(), exit.info, exit.oomKilled);
         throw new ServerLoadError(
-          `llama-server stopped while loading ${basename(config.modelPath)}: ${failure.message}`,
+          `llama-server stopped while loading ${basename(launch.config.modelPath)}: ${failure.message}`,
           failure,
           this.tail.toArray().slice(-CRASH_TAIL),
         );
       }
       const status = await healthStatus(baseUrl);
       if (status === 200) return;
-      if (status === 503 && this.current.kind === 'starting') this.setState({ kind: 'loading', percent: null });
+      if (status === 503) this.showLoading(proc, null);
       if (Date.now() > deadline) {
-        this.process?.kill('SIGKILL');
-        throw new HeadroomError(`llama-server did not become ready within ${Math.round((this.deps.loadTimeoutMs ?? 900_000) / 1000)} s.`);
+        proc.kill('SIGKILL');
+        throw new HeadroomError(`llama-server did not become ready within ${Math.round(timeoutMs / 1000)} s.`);
       }
       await new Promise((r) => setTimeout(r, interval));
     }
   }
 
-  private onCrash({ info: exit, oomKilled }: Exit): void {
+  private onCrash(ready: ReadyState, { info: exit, oomKilled }: Exit): void {
     const stderrTail = this.tail.toArray().slice(-CRASH_TAIL);
-    this.ready = null;
     const decision = this.policy.onCrash();
     const failure = classifyFailure(stderrTail, exit, oomKilled);
     if (!decision.restart) {
-      this.setState({
+      this.move({
         kind: 'failed',
         error: `llama-server crashed ${decision.crashesInWindow} times in a short time and was not restarted. Last: ${failure.message}`,
       });
       return;
     }
-    this.setState({ kind: 'crashed', code: exit.code, signal: exit.signal, reason: failure.message, stderrTail, retryInMs: decision.delayMs });
-    const generation = this.generation;
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = null;
-      if (generation !== this.generation) return;
-      const adjusted = this.config && this.deps.adjustAfterCrash ? this.deps.adjustAfterCrash(failure, this.config) : Promise.resolve(undefined);
-      adjusted
-        .then((config) => {
-          if (generation !== this.generation) return undefined;
-          if (config) this.config = config;
-          return this.launch(generation);
-        })
-        .catch((err: unknown) => {
-          if (generation === this.generation) this.setState({ kind: 'failed', error: errorMessage(err) });
-        });
-    }, decision.delayMs);
+    const launch = launchOf(ready);
+    const restart = setTimeout(() => void this.reload(launch, failure), decision.delayMs);
+    const crash = { code: exit.code, signal: exit.signal, reason: failure.message, stderrTail, retryInMs: decision.delayMs };
+    this.move({ kind: 'crashed', ...launch, crash, restart });
+  }
+
+  /** The restart after a crash: one step down when the planner has one for this failure, else as it was. */
+  private async reload(launch: Launch, failure: Failure): Promise<void> {
+    try {
+      const stepDown = launch.run.planner?.stepDown(failure);
+      await this.loadUntilReady(stepDown ? await this.replan(launch, stepDown) : launch);
+    } catch (err) {
+      if (this.isCurrent(launch.run)) this.move({ kind: 'failed', error: errorMessage(err) });
+    }
+  }
+
+  private showBuild(run: Run, percent: number, message: string): void {
+    const s = this.current;
+    if ((s.kind === 'locating' || s.kind === 'building') && s.run === run) this.move({ kind: 'building', run, percent, message });
+  }
+
+  /** Loading (percent null: not known yet) while `proc` is the one starting or loading; a known percent is kept. */
+  private showLoading(proc: ManagedProcess, percent: number | null): void {
+    const s = this.current;
+    if ((s.kind !== 'starting' && s.kind !== 'loading') || s.process !== proc) return;
+    if (percent === null && s.kind === 'loading') return;
+    this.move({ kind: 'loading', ...launchOf(s), process: proc, percent });
   }
 
   private oomKillCount(): number | undefined {
     return (this.deps.oomKillCount ?? readOomKillCount)();
   }
 
-  private assertCurrent(generation: number): void {
-    if (generation !== this.generation) throw new CancelledError('The start was cancelled.');
+  private isCurrent(run: Run): boolean {
+    return 'run' in this.current && this.current.run === run;
   }
 
-  private setState(state: ServerState): void {
-    this.current = state;
-    this.stateEmitter.fire(state);
+  private assertCurrent(run: Run): void {
+    if (!this.isCurrent(run)) throw new CancelledError('The start was cancelled.');
+  }
+
+  /** The one way the state changes: checked against SERVER_TRANSITIONS, announced when what the views see changed. */
+  private move(next: SupervisorState): void {
+    checkTransition(this.current.kind, next.kind);
+    const before = JSON.stringify(shownState(this.current));
+    this.current = next;
+    const shown = shownState(next);
+    if (JSON.stringify(shown) !== before) this.stateEmitter.fire(shown);
   }
 }

@@ -1,5 +1,5 @@
 import type { HardwareFacts } from './hardware';
-import type { Plan } from './planTypes';
+import type { LlamaCppFit, Plan } from './planTypes';
 
 /** A plan together with what it was made for: what the plan panel, the status bar and `headroom plan` show. */
 export interface PlanReport {
@@ -13,4 +13,6 @@ export interface PlanReport {
   marginMiB?: number;
   /** Memory kept free in RAM, MiB; the planner's default (1024) when absent. */
   ramMarginMiB?: number;
+  /** What llama.cpp's own fit chose for the plan's arguments; absent without a dry run or when its fit failed. */
+  llamaCppFit?: LlamaCppFit;
 }

@@ -76,3 +76,18 @@ export interface Plan {
   reasons: string[];
   warnings: string[];
 }
+
+/**
+ * What llama.cpp's own fit (`--fit`, printed by llama-fit-params) chose for the same model and arguments,
+ * exactly as it printed it: `-c 4096 -ngl 48 [-ts 3,1] [-ot "pattern=CPU,..."]`.
+ */
+export interface LlamaCppFit {
+  contextSize: number;
+  gpuLayers: number;
+  /** -ts: the share of layers per GPU, when it split them over several. */
+  tensorSplit?: number[];
+  /** -ot: tensors kept in another buffer, `pattern=BUFFER` each (e.g. MoE experts on the CPU). */
+  tensorOverrides?: string[];
+  /** The arguments as printed. */
+  args: string[];
+}

@@ -24,5 +24,7 @@ export function planJson(report: PlanReport): Record<string, unknown> {
     commandLine: report.commandLine,
     ramTotalMiB: report.hardware.ramTotalMiB,
     ramAvailableMiB: report.hardware.ramAvailableMiB,
+    // What llama.cpp's own fit chose, exactly as llama-fit-params printed it; null without a dry run or when its fit failed.
+    llamaCppFit: report.llamaCppFit ?? null,
   };
 }

@@ -1,8 +1,9 @@
 // `headroom plan`'s human output: per device a stacked text bar of weights, KV cache, compute, other
 // programs, margin and free memory against the device's total; a table of the same numbers in MiB; the
-// plan's choices, reasons and warnings; where the numbers come from; and the exact command line.
+// plan's choices, llama.cpp's own fit, reasons and warnings; where the numbers come from; and the exact command line.
 import type { PlanDeviceView, SegmentKind } from '../../webview/protocol/plan';
 import type { PlanReport } from '../memory/planReport';
+import type { LlamaCppFit } from '../memory/planTypes';
 import { gib, planView } from './planView';
 
 export interface PlanTextOptions {
@@ -103,6 +104,14 @@ function table(rows: string[][], rightAlignFrom = 1): string[] {
 
 const mib = (n: number): string => String(Math.round(n));
 
+/** llama.cpp's own fit in one line; its -ot list can run to kilobytes, so it is counted here (the JSON has it whole). */
+export function llamaCppFitLine(fit: LlamaCppFit): string {
+  const parts = [`-ngl ${fit.gpuLayers}`, `-c ${fit.contextSize}`];
+  if (fit.tensorSplit) parts.push(`-ts ${fit.tensorSplit.join(',')}`);
+  if (fit.tensorOverrides) parts.push(`-ot <${fit.tensorOverrides.length} tensor override${fit.tensorOverrides.length === 1 ? '' : 's'}>`);
+  return `llama.cpp's own fit: ${parts.join(' ')}`;
+}
+
 export function renderPlanText(report: PlanReport, opts: PlanTextOptions = {}): string {
   const width = Math.max(8, Math.floor(opts.width ?? 32));
   const color = opts.color ?? false;
@@ -140,6 +149,7 @@ export function renderPlanText(report: PlanReport, opts: PlanTextOptions = {}): 
 
   const factWidth = Math.max(...view.facts.map((f) => f.label.length));
   for (const f of view.facts) out.push(`${f.label.padEnd(factWidth)}  ${f.value}`);
+  if (report.llamaCppFit) out.push('', llamaCppFitLine(report.llamaCppFit));
 
   if (view.reasons.length > 0) out.push('', 'Why:', ...view.reasons.map((r) => `  - ${r}`));
   if (view.warnings.length > 0) out.push('', 'Warnings:', ...view.warnings.map((w) => `  ! ${w}`));

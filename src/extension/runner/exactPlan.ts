@@ -4,11 +4,11 @@ import type { HardwareFacts } from '../memory/hardware';
 import { modelShape, isMoe } from '../memory/modelShape';
 import { budgetShortfalls, plan } from '../memory/plan';
 import type { PlanReport } from '../memory/planReport';
-import type { Plan, PlanWishes } from '../memory/planTypes';
+import type { LlamaCppFit, Plan, PlanWishes } from '../memory/planTypes';
 import { dryRun, type DryRunResult } from '../llama/dryRun';
 import type { RecoveryOverrides } from './recoveryLadder';
 import { buildServerArgs } from '../llama/serverArgs';
-import type { PlannedLaunch } from './startWithRecovery';
+import type { PlannedLaunch } from './recovery';
 
 export interface ExactPlanInputs {
   modelPath: string;
@@ -53,9 +53,12 @@ export function commandLine(binary: string, modelPath: string, p: Plan, port: nu
 export async function exactPlan(inputs: ExactPlanInputs): Promise<PlanReport> {
   let wishes = inputs.wishes;
   let current = plan(inputs.header, inputs.hardware, wishes);
+  let llamaCppFit: LlamaCppFit | undefined;
   if (inputs.fitParams) {
     for (let refit = 0; ; refit++) {
-      const measured = withMeasurements(current, await dryRun(inputs.fitParams, inputs.modelPath, [...current.args, '--ctx-size', String(current.contextSize)]));
+      const result = await dryRun(inputs.fitParams, inputs.modelPath, [...current.args, '--ctx-size', String(current.contextSize)]);
+      llamaCppFit = result.fit;
+      const measured = withMeasurements(current, result);
       const over = budgetShortfalls(measured, inputs.hardware, wishes);
       const offloadSet = typeof wishes.gpuLayers === 'number' || typeof wishes.cpuMoeLayers === 'number';
       if (over.length === 0 || offloadSet || refit >= MAX_REFITS || measured.gpuLayers.onGpu === 0) {
@@ -77,6 +80,7 @@ export async function exactPlan(inputs: ExactPlanInputs): Promise<PlanReport> {
     commandLine: commandLine(inputs.binary ?? 'llama-server', inputs.modelPath, current, inputs.port || 8080, inputs.extraArgs),
     marginMiB: inputs.wishes.marginMiB,
     ramMarginMiB: inputs.wishes.ramMarginMiB,
+    ...(llamaCppFit && { llamaCppFit }),
   };
 }
 

@@ -8,9 +8,9 @@ import type { PlanWishes } from '../memory/planTypes';
 import { createSupervisor, readModelHeader, type SupervisorSetup } from '../llama/createSupervisor';
 import { commandLine, exactPlan, launchFromPlan, wishesWith } from './exactPlan';
 import { gpusForBuild, listBuildDevices } from '../llama/listDevices';
-import { configAfterCrash, startWithRecovery, type PlanFor, type RecoveryState } from './startWithRecovery';
+import { RecoveryPolicy, type PlanFor } from './recovery';
 import { ServerLoadError } from '../llama/serverLoadError';
-import type { ReadyServer, ResolvedBinary, ServerConfig, Supervisor } from '../llama/supervisor';
+import type { ReadyServer, ResolvedBinary, Supervisor } from '../llama/supervisor';
 
 export interface RunRequest {
   modelPath: string;
@@ -39,7 +39,8 @@ export function withSimulatedGpus(facts: HardwareFacts, vramMiB: readonly number
 
 /**
  * Runs a model the planned way: plan (estimate checked by llama.cpp's dry run), start supervised,
- * step down the recovery ladder on out-of-memory at load or while generating, and say what changed.
+ * step down the recovery ladder on out-of-memory at load or while generating (one RecoveryPolicy per
+ * start), and say what changed.
  * The one entry point the CLI and the extension share.
  */
 export class ModelRunner implements Disposable {
@@ -50,13 +51,12 @@ export class ModelRunner implements Disposable {
   /** A plain sentence each time the recovery ladder changes the configuration. */
   readonly onDidRecover = this.changeEmitter.event;
   private current: PlanReport | undefined;
-  private recovery: { state: RecoveryState; planFor: PlanFor } | undefined;
 
   constructor(
     setup: SupervisorSetup,
     private readonly probe: HardwareProbe,
   ) {
-    this.supervisor = createSupervisor({ ...setup, adjustAfterCrash: (failure, config) => this.afterCrash(failure, config) });
+    this.supervisor = createSupervisor(setup);
   }
 
   get plan(): PlanReport | undefined {
@@ -88,7 +88,7 @@ export class ModelRunner implements Disposable {
     return report;
   }
 
-  async start(request: RunRequest): Promise<{ server: ReadyServer; changes: string[] }> {
+  async start(request: RunRequest): Promise<{ server: ReadyServer; changes: readonly string[] }> {
     const header = await readModelHeader(request.modelPath);
     const planFor: PlanFor = async (overrides, binary) => {
       const report = await exactPlan({
@@ -104,19 +104,17 @@ export class ModelRunner implements Disposable {
       this.setPlan(report);
       return launchFromPlan(report, header);
     };
-    this.recovery = undefined;
-    const { server, state } = await startWithRecovery(
-      { supervisor: this.supervisor, planFor, onRecovery: (step) => this.changeEmitter.fire(step.change) },
-      { modelPath: request.modelPath, port: request.port, extraArgs: request.extraArgs },
-    ).catch((err: unknown) => {
-      throw this.withRamAdvice(err, header);
-    });
-    this.recovery = { state, planFor };
-    if (this.current) {
+    const recovery = new RecoveryPolicy(planFor, (step) => this.changeEmitter.fire(step.change));
+    const server = await this.supervisor
+      .start({ modelPath: request.modelPath, port: request.port, extraArgs: request.extraArgs, contextSize: 0 }, recovery)
+      .catch((err: unknown) => {
+        throw this.withRamAdvice(err, header);
+      });
+    if (this.current && recovery.binary) {
       const port = Number(new URL(server.baseUrl).port);
-      this.setPlan({ ...this.current, commandLine: commandLine(state.binary.path, request.modelPath, this.current.plan, port, request.extraArgs) });
+      this.setPlan({ ...this.current, commandLine: commandLine(recovery.binary.path, request.modelPath, this.current.plan, port, request.extraArgs) });
     }
-    return { server, changes: state.changes };
+    return { server, changes: recovery.changes };
   }
 
   stop(): Promise<void> {
@@ -141,12 +139,5 @@ export class ModelRunner implements Disposable {
   private setPlan(report: PlanReport | undefined): void {
     this.current = report;
     this.planEmitter.fire(report);
-  }
-
-  private async afterCrash(failure: Parameters<typeof configAfterCrash>[0], config: ServerConfig): Promise<ServerConfig | undefined> {
-    if (!this.recovery) return undefined;
-    const next = await configAfterCrash(failure, config, this.recovery.state, this.recovery.planFor);
-    if (next) this.changeEmitter.fire(next.step.change);
-    return next?.config;
   }
 }
