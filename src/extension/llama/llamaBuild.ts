@@ -6,6 +6,7 @@ import { HeadroomError } from '../common/errors';
 import { withFileLock } from '../common/fileLock';
 import { which } from '../common/run';
 import { readBinaryVersion } from './binaryVersion';
+import { cleanEnv } from './childEnv';
 import { CMAKE_BACKEND_FLAGS, type BuildBackend } from './buildBackend';
 import type { LlamaSource } from './llamaSource';
 import { NodeProcessLauncher, type ProcessLauncher } from './processLauncher';
@@ -148,7 +149,7 @@ export async function buildLlama(options: BuildOptions): Promise<BuiltLlama> {
       const launcher = options.launcher ?? new NodeProcessLauncher();
       const step = async (percentFrom: number, percentTo: number, message: string, command: string, args: string[]): Promise<void> => {
         progress(percentFrom, message);
-        const proc = await launcher.launch(command, args, { env: process.env, cwd: dir });
+        const proc = await launcher.launch(command, args, { env: cleanEnv(process.env), cwd: dir });
         const tail: string[] = [];
         const onLine = (line: string): void => {
           options.onLine?.(line);

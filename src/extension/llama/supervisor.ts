@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { Emitter, type Disposable } from '../common/emitter';
 import { errorMessage, HeadroomError } from '../common/errors';
 import { RingBuffer } from '../common/ringBuffer';
-import { childEnv } from './childEnv';
+import { serverEnv } from './childEnv';
 import { classifyFailure, type Failure } from './logClassifier';
 import { ServerLoadError } from './serverLoadError';
 import { LoadProgress } from './loadProgress';
@@ -205,7 +205,7 @@ export class Supervisor implements Disposable {
     const args = buildServerArgs({ ...config, port });
     this.tail.clear();
     this.setState({ kind: 'starting' });
-    const proc = await this.deps.launcher.launch(binary, args, { env: childEnv(this.deps.env ?? process.env, apiKey) });
+    const proc = await this.deps.launcher.launch(binary, args, { env: serverEnv(this.deps.env ?? process.env, { apiKey, port }) });
     if (generation !== this.generation) {
       proc.kill('SIGKILL');
       await proc.exited;
