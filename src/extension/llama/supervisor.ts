@@ -8,7 +8,7 @@ import { classifyFailure, type Failure } from './logClassifier';
 import { ServerLoadError } from './serverLoadError';
 import { LoadProgress } from './loadProgress';
 import { oomKillerActed, readOomKillCount } from './oomKills';
-import { findFreePort, isPortFree } from './ports';
+import { findFreePort, isPortFree, isValidPort, PORT_RULE } from './ports';
 import { healthStatus, servedContextSize } from './serverEndpoints';
 import type { ExitInfo, ManagedProcess, ProcessLauncher } from './processLauncher';
 import { RestartPolicy } from './restartPolicy';
@@ -248,6 +248,7 @@ export class Supervisor implements Disposable {
   }
 
   private async choosePort(requested: number): Promise<number> {
+    if (!isValidPort(requested)) throw new HeadroomError(`Port ${requested} is not a port: it must be ${PORT_RULE}.`, 'Fix headroom.port.');
     if (requested === 0) return findFreePort();
     if (!(await isPortFree(requested))) {
       throw new HeadroomError(
