@@ -65,7 +65,8 @@ describe('supervisor with a real llama-server on a generated model', () => {
       const cmdline = readFileSync(`/proc/${server.pid}/cmdline`, 'utf8');
       assert.ok(!cmdline.includes(server.apiKey), 'the key is not in argv');
       const environ = readFileSync(`/proc/${server.pid}/environ`, 'utf8').split('\0');
-      assert.ok(!environ.some((e) => e.startsWith('LLAMA_ARG_')));
+      const llamaArgs = environ.filter((e) => e.startsWith('LLAMA_ARG_')).map((e) => e.slice(0, e.indexOf('=')));
+      assert.deepEqual(llamaArgs.sort(), ['LLAMA_ARG_CORS_CREDENTIALS', 'LLAMA_ARG_CORS_ORIGINS'], 'only the CORS variables Headroom sets');
       const port = new URL(server.baseUrl).port;
       const sockets = readFileSync('/proc/net/tcp', 'utf8');
       const hexPort = Number(port).toString(16).toUpperCase().padStart(4, '0');

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { BUILD_BACKENDS, type BuildBackend } from '../llama/buildBackend';
+import { isValidPort, PORT_RULE } from '../llama/ports';
 import type { PlanWishes } from '../memory/planTypes';
 
 export interface CliOptions {
@@ -29,6 +30,13 @@ function int(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, got "${v}".`);
+  return n;
+}
+
+function port(v: string | undefined): number {
+  if (v === undefined) return 0;
+  const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!isValidPort(n)) throw new Error(`--port must be ${PORT_RULE}; got "${v}".`);
   return n;
 }
 
@@ -77,7 +85,7 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
     options: {
       model: values.model ?? positionals[1],
       prompt: values.prompt ?? DEFAULT_PROMPT,
-      port: int('port', values.port) ?? 0,
+      port: port(values.port),
       maxTokens: int('max-tokens', values['max-tokens']) ?? 64,
       llamaServer: values['llama-server'],
       backend: values.backend as BuildBackend | undefined,

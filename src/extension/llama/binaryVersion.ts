@@ -1,4 +1,5 @@
 import { run } from '../common/run';
+import { cleanEnv } from './childEnv';
 
 export interface BinaryVersion {
   /** e.g. "0.4.0-dev (build 1, commit 80fb11a)" */
@@ -10,7 +11,7 @@ export interface BinaryVersion {
 export async function readBinaryVersion(binary: string): Promise<BinaryVersion | undefined> {
   let output: string;
   try {
-    const result = await run(binary, ['--version'], { timeoutMs: 15_000 });
+    const result = await run(binary, ['--version'], { timeoutMs: 15_000, env: cleanEnv(process.env) });
     if (result.code !== 0) return undefined;
     output = result.stdout + result.stderr;
   } catch {

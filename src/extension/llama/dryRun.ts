@@ -1,6 +1,7 @@
 import { HeadroomError } from '../common/errors';
 import { run } from '../common/run';
 import type { LlamaCppFit } from '../memory/planTypes';
+import { cleanEnv } from './childEnv';
 
 /** MiB per component, as llama.cpp's own memory breakdown prints them. */
 export interface ComponentMiB {
@@ -103,7 +104,7 @@ export function parseFittedArgs(stdout: string): LlamaCppFit | undefined {
  */
 export async function dryRun(fitParams: string, modelPath: string, args: readonly string[]): Promise<DryRunResult> {
   const started = performance.now();
-  const result = await run(fitParams, ['--model', modelPath, ...args, '--log-verbosity', '4'], { timeoutMs: 120_000 });
+  const result = await run(fitParams, ['--model', modelPath, ...args, '--log-verbosity', '4'], { timeoutMs: 120_000, env: cleanEnv(process.env) });
   const ms = performance.now() - started;
   const breakdown = parseMemoryBreakdown(result.stderr + result.stdout);
   if (!breakdown) {

@@ -1,5 +1,6 @@
 import type { GpuFacts, HardwareFacts } from '../memory/hardware';
 import { run } from '../common/run';
+import { cleanEnv } from './childEnv';
 
 export interface BuildDevice {
   /** Backend name, e.g. "CUDA0", "Vulkan0", "MTL0". */
@@ -23,7 +24,7 @@ export function parseListDevices(output: string): BuildDevice[] {
 /** The GPUs this build of llama.cpp can use, as it sees them (Vulkan and Metal too, not only NVIDIA). */
 export async function listBuildDevices(binary: string): Promise<BuildDevice[]> {
   try {
-    const result = await run(binary, ['--list-devices'], { timeoutMs: 30_000 });
+    const result = await run(binary, ['--list-devices'], { timeoutMs: 30_000, env: cleanEnv(process.env) });
     return result.code === 0 ? parseListDevices(result.stdout) : [];
   } catch {
     return [];

@@ -6,6 +6,7 @@ import { HeadroomError } from '../common/errors';
 import { withFileLock } from '../common/fileLock';
 import { which } from '../common/run';
 import { readBinaryVersion } from './binaryVersion';
+import { cleanEnv } from './childEnv';
 import { CMAKE_BACKEND_FLAGS, type BuildBackend } from './buildBackend';
 import type { LlamaSource } from './llamaSource';
 import { NodeProcessLauncher, type ProcessLauncher } from './processLauncher';
@@ -176,7 +177,7 @@ export async function buildLlama(options: BuildOptions): Promise<BuiltLlama> {
 /** Runs one command of the build in its folder, mapping cmake's percentages onto percentFrom..percentTo. */
 async function runStep(ctx: StepContext, percentFrom: number, percentTo: number, message: string, command: string, args: string[]): Promise<void> {
   ctx.progress(percentFrom, message);
-  const proc = await ctx.launcher.launch(command, args, { env: process.env, cwd: ctx.dir });
+  const proc = await ctx.launcher.launch(command, args, { env: cleanEnv(process.env), cwd: ctx.dir });
   const tail: string[] = [];
   const onLine = (line: string): void => {
     ctx.onLine?.(line);

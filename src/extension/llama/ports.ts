@@ -1,5 +1,13 @@
 import { createServer } from 'node:net';
 
+/** What a port setting may be, as the sentences that reject one say it. */
+export const PORT_RULE = 'a whole number from 1 to 65535, or 0 for any free port';
+
+/** 0 (any free port) or 1-65535; anything else makes Node throw its own RangeError at bind time. */
+export function isValidPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 0 && port <= 65535;
+}
+
 /** Resolves true when `port` can be bound on 127.0.0.1 right now. */
 export function isPortFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {

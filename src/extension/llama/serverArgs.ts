@@ -1,4 +1,7 @@
 import { HeadroomError } from '../common/errors';
+import { ALLOWED_FLAG_GROUPS, REFUSAL_ADVICE, type AllowedServerFlag } from './allowedServerFlags';
+
+const ALLOW_LIST_HINT = 'Remove it from your settings; the flags allowed there are listed under "Allowed server arguments" in the README.';
 
 export interface ServerArgsInput {
   modelPath: string;
@@ -11,44 +14,49 @@ export interface ServerArgsInput {
   extraArgs?: readonly string[];
 }
 
-/**
- * Flags the user may not pass through headroom.extraServerArgs: Headroom owns the bind address,
- * the port, the key and the model, and the server must never run agent tools or reach the network.
- */
-const FORBIDDEN_FLAGS: ReadonlyMap<string, string> = new Map([
-  ['--host', 'llama-server always listens on 127.0.0.1 only'],
-  ['--port', 'set headroom.port instead'],
-  ['--api-key', 'Headroom generates a random key for every start'],
-  ['--api-key-file', 'Headroom generates a random key for every start'],
-  ['-m', 'set headroom.modelPath instead'],
-  ['--model', 'set headroom.modelPath instead'],
-  ['-mu', 'Headroom does not download models through llama-server'],
-  ['--model-url', 'Headroom does not download models through llama-server'],
-  ['-hf', 'Headroom does not download models through llama-server'],
-  ['-hfr', 'Headroom does not download models through llama-server'],
-  ['--hf-repo', 'Headroom does not download models through llama-server'],
-  ['--rpc', 'remote backends are not supported'],
-  ['--tools', 'agent tools can run shell commands'],
-  ['--tools-runtime', 'agent tools can run shell commands'],
-  ['-ag', 'agent tools can run shell commands'],
-  ['--agent', 'agent tools can run shell commands'],
-  ['--mcp-servers-config', 'MCP servers are not supported'],
-  ['--mcp-servers-json', 'MCP servers are not supported'],
-  ['--ui-mcp-proxy', 'the web UI proxy is not supported'],
-  ['--webui-mcp-proxy', 'the web UI proxy is not supported'],
-  ['--models-dir', 'router mode is not supported'],
-  ['--models-preset', 'router mode is not supported'],
-]);
+const ALLOWED: ReadonlyMap<string, AllowedServerFlag> = new Map(
+  ALLOWED_FLAG_GROUPS.flatMap((g) => g.flags.flatMap((f) => f.names.map((n): [string, AllowedServerFlag] => [n, f]))),
+);
 
+/** llama-server reads `--top_k` as `--top-k`: in a long flag an underscore is a dash. */
+function canonicalFlag(flag: string): string {
+  return flag.startsWith('--') ? flag.replace(/_/g, '-') : flag;
+}
+
+function refused(flag: string, why: string): HeadroomError {
+  return new HeadroomError(`headroom.extraServerArgs may not contain ${flag}: ${why}.`, ALLOW_LIST_HINT);
+}
+
+/**
+ * Checks the user's extra arguments against the allow-list and returns them as llama-server reads
+ * them: `--flag=value` becomes `--flag value` (llama-server has no `=` form), `--top_k` is `--top-k`.
+ */
 export function checkExtraArgs(args: readonly string[]): string[] {
-  for (const arg of args) {
-    const flag = arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg;
-    const why = FORBIDDEN_FLAGS.get(flag);
-    if (why) {
-      throw new HeadroomError(`headroom.extraServerArgs may not contain ${flag}: ${why}.`, 'Remove it from your settings.');
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const eq = arg.startsWith('-') ? arg.indexOf('=') : -1;
+    const flag = canonicalFlag(eq > 0 ? arg.slice(0, eq) : arg);
+    const allowed = ALLOWED.get(flag);
+    if (!allowed) {
+      const why = REFUSAL_ADVICE.get(flag) ?? (flag.startsWith('-') ? 'it is not one of the flags that only tune inference' : 'it is not a flag, and a value follows its flag');
+      throw refused(flag, why);
     }
+    if (!allowed.takesValue) {
+      if (eq > 0) throw refused(arg, `${flag} takes no value`);
+      out.push(flag);
+      continue;
+    }
+    if (eq > 0) {
+      out.push(flag, arg.slice(eq + 1));
+      continue;
+    }
+    if (i + 1 >= args.length) {
+      throw new HeadroomError(`headroom.extraServerArgs ends with ${flag}, which needs a value.`, `Add its value after it, e.g. "${flag}", "<value>".`);
+    }
+    out.push(flag, args[++i]);
   }
-  return [...args];
+  return out;
 }
 
 /** Splits a settings string like `--temp 0.2 --alias "my model"` into argv (quotes group, no shell). */

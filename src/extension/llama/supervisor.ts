@@ -3,12 +3,12 @@ import { basename } from 'node:path';
 import { Emitter, type Disposable } from '../common/emitter';
 import { CancelledError, errorMessage, HeadroomError } from '../common/errors';
 import { RingBuffer } from '../common/ringBuffer';
-import { childEnv } from './childEnv';
+import { serverEnv } from './childEnv';
 import { classifyFailure, type Failure } from './logClassifier';
 import { ServerLoadError } from './serverLoadError';
 import { LoadProgress } from './loadProgress';
 import { oomKillerActed, readOomKillCount } from './oomKills';
-import { findFreePort, isPortFree } from './ports';
+import { findFreePort, isPortFree, isValidPort, PORT_RULE } from './ports';
 import { healthStatus, servedContextSize } from './serverEndpoints';
 import type { ExitInfo, ManagedProcess, ProcessLauncher } from './processLauncher';
 import { RestartPolicy } from './restartPolicy';
@@ -226,7 +226,7 @@ export class Supervisor implements Disposable {
     const args = buildServerArgs({ ...config, port });
     this.tail.clear();
     this.move({ kind: 'starting', ...launch });
-    const proc = await this.deps.launcher.launch(binary.path, args, { env: childEnv(this.deps.env ?? process.env, apiKey) });
+    const proc = await this.deps.launcher.launch(binary.path, args, { env: serverEnv(this.deps.env ?? process.env, { apiKey, port }) });
     if (!this.isCurrent(run)) {
       proc.kill('SIGKILL');
       await proc.exited;
@@ -269,6 +269,7 @@ export class Supervisor implements Disposable {
   }
 
   private async choosePort(requested: number): Promise<number> {
+    if (!isValidPort(requested)) throw new HeadroomError(`Port ${requested} is not a port: it must be ${PORT_RULE}.`, 'Fix headroom.port.');
     if (requested === 0) return findFreePort();
     if (!(await isPortFree(requested))) {
       throw new HeadroomError(
