@@ -2,13 +2,15 @@
 // integration tests' realServer() does once per machine): the commands, the progress bar, the stamp, errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Emitter } from '../../src/extension/common/emitter';
 import { HeadroomError } from '../../src/extension/common/errors';
-import { BUILD_RECIPE, BUILD_STAMP, buildDir, buildLlama, cmakeConfigureFlags, findBuild, type BuildOptions } from '../../src/extension/llama/llamaBuild';
-import type { ExitInfo, LaunchOptions, ManagedProcess, ProcessLauncher } from '../../src/extension/llama/processLauncher';
+import { MissingPrerequisitesError } from '../../src/extension/llama/backendPrerequisites';
+import { BUILD_RECIPE, BUILD_STAMP, BuildCancelledError, buildDir, buildLlama, cmakeConfigureFlags, findBuild, type BuildOptions } from '../../src/extension/llama/llamaBuild';
+import { NodeProcessLauncher, type ExitInfo, type LaunchOptions, type ManagedProcess, type ProcessLauncher } from '../../src/extension/llama/processLauncher';
+import { isAlive } from '../fixtures/processes';
 
 const SOURCE = { commit: '0123456789abcdef0123456789abcdef01234567', bundle: '/bundles/llama.cpp.bundle' };
 
@@ -137,6 +139,78 @@ test('buildLlama: a missing build tool is named with how to install it, before a
     const launcher = new ScriptedBuildLauncher(OK_SCRIPT);
     await withPath(pathWith(cache.root, ['git', 'c++']), async () => {
       await assert.rejects(buildLlama({ source: SOURCE, backend: 'cpu', cacheRoot: cache.root, launcher }), /needs CMake, which was not found/);
+    });
+    assert.deepEqual(launcher.commands, []);
+  } finally {
+    cache.dispose();
+  }
+});
+
+test('buildLlama: an explicit Vulkan build on a machine without its prerequisites is refused before anything is launched', async () => {
+  const cache = tempCache();
+  try {
+    const launcher = new ScriptedBuildLauncher(OK_SCRIPT);
+    const tools = pathWith(cache.root, ['git', 'cmake', 'c++', 'glslc']);
+    // A bare root: glslc is on PATH, but no Vulkan headers, SPIRV-Headers or loader.
+    const host = { platform: 'linux' as const, root: join(cache.root, 'bare-root'), env: { PATH: tools } };
+    await withPath(tools, async () => {
+      await assert.rejects(buildLlama({ source: SOURCE, backend: 'vulkan', cacheRoot: cache.root, launcher, host }), (err: unknown) => {
+        assert.ok(err instanceof MissingPrerequisitesError);
+        assert.deepEqual(err.missing.map((m) => m.item), ['vulkan-headers', 'spirv-headers', 'vulkan-loader']);
+        return true;
+      });
+    });
+    assert.deepEqual(launcher.commands, []);
+  } finally {
+    cache.dispose();
+  }
+});
+
+// A step that is not stopped would run for 300 s: the timeout turns that into a failure.
+test('buildLlama: scripted cmake: cancelling kills the running step and the child it started, writes no stamp, rejects typed', { timeout: 30_000 }, async () => {
+  const cache = tempCache();
+  try {
+    const dir = buildDir(cache.root, SOURCE.commit, 'cpu');
+    // The source is already unpacked, so the first step is cmake's configure.
+    mkdirSync(join(dir, 'src'), { recursive: true });
+    writeFileSync(join(dir, 'src', 'CMakeLists.txt'), '');
+    const tools = pathWith(cache.root, ['git', 'c++']);
+    const pids = join(cache.root, 'pids');
+    mkdirSync(pids);
+    writeFileSync(
+      join(tools, 'cmake'),
+      `#!/bin/sh\n/bin/sleep 300 &\necho $! > '${pids}/child'\necho $$ > '${pids}/cmake'\necho 'scripted cmake running'\nwait\n`,
+    );
+    chmodSync(join(tools, 'cmake'), 0o755);
+    const abort = new AbortController();
+    const onLine = (line: string): void => {
+      if (line === 'scripted cmake running') abort.abort();
+    };
+    const options: BuildOptions = { source: SOURCE, backend: 'cpu', cacheRoot: cache.root, launcher: new NodeProcessLauncher(), signal: abort.signal, onLine };
+    await withPath(tools, async () => {
+      await assert.rejects(buildLlama(options), (err: unknown) => {
+        assert.ok(err instanceof BuildCancelledError, String(err));
+        assert.equal(err.message, 'The llama.cpp build was cancelled (Configuring llama.cpp (cpu)).');
+        return true;
+      });
+    });
+    const cmakePid = Number(readFileSync(join(pids, 'cmake'), 'utf8'));
+    const childPid = Number(readFileSync(join(pids, 'child'), 'utf8'));
+    assert.equal(isAlive(cmakePid), false, 'the scripted cmake is gone');
+    assert.equal(isAlive(childPid), false, 'the child it started is gone with it');
+    assert.ok(!existsSync(join(dir, BUILD_STAMP)), 'no stamp');
+    assert.ok(!existsSync(`${dir}.lock`), 'the lock is released');
+  } finally {
+    cache.dispose();
+  }
+});
+
+test('buildLlama: a build cancelled before it starts launches nothing', async () => {
+  const cache = tempCache();
+  try {
+    const launcher = new ScriptedBuildLauncher(OK_SCRIPT);
+    await withPath(pathWith(cache.root, ['git', 'cmake', 'c++']), async () => {
+      await assert.rejects(buildLlama({ source: SOURCE, backend: 'cpu', cacheRoot: cache.root, launcher, signal: AbortSignal.abort() }), BuildCancelledError);
     });
     assert.deepEqual(launcher.commands, []);
   } finally {

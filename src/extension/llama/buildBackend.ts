@@ -1,5 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { run, which } from '../common/run';
+import { checkPrerequisites, currentBuildHost, findNvcc, type BuildHost, type PrerequisiteCheck } from './backendPrerequisites';
 
 export type BuildBackend = 'cuda' | 'vulkan' | 'metal' | 'cpu';
 
@@ -18,21 +20,14 @@ export const CMAKE_BACKEND_FLAGS: Record<BuildBackend, readonly string[]> = {
   cpu: ['-DGGML_METAL=OFF'],
 };
 
-async function findNvcc(): Promise<string | undefined> {
-  const onPath = await which('nvcc');
-  if (onPath) return onPath;
-  const fallback = '/usr/local/cuda/bin/nvcc';
-  return existsSync(fallback) ? fallback : undefined;
-}
-
 /** True when the machine has an NVIDIA GPU the driver sees (a CUDA compiler alone is not enough). */
-async function hasNvidiaGpu(): Promise<boolean> {
+async function hasNvidiaGpu(host: BuildHost): Promise<boolean> {
   try {
-    if (readdirSync('/proc/driver/nvidia/gpus').length > 0) return true;
+    if (readdirSync(join(host.root, 'proc', 'driver', 'nvidia', 'gpus')).length > 0) return true;
   } catch {
     // no driver proc entries
   }
-  const smi = await which('nvidia-smi');
+  const smi = await which('nvidia-smi', host.env.PATH ?? '');
   if (!smi) return false;
   try {
     const { code, stdout } = await run(smi, ['-L'], { timeoutMs: 10_000 });
@@ -42,13 +37,23 @@ async function hasNvidiaGpu(): Promise<boolean> {
   }
 }
 
-/** Picks what to build for: CUDA with nvcc and an NVIDIA GPU, Vulkan with glslc, Metal on macOS, else CPU. */
-export async function chooseBackend(platform: NodeJS.Platform = process.platform): Promise<BackendChoice> {
-  if (platform === 'darwin') return { backend: 'metal', reason: 'macOS: Metal' };
-  const nvcc = await findNvcc();
-  if (nvcc && (await hasNvidiaGpu())) return { backend: 'cuda', reason: `NVIDIA GPU and CUDA compiler (${nvcc})` };
-  const glslc = await which('glslc');
-  if (glslc) return { backend: 'vulkan', reason: `Vulkan shader compiler found (${glslc})` };
-  const why = nvcc ? 'CUDA compiler found but no NVIDIA GPU' : 'no GPU toolkit found (nvcc for CUDA, glslc for Vulkan)';
-  return { backend: 'cpu', reason: `CPU only: ${why}` };
+/** Each missing piece with how to get it, "problem (install)", for a one-line reason. */
+function missingList(check: PrerequisiteCheck): string {
+  return check.missing.map((m) => `${m.problem} (${m.install})`).join(' ');
+}
+
+/**
+ * Picks what to build for: Metal on macOS, CUDA with nvcc and an NVIDIA GPU, Vulkan when everything its
+ * build needs is here (glslc alone is not enough: a build without the rest fails minutes in), else CPU.
+ */
+export async function chooseBackend(host: BuildHost = currentBuildHost()): Promise<BackendChoice> {
+  if (host.platform === 'darwin') return { backend: 'metal', reason: 'macOS: Metal' };
+  const nvcc = await findNvcc(host);
+  if (nvcc && (await hasNvidiaGpu(host))) return { backend: 'cuda', reason: `NVIDIA GPU and CUDA compiler (${nvcc})` };
+  const vulkan = await checkPrerequisites('vulkan', host);
+  if (vulkan.missing.length === 0) return { backend: 'vulkan', reason: `Vulkan: ${vulkan.found.join(', ')}` };
+  const cuda = nvcc ? `CUDA compiler found (${nvcc}) but no NVIDIA GPU` : 'no CUDA compiler (nvcc)';
+  const hasGlslc = !vulkan.missing.some((m) => m.item === 'glslc');
+  const why = hasGlslc ? `the Vulkan build lacks what it needs: ${missingList(vulkan)}` : 'no Vulkan shader compiler (glslc)';
+  return { backend: 'cpu', reason: `CPU only: ${cuda}; ${why}` };
 }

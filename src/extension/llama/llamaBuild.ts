@@ -2,14 +2,15 @@ import { cpus } from 'node:os';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HeadroomError } from '../common/errors';
+import { CancelledError, HeadroomError } from '../common/errors';
 import { withFileLock } from '../common/fileLock';
 import { which } from '../common/run';
+import { currentBuildHost, requirePrerequisites, type BuildHost } from './backendPrerequisites';
 import { readBinaryVersion } from './binaryVersion';
 import { cleanEnv } from './childEnv';
 import { CMAKE_BACKEND_FLAGS, type BuildBackend } from './buildBackend';
 import type { LlamaSource } from './llamaSource';
-import { NodeProcessLauncher, type ProcessLauncher } from './processLauncher';
+import { NodeProcessLauncher, type ManagedProcess, type ProcessLauncher } from './processLauncher';
 
 /** Every binary Headroom runs, built in one cmake run: the server, its dry run, timed trials and RPC workers. */
 export const BUILD_TARGETS = ['llama-server', 'llama-fit-params', 'llama-bench', 'ggml-rpc-server'] as const;
@@ -68,7 +69,22 @@ export interface BuildOptions {
   onLine?(line: string): void;
   jobs?: number;
   launcher?: ProcessLauncher;
+  /** Aborting stops the running step (its whole process group) and rejects with BuildCancelledError. */
+  signal?: AbortSignal;
+  /** Where the backend's prerequisites are looked for; this machine by default. */
+  host?: BuildHost;
 }
+
+/** The build was cancelled: its step was stopped and no stamp was written. */
+export class BuildCancelledError extends CancelledError {
+  constructor(readonly step: string) {
+    super(`The llama.cpp build was cancelled (${step}).`, 'Nothing was stamped; the next build starts that step again.');
+    this.name = 'BuildCancelledError';
+  }
+}
+
+/** How long a cancelled step has to end after SIGTERM before its process group gets SIGKILL. */
+const CANCEL_GRACE_MS = 5_000;
 
 export interface BuiltLlama {
   dir: string;
@@ -140,6 +156,7 @@ interface StepContext {
   readonly launcher: ProcessLauncher;
   readonly progress: Progress;
   readonly onLine?: (line: string) => void;
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -151,6 +168,7 @@ export async function buildLlama(options: BuildOptions): Promise<BuiltLlama> {
   const existing = await findBuild(cacheRoot, source.commit, backend);
   if (existing) return existing;
   await requireTools();
+  await requirePrerequisites(backend, options.host ?? currentBuildHost());
   const dir = buildDir(cacheRoot, source.commit, backend);
   await mkdir(dir, { recursive: true });
   const progress = forwardOnlyProgress(options.onProgress);
@@ -160,11 +178,12 @@ export async function buildLlama(options: BuildOptions): Promise<BuiltLlama> {
       const done = await findBuild(cacheRoot, source.commit, backend);
       if (done) return done;
       const started = Date.now();
-      const ctx: StepContext = { dir, launcher: options.launcher ?? new NodeProcessLauncher(), progress, onLine: options.onLine };
+      const ctx: StepContext = { dir, launcher: options.launcher ?? new NodeProcessLauncher(), progress, onLine: options.onLine, signal: options.signal };
       const src = await unpackSource(ctx, source);
       await runStep(ctx, 3, 8, `Configuring llama.cpp (${backend})`, 'cmake', cmakeConfigureFlags(src, join(dir, 'build'), backend));
       const jobs = String(options.jobs ?? Math.max(1, cpus().length));
       await runStep(ctx, 8, 98, `Building llama.cpp (${backend})`, 'cmake', ['--build', join(dir, 'build'), '--config', 'Release', '-j', jobs, '--target', ...BUILD_TARGETS]);
+      if (options.signal?.aborted) throw new BuildCancelledError('before checking the new llama-server');
       progress(98, 'Checking the new llama-server');
       const built = await stampBuild(dir, source.commit, backend, started);
       progress(100, 'llama.cpp is built');
@@ -176,8 +195,10 @@ export async function buildLlama(options: BuildOptions): Promise<BuiltLlama> {
 
 /** Runs one command of the build in its folder, mapping cmake's percentages onto percentFrom..percentTo. */
 async function runStep(ctx: StepContext, percentFrom: number, percentTo: number, message: string, command: string, args: string[]): Promise<void> {
+  if (ctx.signal?.aborted) throw new BuildCancelledError(message);
   ctx.progress(percentFrom, message);
   const proc = await ctx.launcher.launch(command, args, { env: cleanEnv(process.env), cwd: ctx.dir });
+  const stop = stopOnAbort(proc, ctx.signal);
   const tail: string[] = [];
   const onLine = (line: string): void => {
     ctx.onLine?.(line);
@@ -188,10 +209,36 @@ async function runStep(ctx: StepContext, percentFrom: number, percentTo: number,
   };
   proc.onStdoutLine(onLine);
   proc.onStderrLine(onLine);
-  const exit = await proc.exited;
+  const exit = await proc.exited.finally(stop.dispose);
+  if (stop.stopped) throw new BuildCancelledError(message);
   if (exit.code !== 0) {
     throw new HeadroomError(`${message} failed (${command} exited with ${exit.code ?? exit.signal}).`, `Last output:\n${tail.join('\n')}`);
   }
+}
+
+/**
+ * While `proc` runs, an abort of `signal` ends its process group (compilers and all): SIGTERM, then SIGKILL
+ * if it outlives the grace. `stopped` says whether that happened; `dispose` detaches once the process ended.
+ */
+function stopOnAbort(proc: ManagedProcess, signal: AbortSignal | undefined): { readonly stopped: boolean; dispose(): void } {
+  let stopped = false;
+  let escalation: NodeJS.Timeout | undefined;
+  const onAbort = (): void => {
+    stopped = true;
+    proc.kill('SIGTERM');
+    escalation = setTimeout(() => proc.kill('SIGKILL'), CANCEL_GRACE_MS);
+  };
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    get stopped() {
+      return stopped;
+    },
+    dispose() {
+      signal?.removeEventListener('abort', onAbort);
+      clearTimeout(escalation);
+    },
+  };
 }
 
 /** Clones the source bundle into <dir>/src unless an earlier build left it there; returns that folder. */

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { HeadroomError } from '../common/errors';
 import { which } from '../common/run';
 import { readBinaryVersion } from './binaryVersion';
-import { BUILD_BACKENDS, chooseBackend, type BuildBackend } from './buildBackend';
+import { BUILD_BACKENDS, chooseBackend, type BackendChoice, type BuildBackend } from './buildBackend';
 import { buildLlama, findBuild, readCurrentStamp } from './llamaBuild';
 import { readLlamaSource } from './llamaSource';
 
@@ -81,21 +81,39 @@ export async function locateServer(options: LocateOptions): Promise<LocatedServe
   return undefined;
 }
 
-export interface ResolveOptions extends LocateOptions {
+/** What Headroom's own build needs: where the source and the cache are, which backend, and who hears of it. */
+export interface BuildServerOptions {
+  cacheRoot: string;
   /** Where to look for node-llama-cpp's llama.cpp source (the extension's or CLI's folder). */
   sourceFrom: string;
   backend?: BuildBackend;
   onProgress?: (percent: number, message: string) => void;
   onLine?: (line: string) => void;
+  /** Told which backend the automatic choice picked, and why, before that build starts. */
+  onChoice?: (choice: BackendChoice) => void;
+  /** Cancels a build (BuildCancelledError); finding a server is not affected. */
+  signal?: AbortSignal;
 }
+
+export interface ResolveOptions extends LocateOptions, BuildServerOptions {}
 
 /** Locates llama-server, or builds it from the bundled source when none exists. */
 export async function resolveServer(options: ResolveOptions): Promise<LocatedServer> {
-  const found = await locateServer(options);
-  if (found) return found;
+  return (await locateServer(options)) ?? buildServer(options);
+}
+
+/** Headroom's own build for `options.backend` (the automatic choice when unset): the cached one, else built now. */
+export async function buildServer(options: BuildServerOptions): Promise<LocatedServer> {
   const source = await readLlamaSource(options.sourceFrom);
-  const backend = options.backend ?? (await chooseBackend()).backend;
+  let backend = options.backend;
+  if (!backend) {
+    const choice = await chooseBackend();
+    options.onChoice?.(choice);
+    backend = choice.backend;
+  }
   const existing = await findBuild(options.cacheRoot, source.commit, backend);
-  const built = existing ?? (await buildLlama({ source, backend, cacheRoot: options.cacheRoot, onProgress: options.onProgress, onLine: options.onLine }));
+  const built =
+    existing ??
+    (await buildLlama({ source, backend, cacheRoot: options.cacheRoot, onProgress: options.onProgress, onLine: options.onLine, signal: options.signal }));
   return { path: built.server, source: existing ? 'cache' : 'built', version: built.stamp.version, fitParams: built.fitParams };
 }

@@ -1,7 +1,10 @@
 import * as vscode from 'vscode';
 import { headroomCacheDir } from '../../common/cacheDir';
 import { CancelledError, errorMessage } from '../../common/errors';
-import { resolveServer } from '../../llama/locateServer';
+import { MissingPrerequisitesError } from '../../llama/backendPrerequisites';
+import { BUILD_BACKENDS, type BuildBackend } from '../../llama/buildBackend';
+import { BuildCancelledError } from '../../llama/llamaBuild';
+import { buildServer, resolveServer, type ResolveOptions } from '../../llama/locateServer';
 import { readConfig } from '../config';
 import { modelCommands } from '../models/modelCommands';
 import type { ServerController } from './serverController';
@@ -22,6 +25,7 @@ export function command(deps: CommandDeps, id: string, run: (...args: unknown[])
     try {
       return await run(...args);
     } catch (err) {
+      if (err instanceof BuildCancelledError || err instanceof MissingPrerequisitesError) return showBuildRefusal(deps, id, err);
       if (err instanceof CancelledError) return undefined;
       const message = errorMessage(err);
       deps.log.error(`${id}: ${message}`);
@@ -31,6 +35,52 @@ export function command(deps: CommandDeps, id: string, run: (...args: unknown[])
       if (choice === 'Show Server Log') deps.serverOutput.show(true);
       if (choice === 'Select Model...') void vscode.commands.executeCommand('headroom.selectModel');
       return undefined;
+    }
+  });
+}
+
+/** A cancelled build is news, not an error; a GPU build this machine cannot do offers the CPU build instead. */
+async function showBuildRefusal(deps: CommandDeps, id: string, err: BuildCancelledError | MissingPrerequisitesError): Promise<undefined> {
+  deps.log.info(`${id}: ${err.message}`);
+  if (err instanceof BuildCancelledError) {
+    void vscode.window.showInformationMessage(`Headroom: ${err.message}`);
+    return undefined;
+  }
+  const choice = await vscode.window.showErrorMessage(`Headroom: ${errorMessage(err)}`, 'Build for CPU now', 'Show Server Log');
+  if (choice === 'Build for CPU now') void vscode.commands.executeCommand('headroom.buildLlama', 'cpu');
+  if (choice === 'Show Server Log') deps.serverOutput.show(true);
+  return undefined;
+}
+
+/**
+ * "Headroom: Build llama.cpp": finds llama-server or builds it for the backend this machine can build; with a
+ * backend argument (the "Build for CPU now" button passes 'cpu') it builds for that one. Cancel stops the build.
+ */
+function buildCommand(deps: CommandDeps, backendArg: unknown): Thenable<void> {
+  const backend = BUILD_BACKENDS.find((b): b is BuildBackend => b === backendArg);
+  const title = `Headroom: llama.cpp${backend ? ` (${backend})` : ''}`;
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+    const abort = new AbortController();
+    const cancellation = token.onCancellationRequested(() => abort.abort());
+    let last = 0;
+    const options: ResolveOptions = {
+      configuredPath: readConfig().llamaServerPath || undefined,
+      cacheRoot: headroomCacheDir(),
+      sourceFrom: deps.extensionPath,
+      backend,
+      onProgress: (percent, message) => {
+        progress.report({ message: `${Math.floor(percent)}% ${message}`, increment: Math.max(0, percent - last) });
+        last = Math.max(last, percent);
+      },
+      onLine: (line) => deps.serverOutput.appendLine(line),
+      onChoice: (choice) => deps.log.info(`build: ${choice.backend} (${choice.reason})`),
+      signal: abort.signal,
+    };
+    try {
+      const located = backend ? await buildServer(options) : await resolveServer(options);
+      void vscode.window.showInformationMessage(`Headroom: llama-server ${located.version} (${located.source}) at ${located.path}`);
+    } finally {
+      cancellation.dispose();
     }
   });
 }
@@ -69,22 +119,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     }),
     command(deps, 'headroom.downloadModel', (ref) => models.download(ref)),
     command(deps, 'headroom.setHuggingFaceToken', () => models.setToken()),
-    command(deps, 'headroom.buildLlama', () =>
-      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Headroom: llama.cpp' }, async (progress) => {
-        let last = 0;
-        const located = await resolveServer({
-          configuredPath: readConfig().llamaServerPath || undefined,
-          cacheRoot: headroomCacheDir(),
-          sourceFrom: deps.extensionPath,
-          onProgress: (percent, message) => {
-            progress.report({ message: `${Math.floor(percent)}% ${message}`, increment: Math.max(0, percent - last) });
-            last = Math.max(last, percent);
-          },
-          onLine: (line) => deps.serverOutput.appendLine(line),
-        });
-        void vscode.window.showInformationMessage(`Headroom: llama-server ${located.version} (${located.source}) at ${located.path}`);
-      }),
-    ),
+    command(deps, 'headroom.buildLlama', (backend) => buildCommand(deps, backend)),
     command(deps, 'headroom.showServerLog', async () => deps.serverOutput.show(true)),
     command(deps, 'headroom.statusMenu', async () => {
       const kind = controller.supervisor.state.kind;
