@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { itemAt } from '../fixtures/itemAt';
 import { codeServerHome, codeServerUnavailable, packageVsix, RESULTS } from './harness';
 
 const LIMIT_BYTES = 50 * 1024 * 1024;
@@ -74,7 +75,7 @@ test('the .vsix leaves out sources, tests, maps and node-llama-cpp\'s binaries',
 test('the packaged extension needs no module at run time beyond vscode and Node\'s own', () => {
   // dist/extension.js as packaged (npm run package just built it): every require names a builtin or 'vscode'.
   const bundle = readFileSync(join(__dirname, '..', '..', '..', 'dist', 'extension.js'), 'utf8');
-  const required = new Set([...bundle.matchAll(/\b(?:require|import)\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]));
+  const required = new Set([...bundle.matchAll(/\b(?:require|import)\(\s*["']([^"']+)["']\s*\)/g)].map((m) => itemAt(m, 1)));
   const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
   const foreign = [...required].filter((m) => m !== 'vscode' && !builtins.has(m));
   assert.deepEqual(foreign, [], 'modules the .vsix does not ship');

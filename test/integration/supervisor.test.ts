@@ -5,6 +5,7 @@ import { CancelledError } from '../../src/extension/common/errors';
 import { OpenAiClient } from '../../src/extension/chat/openaiClient';
 import { isPortFree } from '../../src/extension/llama/ports';
 import type { ServerState } from '../../src/extension/llama/serverState';
+import { itemAt } from '../fixtures/itemAt';
 import { isAlive, llamaServersWith, RecordingLauncher, supervisorFor, waitFor, withTinyModel } from './realServer';
 
 describe('supervisor with a real llama-server on a generated model', () => {
@@ -32,7 +33,7 @@ describe('supervisor with a real llama-server on a generated model', () => {
       } else timings = delta.timings;
     }
     assert.ok(arrivals.length >= 5, `expected the reply in several pieces, got ${arrivals.length}`);
-    assert.ok(arrivals[arrivals.length - 1] > arrivals[0], 'pieces arrived over time');
+    assert.ok(itemAt(arrivals, -1) > itemAt(arrivals, 0), 'pieces arrived over time');
     assert.ok(timings && timings.predictedTokens > 0 && timings.predictedPerSecond > 0);
 
     const direct = await fetch(`${server.baseUrl}/v1/chat/completions`, {
@@ -41,7 +42,7 @@ describe('supervisor with a real llama-server on a generated model', () => {
       body: JSON.stringify({ messages: request.messages, temperature: 0, max_tokens: 24, seed: 7 }),
     });
     const body = (await direct.json()) as { choices: { message: { content: string } }[] };
-    assert.equal(streamed, body.choices[0].message.content);
+    assert.equal(streamed, itemAt(body.choices, 0).message.content);
 
     const pid = server.pid;
     await supervisor.stop();

@@ -7,6 +7,7 @@ import { Emitter } from '../../src/extension/common/emitter';
 import type { ChatBackend, Delta } from '../../src/extension/chat/types';
 import type { ChatEntry, HostToWebview, ServerView } from '../../src/webview/protocol/chat';
 import { nextEvent } from '../fixtures/events';
+import { itemAt } from '../fixtures/itemAt';
 
 /** A fake backend: yields the given chunks, optionally waiting on a gate before the last one. */
 function fakeBackend(chunks: string[], gate?: Promise<void>): ChatBackend {
@@ -134,7 +135,7 @@ test('a streamed reply from a fake backend reaches the webview coalesced, with t
   assert.ok(port.posted.slice(doneAt).every((m) => m.type !== 'entryDelta'), 'no delta after entryDone');
   const summary = (entries: readonly ChatEntry[]) => entries.map((e) => [e.role, e.text, e.status]);
   assert.deepEqual(summary(mirror(port.posted)), summary(conversation.entries));
-  assert.equal(conversation.entries[1].text, chunks.join(''));
+  assert.equal(itemAt(conversation.entries, 1).text, chunks.join(''));
 });
 
 test('a snapshot mid-stream does not duplicate text that was waiting to be sent', async () => {
@@ -149,7 +150,7 @@ test('a snapshot mid-stream does not duplicate text that was waiting to be sent'
   controller.receive({ type: 'ready' }); // e.g. the view was reloaded
   release();
   await ended;
-  assert.equal(conversation.entries[1].text, 'abcdend');
+  assert.equal(itemAt(conversation.entries, 1).text, 'abcdend');
   assert.deepEqual(mirror(port.posted).map((e) => e.text), ['go', 'abcdend']);
 });
 
@@ -165,7 +166,7 @@ test('a hidden view gets nothing; showing it again sends a snapshot', async () =
   port.visible = true;
   controller.visibilityChanged();
   assert.equal(port.posted.length, 1);
-  const snapshot = port.posted[0];
+  const snapshot = itemAt(port.posted, 0);
   assert.ok(snapshot.type === 'snapshot');
   assert.deepEqual(snapshot.entries.map((e) => e.text), ['while hidden', 'xy']);
   assert.deepEqual(snapshot.server, { kind: 'ready', label: 'ready' });
@@ -294,14 +295,14 @@ test('chips reach the view without their text; the message they go with carries 
   });
   const port = new FakePort();
   controller.attach(port);
-  const chipShown = new Promise<void>((resolve) => tracker.onDidChange((state) => state.pending.length > 0 && resolve()));
+  const chipShown = nextEvent(tracker.onDidChange, 'the chip', (state) => state.pending.length > 0);
   controller.receive({ type: 'attach', kind: 'selection' });
   await chipShown;
   const chip = { kind: 'selection', label: 'selection of main.ts', tokens: null };
   const context = port.posted.find((m) => m.type === 'context');
   assert.ok(context?.type === 'context');
   assert.equal(context.context.pending.length, 1);
-  const { id, ...shown } = context.context.pending[0];
+  const { id, ...shown } = itemAt(context.context.pending, 0);
   assert.ok(id);
   assert.deepEqual(shown, chip, 'no text in the view');
   controller.receive({ type: 'ready' });
@@ -309,10 +310,10 @@ test('chips reach the view without their text; the message they go with carries 
   assert.ok(snapshot?.type === 'snapshot');
   assert.deepEqual(snapshot.context.pending, [{ id, ...chip }]);
 
-  const replied = new Promise<void>((resolve) => conversation.onEvent((e) => e.type === 'entryDone' && resolve()));
+  const replied = nextEvent(conversation.onEvent, 'the reply', (e) => e.type === 'entryDone');
   controller.receive({ type: 'send', text: 'what is this?' });
   await replied;
-  assert.deepEqual(conversation.entries[0].attachments, [{ ...chip, text: 'const secret = 1;' }]);
+  assert.deepEqual(itemAt(conversation.entries, 0).attachments, [{ ...chip, text: 'const secret = 1;' }]);
   assert.deepEqual(tracker.state.pending, []);
   controller.dispose();
   tracker.dispose();

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withFileLock } from '../../src/extension/common/fileLock';
+import { itemAt } from '../fixtures/itemAt';
 
 const WORKER = join(__dirname, 'fileLockWorker.js');
 const PROCESSES = 8;
@@ -72,7 +73,8 @@ test(`${PROCESSES} processes x ${CYCLES} cycles on one lock, first left by a kil
   for (const e of exits) assert.equal(e.code, 0, e.stderr);
   const lines = (await readFile(log, 'utf8')).trim().split('\n');
   for (let i = 0; i < lines.length; i += 2) {
-    assert.ok(lines[i].startsWith('+') && lines[i + 1] === `-${lines[i].slice(1)}`, `holders overlap at log line ${i + 1}: ${lines.slice(i, i + 3).join(' ')}`);
+    const entry = itemAt(lines, i);
+    assert.ok(entry.startsWith('+') && lines[i + 1] === `-${entry.slice(1)}`, `holders overlap at log line ${i + 1}: ${lines.slice(i, i + 3).join(' ')}`);
   }
   assert.equal(lines.length, 2 * PROCESSES * CYCLES);
   assert.equal(Number(await readFile(counter, 'utf8')), PROCESSES * CYCLES);

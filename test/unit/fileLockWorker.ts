@@ -25,8 +25,16 @@ async function hold(lock: string): Promise<void> {
   });
 }
 
-const [mode, lock, counter, log, cycles] = process.argv.slice(2);
-(mode === 'hold' ? hold(lock) : count(lock, counter, log, Number(cycles))).catch((err: unknown) => {
+async function main(): Promise<void> {
+  const [mode, lock, counter, log, cycles] = process.argv.slice(2);
+  if (mode === 'hold' && lock !== undefined) return hold(lock);
+  if (mode === 'count' && lock !== undefined && counter !== undefined && log !== undefined && cycles !== undefined) {
+    return count(lock, counter, log, Number(cycles));
+  }
+  throw new Error(`usage: fileLockWorker hold LOCK | count LOCK COUNTER LOG CYCLES (got ${process.argv.slice(2).join(' ')})`);
+}
+
+main().catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

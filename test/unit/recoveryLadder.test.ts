@@ -9,6 +9,7 @@ import { Supervisor, type ReadyServer } from '../../src/extension/llama/supervis
 import type { ServerStateKind } from '../../src/extension/llama/serverState';
 import { errorMessage } from '../../src/extension/common/errors';
 import { argValue, CUDA_OOM, ScriptedLauncher, type Script } from './scriptedServer';
+import { itemAt } from '../fixtures/itemAt';
 import { untilState } from './stateEvents';
 
 const DENSE: LaunchShape = { gpuLayers: 33, totalLayers: 33, cpuMoeLayers: 0, isMoe: false, ubatch: 512, cacheType: 'f16', contextSize: 8192 };
@@ -75,9 +76,9 @@ test('scripted failing server (fake, no GPU here): OOM with 33 layers, the secon
     const { recovery, announced, ready } = startPlanned(sup);
     await ready;
     assert.equal(launcher.launches.length, 2);
-    assert.equal(argValue(launcher.launches[1], '-ngl'), '26');
+    assert.equal(argValue(itemAt(launcher.launches, 1), '-ngl'), '26');
     assert.equal(recovery.changes.length, 1);
-    assert.match(recovery.changes[0], /26 of 33 layers on the GPU instead of 33.*slower/);
+    assert.match(itemAt(recovery.changes, 0), /26 of 33 layers on the GPU instead of 33.*slower/);
     assert.deepEqual(announced.map((s) => s.change), recovery.changes, 'each change announced once');
     assert.equal(sup.state.kind, 'ready');
     assert.deepEqual(kinds, ['locating', 'planning', 'starting', 'planning', 'starting', 'ready'], 'the retry re-plans within the start, no failed in between');
@@ -114,7 +115,7 @@ test('scripted failing server (fake): an out-of-memory crash while generating re
     launcher.crashAll(['CUDA error: out of memory', 'current device: 0, in function ggml_cuda_mul_mat']);
     const second = await again;
     assert.notEqual(second.pid, first.pid);
-    assert.equal(argValue(launcher.launches[1], '-ngl'), '26');
+    assert.equal(argValue(itemAt(launcher.launches, 1), '-ngl'), '26');
     assert.equal(recovery.changes.length, 1);
     assert.equal(announced.length, 1);
     assert.deepEqual(firstChanges, [], 'what the start returned is not changed afterwards');
@@ -135,13 +136,13 @@ test('scripted server (fake): the reload after an out-of-memory crash also runs 
     launcher.crashAll(['CUDA error: out of memory', 'current device: 0, in function ggml_cuda_mul_mat']);
     await again;
     assert.equal(launcher.launches.length, 3);
-    assert.equal(argValue(launcher.launches[1], '-ngl'), '26', 'after the crash: fewer layers');
-    assert.equal(argValue(launcher.launches[2], '-ngl'), '26');
-    assert.equal(argValue(launcher.launches[2], '-ub'), '256', 'after the failed reload: the next rung, a smaller batch');
+    assert.equal(argValue(itemAt(launcher.launches, 1), '-ngl'), '26', 'after the crash: fewer layers');
+    assert.equal(argValue(itemAt(launcher.launches, 2), '-ngl'), '26');
+    assert.equal(argValue(itemAt(launcher.launches, 2), '-ub'), '256', 'after the failed reload: the next rung, a smaller batch');
     assert.deepEqual(kinds, ['crashed', 'planning', 'starting', 'planning', 'starting', 'ready']);
     assert.equal(announced.length, 2, 'both changes announced');
-    assert.match(announced[0].change, /26 of 33 layers on the GPU/);
-    assert.match(announced[1].change, /Halved the batch to 256 tokens/);
+    assert.match(itemAt(announced, 0).change, /26 of 33 layers on the GPU/);
+    assert.match(itemAt(announced, 1).change, /Halved the batch to 256 tokens/);
     assert.deepEqual(recovery.changes, announced.map((s) => s.change));
   } finally {
     await sup.stop();
@@ -159,7 +160,9 @@ test('scripted server (fake): a crash that is not about memory reloads as it was
     launcher.crashAll(['GGML_ASSERT(n_tokens > 0) failed']);
     await again;
     assert.deepEqual(kinds, ['crashed', 'starting', 'ready']);
-    assert.deepEqual(launcher.launches[1], launcher.launches[0].map((a, i, all) => (all[i - 1] === '--port' ? launcher.launches[1][i] : a)), 'same arguments but the port');
+    const first = itemAt(launcher.launches, 0);
+    const reload = itemAt(launcher.launches, 1);
+    assert.deepEqual(reload, first.map((a, i, all) => (all[i - 1] === '--port' ? reload[i] : a)), 'same arguments but the port');
     assert.deepEqual(announced, []);
   } finally {
     await sup.stop();

@@ -161,7 +161,7 @@ test('scripted supervisor: crashes; reload as it was or one step down; stop whil
   const { sup, launcher } = scripted(() => (launcher.launches.length === 3 ? { fail: BAD_MODEL } : { serve: true }));
   await sup.start(config, new RecoveryPolicy(planFor));
   // ready -> crashed -> starting -> ready (not about memory).
-  let again = untilState(sup, 'ready');
+  const again = untilState(sup, 'ready');
   launcher.crashAll(['GGML_ASSERT(x) failed']);
   await again;
   // ready -> crashed -> planning -> starting, and the third launch fails to load: crashed ... -> failed.

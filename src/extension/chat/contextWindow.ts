@@ -40,8 +40,9 @@ export async function fitToContext(
 export function splitTurns(messages: ChatMessage[]): ChatMessage[][] {
   const turns: ChatMessage[][] = [];
   for (const m of messages) {
-    if (m.role === 'user' || turns.length === 0) turns.push([m]);
-    else turns[turns.length - 1].push(m);
+    const current = turns[turns.length - 1];
+    if (m.role === 'user' || current === undefined) turns.push([m]);
+    else current.push(m);
   }
   return turns;
 }

@@ -31,7 +31,7 @@ export interface ConversationState {
 /** A history title: the first user message's first line, shortened. */
 export function titleOf(entries: readonly ChatEntry[]): string {
   const first = entries.find((e) => e.role === 'user')?.text ?? '';
-  const line = first.trim().split('\n')[0].trim();
+  const line = first.trim().split('\n')[0]!.trim(); // split always returns at least one element
   if (line === '') return 'New chat';
   return line.length > 60 ? `${line.slice(0, 59)}…` : line;
 }
@@ -134,8 +134,9 @@ export class Conversation implements Disposable {
   async editAndResend(id: string, text: string, backend: ChatBackend): Promise<ChatEntry> {
     if (this.controller) throw new Error('A reply is still streaming; stop it first.');
     const index = this.list.findIndex((e) => e.id === id && e.role === 'user');
-    if (index === -1) throw new Error('That message is no longer in this conversation.');
-    const attachments = this.list[index].attachments;
+    const edited = this.list[index];
+    if (edited === undefined) throw new Error('That message is no longer in this conversation.');
+    const attachments = edited.attachments;
     this.list.splice(index);
     this.emitter.fire({ type: 'cleared' });
     return this.send(text, backend, attachments);

@@ -55,7 +55,8 @@ export function eventToDeltas(event: string): Delta[] | 'end' {
   if (error !== undefined) throw new HeadroomError(`llama-server reported an error while replying: ${error}`);
   if (!isRecord(body)) return [];
   const deltas: Delta[] = [];
-  const choice = Array.isArray(body.choices) ? body.choices[0] : undefined;
+  const choices = body.choices;
+  const choice: unknown = Array.isArray(choices) ? choices[0] : undefined;
   if (isRecord(choice)) {
     const delta = choice.delta;
     if (isRecord(delta) && typeof delta.content === 'string' && delta.content !== '') {

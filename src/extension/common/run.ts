@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
 
 export interface RunResult {
   code: number | null;
@@ -14,12 +16,10 @@ export function run(command: string, args: readonly string[], options: { timeout
       args,
       { timeout: options.timeoutMs ?? 30_000, cwd: options.cwd, env: options.env, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
       (err, stdout, stderr) => {
-        if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
-          reject(err);
-          return;
-        }
-        const code = err ? ((err as { code?: number | null }).code ?? null) : 0;
-        resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+        const code = err ? err.code : 0;
+        // A string code (ENOENT, EACCES, maxBuffer exceeded) means no exit code to report; a number is the exit code.
+        if (typeof code === 'string' && err instanceof Error) reject(err);
+        else resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
       },
     );
   });
@@ -27,8 +27,6 @@ export function run(command: string, args: readonly string[], options: { timeout
 
 /** The absolute path of `name` on PATH, or undefined. */
 export async function which(name: string, pathEnv = process.env.PATH ?? ''): Promise<string | undefined> {
-  const { access, constants } = await import('node:fs/promises');
-  const { join, delimiter } = await import('node:path');
   const exts = process.platform === 'win32' ? ['.exe', '.cmd', ''] : [''];
   for (const dir of pathEnv.split(delimiter)) {
     if (!dir) continue;

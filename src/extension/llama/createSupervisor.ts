@@ -13,9 +13,9 @@ export interface SupervisorSetup {
   llamaServerPath?: () => string | undefined;
   backend?: BuildBackend;
   launcher?: ProcessLauncher;
-  onServerLine?(line: string): void;
-  onBuildLine?(line: string): void;
-  onLocated?(server: LocatedServer): void;
+  onServerLine?: (line: string) => void;
+  onBuildLine?: (line: string) => void;
+  onLocated?: (server: LocatedServer) => void;
   stopGraceMs?: number;
   oomKillCount?: SupervisorDeps['oomKillCount'];
 }

@@ -196,8 +196,16 @@ interface Layout {
 
 /** Bytes per device (index) and on the host for one component. */
 interface Placed {
+  /** One entry per device. */
   readonly devices: number[];
   host: number;
+}
+
+/** Adds bytes on a device, or on the host for -1 (layerDeviceFor's device numbering). */
+function addBytes(placed: Placed, device: number, bytes: number): void {
+  if (device < 0) placed.host += bytes;
+  // layerDeviceFor gives indices below the device count, and `devices` has one entry per device.
+  else placed.devices[device]! += bytes;
 }
 
 interface PlacedWeights extends Placed {
@@ -207,7 +215,7 @@ interface PlacedWeights extends Placed {
 }
 
 export function estimateMemory(model: GgufHeader | ModelShape, options: EstimateOptions): Estimate {
-  const shape = 'tensors' in model && 'nLayer' in model ? model : modelShape(model as GgufHeader);
+  const shape = 'tensors' in model && 'nLayer' in model ? model : modelShape(model);
   const devices = options.devices ?? [];
   const layout = resolveLayout(shape, devices, options);
   const weights = placeWeights(layout);
@@ -215,7 +223,8 @@ export function estimateMemory(model: GgufHeader | ModelShape, options: Estimate
   const compute = placeComputeBuffers(layout, weights.largestCpuMatmul);
   const toMiB = (b: number): number => b / MiB;
   return {
-    devices: devices.map((d, i) => ({ name: d.name, modelMiB: toMiB(weights.devices[i]), contextMiB: toMiB(context.devices[i]), computeMiB: toMiB(compute.devices[i]) })),
+    // Each Placed has one entry per device.
+    devices: devices.map((d, i) => ({ name: d.name, modelMiB: toMiB(weights.devices[i]!), contextMiB: toMiB(context.devices[i]!), computeMiB: toMiB(compute.devices[i]!) })),
     host: { modelMiB: toMiB(weights.host), contextMiB: toMiB(context.host), computeMiB: toMiB(compute.host) },
     hostRepackMiB: toMiB(weights.hostRepack),
     layerDevice: layout.layerDevice,
@@ -253,7 +262,7 @@ function resolveLayout(shape: ModelShape, devices: readonly EstimateDevice[], op
     cacheTypeV,
     gpuLayers,
     layerDevice,
-    outputDevice: layerDevice[nLayer],
+    outputDevice: layerDevice[nLayer]!, // the loop filled entries 0..nLayer
     cpuMoe: Math.max(0, options.cpuMoeLayers ?? 0),
     repack: devices.length === 0 ? REPACK_TYPES[options.cpuRepack ?? 'x86'] : REPACK_TYPES.none,
     kvOffload: options.kvOffload !== false,
@@ -265,11 +274,8 @@ function placeWeights(layout: Layout): PlacedWeights {
   const { shape, outputDevice, layerDevice, cpuMoe, repack } = layout;
   const placed: PlacedWeights = { devices: new Array<number>(layout.deviceCount).fill(0), host: 0, hostRepack: 0, largestCpuMatmul: 0 };
   const place = (t: ShapedTensor, where: number): void => {
-    if (where >= 0) {
-      placed.devices[where] += t.bytes;
-      return;
-    }
-    placed.host += t.bytes;
+    addBytes(placed, where, t.bytes);
+    if (where >= 0) return;
     if (repackable(t, repack)) placed.hostRepack += t.bytes;
     if (t.matmul) placed.largestCpuMatmul = Math.max(placed.largestCpuMatmul, t.bytes);
   };
@@ -286,10 +292,10 @@ function placeWeights(layout: Layout): PlacedWeights {
         break;
       case 'layer': {
         const il = Math.min(Math.max(t.layer, 0), shape.nLayer - 1);
-        place(t, t.expert && il < cpuMoe ? -1 : layerDevice[il]);
+        place(t, t.expert && il < cpuMoe ? -1 : layerDevice[il]!); // il is clamped into the layers
         break;
       }
-      default:
+      case 'global':
         // rope_freqs and the like: tiny, duplicated per layer by llama.cpp; counted once on the CPU.
         place(t, -1);
     }
@@ -303,9 +309,7 @@ function placeKvCache(layout: Layout): Placed {
   const perLayer = kvRowBytes(cacheTypeK, nCtx * shape.nHeadKv * shape.headDimK) + kvRowBytes(cacheTypeV, nCtx * shape.nHeadKv * shape.headDimV);
   const placed: Placed = { devices: new Array<number>(layout.deviceCount).fill(0), host: 0 };
   for (let il = 0; il < shape.nLayer; il++) {
-    const d = layout.kvOffload ? layout.layerDevice[il] : -1;
-    if (d >= 0) placed.devices[d] += perLayer;
-    else placed.host += perLayer;
+    addBytes(placed, layout.kvOffload ? layout.layerDevice[il]! : -1, perLayer); // il < nLayer
   }
   return placed;
 }
@@ -320,7 +324,7 @@ function placeComputeBuffers(layout: Layout, largestCpuMatmul: number): Placed {
   const devices = Array.from({ length: layout.deviceCount }, (_, d) => Math.max(layers.includes(d) ? layerPeak : 0, outputDevice === d ? peaks.logits : 0));
   const host = Math.max(layers.includes(-1) ? layerPeak : 0, outputDevice < 0 ? peaks.logits : 0, nUbatch * shape.nEmbd * 4 + nCtx * nUbatch * 4);
   // Op offload: big-batch matmuls of CPU-held weights run on GPU 0 with the weight copied there.
-  if (nUbatch >= 32 && layout.gpuLayers > 0 && largestCpuMatmul > 0) devices[0] += largestCpuMatmul;
+  if (nUbatch >= 32 && layout.gpuLayers > 0 && largestCpuMatmul > 0) devices[0]! += largestCpuMatmul; // deviceCount > 0 here
   return { devices, host };
 }
 

@@ -3,7 +3,7 @@
 // sizes are approximate: the repository listing gives the exact size and sha256 at download time.
 import type { HardwareFacts } from '../memory/hardware';
 import { sizeOnly } from './remoteVerdicts';
-import { Verdict, VerdictFn } from './verdict';
+import type { Verdict, VerdictFn } from './verdict';
 
 export interface CatalogueEntry {
   readonly label: string;
@@ -48,7 +48,7 @@ export function recommendModels(hardware: HardwareFacts, verdictFn: VerdictFn, e
       : recommended && j.verdict.kind !== 'no-fit' ? 'the largest that runs well on this machine without a big enough GPU'
       : recommended ? 'the smallest; even this may not fit'
       : j.verdict.kind === 'no-fit' ? 'too large for this machine'
-      : j.entry.approxBytes > pick.entry.approxBytes ? 'larger: slower here'
+      : pick && j.entry.approxBytes > pick.entry.approxBytes ? 'larger: slower here'
       : 'smaller and faster, less capable';
     return { ...j, recommended, reason };
   });

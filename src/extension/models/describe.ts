@@ -1,6 +1,6 @@
 import type { FoundModel } from './discover';
 import { formatBytes } from './format';
-import { formatParameters, ModelSummary } from './modelSummary';
+import { formatParameters, type ModelSummary } from './modelSummary';
 
 /** "llama · 8.0B · Q4_K_M · 4.9 GB" (and the kind for non-models). */
 export function describeSummary(summary: ModelSummary, sizeBytes: number): string {

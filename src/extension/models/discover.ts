@@ -3,8 +3,8 @@
 import { realpath, stat } from 'node:fs/promises';
 import type { HeaderCache } from './headerCache';
 import type { ModelLocation, ModelSourceKind } from './locations';
-import { mergeShards, ModelSummary } from './modelSummary';
-import { Candidate, candidatesIn } from './sources';
+import { mergeShards, type ModelSummary } from './modelSummary';
+import { type Candidate, candidatesIn } from './sources';
 import { parseSplitName, splitPartPaths } from './splitName';
 
 export interface FoundModel {

@@ -3,7 +3,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { readGgufHeader } from '../gguf/header';
-import { ModelSummary, summarizeHeader } from './modelSummary';
+import { type ModelSummary, summarizeHeader } from './modelSummary';
 
 interface Entry {
   readonly size: number;

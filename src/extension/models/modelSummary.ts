@@ -66,6 +66,12 @@ function dominantType(header: GgufHeader): string | undefined {
   return best === undefined ? undefined : ggmlTypeName(best);
 }
 
+/** Adds `bytes` to layer `i`, with zeros for the layers before it not seen yet. */
+function addLayerBytes(layerBytes: number[], i: number, bytes: number): void {
+  while (layerBytes.length < i) layerBytes.push(0);
+  layerBytes[i] = (layerBytes[i] ?? 0) + bytes;
+}
+
 export function summarizeHeader(header: GgufHeader): ModelSummary {
   const d = describeModel(header);
   const layerBytes: number[] = [];
@@ -76,9 +82,7 @@ export function summarizeHeader(header: GgufHeader): ModelSummary {
       otherBytes += t.bytes;
       continue;
     }
-    const i = Number(m[1]);
-    while (layerBytes.length <= i) layerBytes.push(0);
-    layerBytes[i] += t.bytes;
+    addLayerBytes(layerBytes, Number(m[1]), t.bytes);
   }
   const splitCount = num(header, 'split.count');
   let shape: ModelShape | undefined;
@@ -112,10 +116,7 @@ export function mergeShards(shards: readonly ModelSummary[]): ModelSummary {
   const layerBytes = [...first.layerBytes];
   let { tensorBytes, otherBytes, parameterCount } = first;
   for (const s of rest) {
-    s.layerBytes.forEach((b, i) => {
-      while (layerBytes.length <= i) layerBytes.push(0);
-      layerBytes[i] += b;
-    });
+    s.layerBytes.forEach((b, i) => addLayerBytes(layerBytes, i, b));
     tensorBytes += s.tensorBytes;
     otherBytes += s.otherBytes;
     parameterCount += s.parameterCount;

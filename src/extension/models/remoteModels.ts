@@ -69,7 +69,7 @@ export function parseModelRef(ref: string): ModelRef | undefined {
   }
   const hf = /^(?:hf:|huggingface:)([\w.-]+\/[\w.-]+?)(?::([\w.-]+))?(?:\/(.+\.gguf))?$/i.exec(text);
   if (!hf) return undefined;
-  return { kind: 'hf', repo: hf[1], quant: hf[2]?.toUpperCase(), file: hf[3] };
+  return { kind: 'hf', repo: hf[1]!, quant: hf[2]?.toUpperCase(), file: hf[3] }; // group 1 is not optional
 }
 
 /** The model a ref names inside a listing, or undefined when the ref names the whole repo. */

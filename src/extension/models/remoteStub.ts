@@ -17,7 +17,7 @@ export async function remoteModelUrl(ref: string, hf: HfConfig): Promise<string 
   const model = pickRemoteModel(groupGgufFiles(parsed.repo, await listRepoFiles(parsed.repo, hf)), { quant: parsed.quant });
   if (!model) throw new HeadroomError(`No single GGUF file in ${parsed.repo} matches ${ref}.`, 'Name the file (hf:owner/repo/file.gguf) or a quant (hf:owner/repo:Q4_K_M).');
   if (model.files.length > 1) throw new HeadroomError(`${model.name} is split into ${model.files.length} files; planning before download supports single-file models.`);
-  return resolveUrl(parsed.repo, model.files[0].path, hf);
+  return resolveUrl(parsed.repo, model.files[0]!.path, hf); // groupGgufFiles gives every model at least one file
 }
 
 /** Writes `<dir>/<name>.gguf` holding the remote model's header over a hole of its full size. */

@@ -2,11 +2,11 @@
 // range requests (all parts of a split model), and the verdict ranks them for this machine.
 import type { HardwareFacts } from '../memory/hardware';
 import { readGgufHeaderFrom } from '../gguf/header';
-import { authHeaders, HfConfig, resolveUrl } from './hfApi';
-import { mergeShards, ModelSummary, summarizeHeader, WeightsLayout } from './modelSummary';
+import { authHeaders, type HfConfig, resolveUrl } from './hfApi';
+import { mergeShards, type ModelSummary, summarizeHeader, type WeightsLayout } from './modelSummary';
 import type { RemoteModel } from './remoteModels';
 import { openHttpSource } from './remoteSource';
-import { Verdict, VERDICT_ORDER, VerdictFn } from './verdict';
+import { type Verdict, VERDICT_ORDER, type VerdictFn } from './verdict';
 import { rankQuants, type QuantAdvice } from '../memory/quantAdvice';
 
 export interface JudgedRemoteModel {

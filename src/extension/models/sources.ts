@@ -19,8 +19,9 @@ const posix = (path: string): string => path.split(sep).join('/');
 export function hfCacheLabel(root: string, path: string): string | undefined {
   const parts = posix(relative(root, path)).split('/');
   const repoDir = parts.findIndex((p) => p.startsWith('models--'));
-  if (repoDir < 0 || parts[repoDir + 1] !== 'snapshots' || parts.length < repoDir + 4) return undefined;
-  const repo = parts[repoDir].slice('models--'.length).split('--').join('/');
+  const repoDirName = parts[repoDir];
+  if (repoDirName === undefined || parts[repoDir + 1] !== 'snapshots' || parts.length < repoDir + 4) return undefined;
+  const repo = repoDirName.slice('models--'.length).split('--').join('/');
   return `${repo}/${stripGguf(parts.slice(repoDir + 3).join('/'))}`;
 }
 
@@ -71,7 +72,7 @@ async function ollamaCandidates(location: ModelLocation): Promise<Candidate[]> {
     const digest = parsed.layers?.find((l) => l.mediaType === OLLAMA_MODEL_MEDIA_TYPE)?.digest;
     const m = digest ? /^sha256:([0-9a-f]{64})$/.exec(digest) : null;
     if (!m) continue;
-    const [host, namespace, model, tag] = parts;
+    const [host, namespace, model, tag] = parts as [string, string, string, string]; // four parts, checked above
     out.push({ source: location.source, path: join(location.root, 'blobs', `sha256-${m[1]}`), label: ollamaLabel(host, namespace, model, tag) });
   }
   return out;
@@ -83,7 +84,9 @@ export function candidatesIn(location: ModelLocation): Promise<Candidate[]> {
       return hfCandidates(location);
     case 'ollama':
       return ollamaCandidates(location);
-    default:
+    case 'folder':
+    case 'lmstudio':
+    case 'llamacpp':
       return folderCandidates(location);
   }
 }

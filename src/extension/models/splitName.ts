@@ -13,7 +13,7 @@ export function parseSplitName(path: string): SplitName | undefined {
   if (!m) return undefined;
   const part = Number(m[2]);
   const count = Number(m[3]);
-  return part >= 1 && part <= count ? { prefix: m[1], part, count } : undefined;
+  return part >= 1 && part <= count ? { prefix: m[1]!, part, count } : undefined; // SPLIT's groups are not optional
 }
 
 /** Every part's path of a split model, given any part's path. */

@@ -50,9 +50,9 @@ export const sizeVerdict: VerdictFn = (model, hardware) => {
     // llama.cpp offloads the last layers first; the output head counts as the final one.
     let onGpu = 0;
     let used = 0;
-    for (let i = layers - 1; i >= 0; i--) {
-      if (used + need(model.layerBytes[i]) > vram) break;
-      used += need(model.layerBytes[i]);
+    for (const bytes of [...model.layerBytes].reverse()) {
+      if (used + need(bytes) > vram) break;
+      used += need(bytes);
       onGpu++;
     }
     if (onGpu > 0 && total - used <= ram) {

@@ -49,25 +49,25 @@ export function barCells(segments: ReadonlyArray<{ kind: SegmentKind; mib: numbe
   const total = segments.reduce((sum, s) => sum + s.mib, 0);
   if (total <= 0 || width <= 0) return segments.map((_, i) => (i === segments.length - 1 ? Math.max(width, 0) : 0));
   const exact = segments.map((s) => (s.mib / total) * width);
-  const cells = exact.map(Math.floor);
-  let rest = width - cells.reduce((a, b) => a + b, 0);
+  const rest = width - exact.reduce((sum, x) => sum + Math.floor(x), 0);
   const byRemainder = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  for (const [, i] of byRemainder) {
-    if (rest <= 0) break;
-    cells[i]++;
-    rest--;
-  }
+  const roundedUp = new Set(byRemainder.slice(0, Math.max(rest, 0)).map(([, i]) => i));
+  const cells = exact.map((x, i) => Math.floor(x) + (roundedUp.has(i) ? 1 : 0));
   segments.forEach((s, i) => {
     const isModel = s.kind === 'weights' || s.kind === 'kv' || s.kind === 'compute';
-    if (!isModel || s.mib <= 0 || cells[i] > 0) return;
+    if (!isModel || s.mib <= 0 || cells[i] !== 0) return;
     // Take the cell from the widest segment that can spare one.
-    let donor = -1;
+    let donor: number | undefined;
+    let donorCells = 1;
     cells.forEach((c, j) => {
-      if (j !== i && c > 1 && (donor < 0 || c > cells[donor])) donor = j;
+      if (j !== i && c > donorCells) {
+        donor = j;
+        donorCells = c;
+      }
     });
-    if (donor >= 0) {
-      cells[donor]--;
-      cells[i]++;
+    if (donor !== undefined) {
+      cells[donor] = donorCells - 1;
+      cells[i] = 1;
     }
   });
   return cells;
@@ -77,7 +77,7 @@ function bar(device: PlanDeviceView, width: number, color: boolean): string {
   const cells = barCells(device.segments, width);
   return device.segments
     .map((s, i) => {
-      const text = CELL[s.kind].repeat(cells[i]);
+      const text = CELL[s.kind].repeat(cells[i]!); // barCells gives one count per segment
       return color && ANSI[s.kind] && text ? `${ANSI[s.kind]}${text}${RESET}` : text;
     })
     .join('');
@@ -93,10 +93,10 @@ function legend(color: boolean): string {
 }
 
 function table(rows: string[][], rightAlignFrom = 1): string[] {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
   return rows.map((r) =>
     r
-      .map((cell, c) => (c >= rightAlignFrom ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .map((cell, c) => (c >= rightAlignFrom ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
       .join('  ')
       .trimEnd(),
   );

@@ -21,14 +21,12 @@ export const RESTART_SETTINGS = [
   'gpuLayers', 'kvCacheType', 'flashAttention', 'threads', 'gpuMarginMiB', 'mmap',
 ] as const;
 
-type Auto<T> = T | 'auto';
-
 /** Reads the planner settings; anything malformed counts as 'auto' rather than breaking a start. */
 export function wishesFrom(get: <T>(key: string) => T | undefined): PlanWishes {
   const wishes: PlanWishes = {};
   const ctx = get<number>('contextSize');
   if (typeof ctx === 'number' && ctx > 0) wishes.contextSize = Math.floor(ctx);
-  const ngl = get<Auto<number> | string>('gpuLayers');
+  const ngl = get<number | string>('gpuLayers'); // a number or 'auto'
   if (typeof ngl === 'number' && ngl >= 0) wishes.gpuLayers = Math.floor(ngl);
   const kv = get<string>('kvCacheType');
   if (kv === 'f16' || kv === 'q8_0' || kv === 'q4_0') {

@@ -18,7 +18,7 @@ function codeOf(d: vscode.Diagnostic): string | undefined {
 }
 
 function short(text: string, max = 60): string {
-  const line = text.split('\n')[0];
+  const line = text.split('\n')[0]!; // split always returns at least one element
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 

@@ -23,10 +23,10 @@ export async function firstRunModel(deps: ModelUiDeps): Promise<string | undefin
     const out: FirstRunItem[] = [];
     if (found.length > 0) {
       out.push(separator('On this machine'));
-      out.push(...[...found].sort(byVerdict).map((m) => ({ ...modelItem(m), action: { kind: 'path', path: m.path } as Action })));
+      out.push(...[...found].sort(byVerdict).map((m): FirstRunItem => ({ ...modelItem(m), action: { kind: 'path', path: m.path } })));
     }
     out.push(separator('Download a coding model (Hugging Face)'));
-    out.push(...recommended.map((r) => ({ ...r, action: { kind: 'download', ref: r.ref } as Action })));
+    out.push(...recommended.map((r): FirstRunItem => ({ ...r, action: { kind: 'download', ref: r.ref } })));
     out.push({ label: '$(cloud-download) Another model...', description: 'hf:owner/repo or a URL', action: { kind: 'download' } });
     out.push(separator('Other'));
     out.push({ label: '$(folder-opened) Browse...', description: 'any GGUF file', action: { kind: 'browse' } });

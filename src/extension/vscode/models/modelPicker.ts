@@ -2,8 +2,8 @@
 // verdict for this machine as detail; "Browse..." and "Download..." at the end.
 import * as vscode from 'vscode';
 import { describeFound } from '../../models/describe';
-import { SOURCE_LABELS, ModelSourceKind } from '../../models/locations';
-import { JudgedModel, scanModels, VERDICT_ICONS } from './modelScan';
+import { SOURCE_LABELS, type ModelSourceKind } from '../../models/locations';
+import { type JudgedModel, scanModels, VERDICT_ICONS } from './modelScan';
 import type { ModelUiDeps } from './modelUiDeps';
 import { saveModelChoice } from './saveModelChoice';
 

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { headerCacheFile } from '../../models/defaults';
-import { discoverModels, FoundModel } from '../../models/discover';
+import { discoverModels, type FoundModel } from '../../models/discover';
 import { HeaderCache } from '../../models/headerCache';
 import { modelLocations } from '../../models/locations';
 import type { Verdict } from '../../models/verdict';
