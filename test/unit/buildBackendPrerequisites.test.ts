@@ -3,6 +3,7 @@
 // CMake package, the loader's link, /etc/os-release. Each missing piece is refused with its package named.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { itemAt } from '../fixtures/itemAt';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -104,10 +105,12 @@ test('Vulkan prerequisites: each missing piece alone is refused with its Debian 
         assert.ok(err instanceof MissingPrerequisitesError, `${left}: typed error`);
         assert.equal(err.backend, 'vulkan');
         assert.equal(err.missing.length, 1, `${left}: only it is missing: ${err.message}`);
-        const [missing] = err.missing;
-        assert.equal(missing.item, packages[left].item);
-        assert.match(missing.problem, packages[left].problem);
-        assert.match(missing.install, packages[left].install);
+        const missing = itemAt(err.missing, 0);
+        const expected = packages[left];
+        assert.ok(expected, `${left}: an expectation`);
+        assert.equal(missing.item, expected.item);
+        assert.match(missing.problem, expected.problem);
+        assert.match(missing.install, expected.install);
         assert.match(err.message, /^Building llama\.cpp for Vulkan needs what this machine lacks:\n {2}- /);
         assert.ok(err.message.includes(missing.install), 'the message names the package');
         assert.equal(err.hint, 'The CPU build works meanwhile.');
@@ -140,7 +143,7 @@ test('Vulkan prerequisites: the headers the compiler would use count: $VULKAN_SD
     // Old headers found first win, as they would in the compiler: no newer ones further down help.
     file(join(m.root, 'usr', 'local', 'include', 'vulkan', 'vulkan_core.h'), vulkanCore(3, 239, false));
     const { missing } = await checkPrerequisites('vulkan', m.host());
-    assert.match(missing[0].problem, /1\.3\.239 in .*usr\/local\/include are too old/);
+    assert.match(itemAt(missing, 0).problem, /1\.3\.239 in .*usr\/local\/include are too old/);
   });
 });
 
@@ -149,7 +152,7 @@ test('Vulkan prerequisites: headers without vulkan.hpp are refused (this llama.c
     rmSync(join(m.root, 'apt-trixie', 'usr', 'include', 'vulkan', 'vulkan.hpp'));
     const { missing } = await checkPrerequisites('vulkan', m.host());
     assert.deepEqual(missing.map((x) => x.item), ['vulkan-headers']);
-    assert.match(missing[0].problem, /no C\+\+ header \(vulkan\/vulkan\.hpp\)/);
+    assert.match(itemAt(missing, 0).problem, /no C\+\+ header \(vulkan\/vulkan\.hpp\)/);
   });
 });
 
@@ -187,9 +190,9 @@ test('CUDA and Metal prerequisites: nvcc is refused with the CUDA toolkit named;
   await withMachine([], async (m) => {
     const cuda = await checkPrerequisites('cuda', m.host());
     assert.deepEqual(cuda.missing.map((x) => x.item), ['nvcc']);
-    assert.match(cuda.missing[0].install, /nvidia-cuda-toolkit/);
+    assert.match(itemAt(cuda.missing, 0).install, /nvidia-cuda-toolkit/);
     const windows = await checkPrerequisites('cuda', { platform: 'win32', root: m.root, env: {} });
-    assert.match(windows.missing[0].install, /^the CUDA Toolkit/);
+    assert.match(itemAt(windows.missing, 0).install, /^the CUDA Toolkit/);
     await assert.rejects(requirePrerequisites('metal', m.host()), /Metal is macOS only/);
     assert.deepEqual((await checkPrerequisites('metal', { ...m.host(), platform: 'darwin' })).missing, []);
     assert.deepEqual((await checkPrerequisites('cpu', m.host())).missing, []);

@@ -2,6 +2,7 @@
 // integration tests' realServer() does once per machine): the commands, the progress bar, the stamp, errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { itemAt } from '../fixtures/itemAt';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,10 +29,11 @@ class ScriptedBuildLauncher implements ProcessLauncher {
     assert.ok(options.cwd, 'every step runs in the build folder');
     this.commands.push([command, ...args]);
     if (command === 'git') {
-      mkdirSync(args[3], { recursive: true });
-      writeFileSync(join(args[3], 'CMakeLists.txt'), '');
+      const into = itemAt(args, 3);
+      mkdirSync(into, { recursive: true });
+      writeFileSync(join(into, 'CMakeLists.txt'), '');
     } else if (args[0] === '--build') {
-      const bin = join(args[1], 'bin');
+      const bin = join(itemAt(args, 1), 'bin');
       mkdirSync(bin, { recursive: true });
       // A stand-in llama-server that answers --version as llama.cpp's does.
       writeFileSync(join(bin, 'llama-server'), '#!/bin/sh\necho "version: 4242 (0123456)"\n');
@@ -95,9 +97,9 @@ test('buildLlama: clones, configures and builds in its folder, checks --version,
       launcher.commands.map((c) => c.slice(0, 3).join(' ').replace(dir, '<dir>')),
       [`git clone --quiet`, `cmake -S <dir>/src`, `cmake --build <dir>/build`],
     );
-    assert.deepEqual(launcher.commands[2].slice(-7), ['-j', '3', '--target', 'llama-server', 'llama-fit-params', 'llama-bench', 'ggml-rpc-server']);
-    assert.ok(launcher.commands[1].includes('-DGGML_METAL=OFF'), 'the backend\'s flags');
-    assert.ok(launcher.commands[1].includes('-DGGML_RPC=ON'), 'the RPC backend, for rpc-server and --rpc');
+    assert.deepEqual(itemAt(launcher.commands, 2).slice(-7), ['-j', '3', '--target', 'llama-server', 'llama-fit-params', 'llama-bench', 'ggml-rpc-server']);
+    assert.ok(itemAt(launcher.commands, 1).includes('-DGGML_METAL=OFF'), 'the backend\'s flags');
+    assert.ok(itemAt(launcher.commands, 1).includes('-DGGML_RPC=ON'), 'the RPC backend, for rpc-server and --rpc');
     assert.equal(built.stamp.recipe, BUILD_RECIPE);
     assert.deepEqual(lines, ['-- Configuring done', ...BUILD_LINES]);
     assert.deepEqual(progress, [...progress].sort((a, b) => a - b), `the bar never goes back: ${progress.join(', ')}`);

@@ -101,7 +101,7 @@ test('README: the "Allowed server arguments" list equals the code\'s list', () =
   const readme = readFileSync(README, 'utf8');
   const block = /<!-- allowed-flags:[^>]*-->\n([\s\S]*?)<!-- \/allowed-flags -->/.exec(readme);
   assert.ok(block, 'README.md has the allowed-flags block');
-  assert.equal(block[1].trimEnd(), allowedFlagsMarkdown(), 'paste the expected text between the allowed-flags comments in README.md');
+  assert.equal((block[1] ?? '').trimEnd(), allowedFlagsMarkdown(), 'paste the expected text between the allowed-flags comments in README.md');
 });
 
 test('extra args: a settings string splits like a shell would, without a shell', () => {

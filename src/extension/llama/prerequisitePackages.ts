@@ -48,7 +48,7 @@ export async function platformFamily(platform: NodeJS.Platform, root: string): P
   } catch {
     return 'linux';
   }
-  const ids = [...text.matchAll(/^(?:ID|ID_LIKE)=["']?([^"'\n]*)/gm)].flatMap((m) => m[1].split(/\s+/));
+  const ids = [...text.matchAll(/^(?:ID|ID_LIKE)=["']?([^"'\n]*)/gm)].flatMap((m) => (m[1] ?? '').split(/\s+/));
   if (ids.some((id) => id === 'debian' || id === 'ubuntu')) return 'debian';
   if (ids.some((id) => id === 'fedora' || id === 'rhel' || id === 'centos')) return 'fedora';
   return 'linux';

@@ -34,7 +34,7 @@ function refused(flag: string, why: string): HeadroomError {
 export function checkExtraArgs(args: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
+    const arg = args[i]!; // i < args.length
     const eq = arg.startsWith('-') ? arg.indexOf('=') : -1;
     const flag = canonicalFlag(eq > 0 ? arg.slice(0, eq) : arg);
     const allowed = ALLOWED.get(flag);
@@ -51,10 +51,11 @@ export function checkExtraArgs(args: readonly string[]): string[] {
       out.push(flag, arg.slice(eq + 1));
       continue;
     }
-    if (i + 1 >= args.length) {
+    const value = args[++i];
+    if (value === undefined) {
       throw new HeadroomError(`headroom.extraServerArgs ends with ${flag}, which needs a value.`, `Add its value after it, e.g. "${flag}", "<value>".`);
     }
-    out.push(flag, args[++i]);
+    out.push(flag, value);
   }
   return out;
 }

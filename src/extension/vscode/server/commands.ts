@@ -127,7 +127,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const items = running
         ? ['Stop Local Model', 'Restart Local Model', 'Show Server Log']
         : ['Start Local Model', 'Select Model...', 'Show Server Log'];
-      const ids: Record<string, string> = {
+      const ids: Partial<Record<string, string>> = {
         'Stop Local Model': 'headroom.stop',
         'Restart Local Model': 'headroom.restart',
         'Start Local Model': 'headroom.start',
@@ -135,7 +135,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         'Show Server Log': 'headroom.showServerLog',
       };
       const choice = await vscode.window.showQuickPick(items, { title: `Headroom: ${controller.view.label}` });
-      if (choice) await vscode.commands.executeCommand(ids[choice]);
+      const id = choice === undefined ? undefined : ids[choice];
+      if (id) await vscode.commands.executeCommand(id);
     }),
   ];
 }
