@@ -16,8 +16,7 @@ export async function runBuild(options: CliOptions): Promise<ExitCode> {
     backend: options.backend,
     onProgress: (p, m) => progress.update(p, m),
     onLine: echoServerLines(),
-  });
-  progress.done();
+  }).finally(() => progress.done());
   say(`llama-server: ${located.path} (${located.source}, version ${located.version}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return EXIT.ok;
 }

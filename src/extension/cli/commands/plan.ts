@@ -18,8 +18,7 @@ export async function runPlan(options: CliOptions): Promise<ExitCode> {
   try {
     const report = await withModelHeader(model, (modelPath) =>
       runner.planOnly({ modelPath, wishes: options.wishes, simulatedVramMiB: options.vram, port: options.port }),
-    );
-    progress.done();
+    ).finally(() => progress.done());
     process.stdout.write(options.json ? `${JSON.stringify(planJson(report), null, 2)}\n` : `${renderPlanText(report, { color: process.stdout.isTTY })}\n`);
     return report.plan.fits ? EXIT.ok : EXIT.doesNotFit;
   } finally {
