@@ -43,9 +43,10 @@ describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${C
     });
   }
 
-  /** `headroom serve MODEL`: its stdout lines (one JSON line per ready llama-server) and its end. */
-  function serve(model: string): { child: ChildProcess; nextServer(): Promise<{ baseUrl: string; apiKey: string; pid: number }>; exited: Promise<Run> } {
-    const child = spawn(process.execPath, [CLI, 'serve', '--model', model, '--llama-server', fx.binary], { env: env() });
+  /** `headroom serve MODEL`: its stdout lines (one JSON line per ready llama-server) and its end; killed when `signal` aborts (the test timed out). */
+  function serve(model: string, signal: AbortSignal): { child: ChildProcess; nextServer(): Promise<{ baseUrl: string; apiKey: string; pid: number }>; exited: Promise<Run> } {
+    const child = spawn(process.execPath, [CLI, 'serve', '--model', model, '--llama-server', fx.binary], { env: env(), signal, killSignal: 'SIGKILL' });
+    child.on('error', () => undefined); // the abort; 'close' follows
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -176,8 +177,8 @@ describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${C
     }
   });
 
-  test('serve, llama-server killed (SIGKILL) 5 times: restarted 4 times with a new JSON line each, then gives up and exits 1 saying why', async () => {
-    const { child, nextServer, exited } = serve(fx.model);
+  test('serve, llama-server killed (SIGKILL) 5 times: restarted 4 times with a new JSON line each, then gives up and exits 1 saying why', { timeout: 120_000 }, async (t) => {
+    const { child, nextServer, exited } = serve(fx.model, t.signal);
     try {
       const killed: number[] = [];
       for (let crash = 1; crash <= 5; crash++) {
@@ -200,10 +201,10 @@ describe('the CLI, run as a process', { skip: existsSync(CLI) ? undefined : `${C
     }
   });
 
-  test('serve, llama-server dies while restarting (its model file was replaced by a truncated one): exits 1 saying why', async () => {
+  test('serve, llama-server dies while restarting (its model file was replaced by a truncated one): exits 1 saying why', { timeout: 60_000 }, async (t) => {
     const model = join(fx.dir, 'replaced-while-serving.gguf');
     copyFileSync(fx.model, model);
-    const { child, nextServer, exited } = serve(model);
+    const { child, nextServer, exited } = serve(model, t.signal);
     try {
       const { pid } = await nextServer();
       // The running server keeps the old file open; the restart opens the damaged one.
