@@ -1,11 +1,12 @@
 // The CLI as a user runs it (`node dist/cli.js ...`, a real process, a real llama-server): the README's main
-// command (`headroom demo` on the generated model), `plan --json`'s contract, `serve` until Ctrl+C, `models` and
-// `pull` (against a loopback stand-in for Hugging Face), and bad input.
+// command (`headroom demo` on the generated model), `plan --json`'s contract, `serve` until Ctrl+C and `serve` when
+// llama-server fails for good, `models` and `pull` (against a loopback stand-in for Hugging Face), bad input, and
+// the exit codes (README.md, "Exit codes").
 // Needs the bundles (npm test builds them first).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { writeModel, writeSparseModel } from '../../src/extension/gguf/writer/models';
@@ -41,6 +42,30 @@ describe('the CLI, run as a process', { skip: requireTool('the CLI bundle', exis
       child.on('error', reject);
       child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
+  }
+
+  /** `headroom serve MODEL`: its stdout lines (one JSON line per ready llama-server) and its end; killed when `signal` aborts (the test timed out). */
+  function serve(model: string, signal: AbortSignal): { child: ChildProcess; nextServer(): Promise<{ baseUrl: string; apiKey: string; pid: number }>; exited: Promise<Run> } {
+    const child = spawn(process.execPath, [CLI, 'serve', '--model', model, '--llama-server', fx.binary], { env: env(), signal, killSignal: 'SIGKILL' });
+    child.on('error', () => undefined); // the abort; 'close' follows
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const nextServer = async (): Promise<{ baseUrl: string; apiKey: string; pid: number }> => {
+      const next = await lines.next();
+      if (next.done) throw new Error(`serve exited before printing a server: ${(await exited).stderr}`);
+      return JSON.parse(next.value as string) as { baseUrl: string; apiKey: string; pid: number };
+    };
+    return { child, nextServer, exited };
+  }
+
+  /** The failure lines (`headroom <command>: why`): exactly one is expected, and no stack trace. */
+  function failureLines(run: Run, command: string): string[] {
+    assert.doesNotMatch(run.stderr, /^\s+at /m, 'no stack trace');
+    return run.stderr.split('\n').filter((line) => line.startsWith(`headroom ${command}:`));
   }
 
   test('demo without a model: generates the demo model, plans by dry run, streams a reply, stops; the same reply every run', async () => {
@@ -153,10 +178,59 @@ describe('the CLI, run as a process', { skip: requireTool('the CLI bundle', exis
     }
   });
 
+  test('serve, llama-server killed (SIGKILL) 5 times: restarted 4 times with a new JSON line each, then gives up and exits 1 saying why', { timeout: 120_000 }, async (t) => {
+    const { child, nextServer, exited } = serve(fx.model, t.signal);
+    try {
+      const killed: number[] = [];
+      for (let crash = 1; crash <= 5; crash++) {
+        const { pid, baseUrl, apiKey } = await nextServer();
+        assert.ok(!killed.includes(pid), 'a new llama-server each time');
+        assert.equal((await fetch(`${baseUrl}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } })).status, 200, 'the printed URL and key work');
+        process.kill(pid, 'SIGKILL');
+        killed.push(pid);
+      }
+      const result = await exited;
+      assert.equal(result.code, 1, result.stderr);
+      assert.equal((result.stderr.match(/llama-server restarted: ready at/g) ?? []).length, 4, result.stderr);
+      const [why, ...more] = failureLines(result, 'serve');
+      assert.deepEqual(more, [], result.stderr);
+      assert.match(why, /^headroom serve: llama-server crashed 5 times in a short time and was not restarted\. Last: llama-server was killed \(SIGKILL\)/);
+      assert.match(result.stderr, /llama-server stopped\.\n/);
+      assert.deepEqual(llamaServersWith(fx.model), [], 'no llama-server left running');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  test('serve, llama-server dies while restarting (its model file was replaced by a truncated one): exits 1 saying why', { timeout: 60_000 }, async (t) => {
+    const model = join(fx.dir, 'replaced-while-serving.gguf');
+    copyFileSync(fx.model, model);
+    const { child, nextServer, exited } = serve(model, t.signal);
+    try {
+      const { pid } = await nextServer();
+      // The running server keeps the old file open; the restart opens the damaged one.
+      const damaged = `${model}.new`;
+      copyFileSync(fx.model, damaged);
+      truncateSync(damaged, statSync(damaged).size - 4096);
+      renameSync(damaged, model);
+      process.kill(pid, 'SIGKILL');
+      const result = await exited;
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /llama-server crashed \(SIGKILL\).*Restarting in 1 s\./);
+      assert.match(result.stderr, /llama-server stopped\.\n/);
+      const [why, ...more] = failureLines(result, 'serve');
+      assert.deepEqual(more, [], result.stderr);
+      assert.match(why, /^headroom serve: llama-server stopped while loading replaced-while-serving\.gguf: /);
+      assert.deepEqual(llamaServersWith(model), [], 'no llama-server left running');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
   test('bad input: a missing model and a truncated one get a clear error and exit 1; no llama-server is started', async () => {
     const missing = await cli('demo', '--model', join(fx.dir, 'nope.gguf'));
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /nope\.gguf does not exist/);
+    assert.match(failureLines(missing, 'demo').join('\n'), /^headroom demo: .*nope\.gguf does not exist[^\n]*$/);
     const truncated = join(fx.dir, 'truncated.gguf');
     copyFileSync(fx.model, truncated);
     truncateSync(truncated, 2000);
@@ -169,6 +243,12 @@ describe('the CLI, run as a process', { skip: requireTool('the CLI bundle', exis
       const usage = await cli(unknown);
       assert.equal(usage.code, 2, `${unknown}: ${usage.stderr}`);
       assert.match(usage.stderr, /Usage: headroom <command>/);
+    }
+    for (const command of ['plan', 'pull']) {
+      const noModel = await run([command]);
+      assert.equal(noModel.code, 2, `${command} without a model is bad usage: ${noModel.stderr}`);
+      assert.deepEqual(failureLines(noModel, command).map((l) => l.replace(/:.*/, ': ')), [`headroom ${command}: `]);
+      assert.match(noModel.stderr, /MODEL is missing/);
     }
   });
 

@@ -45,9 +45,11 @@ test('save, list (newest first), load, delete', async () => {
 test('a crash between the write and the rename leaves the old file whole; the temp file is cleaned up', async () => {
   const folder = dir();
   await new ChatStore(folder).save(chat('c', 1, 'old text'));
-  const crashing = new ChatStore(folder, undefined, {
-    beforeRename: () => {
-      throw new Error('simulated crash');
+  const crashing = new ChatStore(folder, {
+    hooks: {
+      beforeRename: () => {
+        throw new Error('simulated crash');
+      },
     },
   });
   await assert.rejects(crashing.save(chat('c', 2, 'new text')), /simulated crash/);
@@ -74,12 +76,16 @@ test('a corrupt file is set aside as *.corrupt and the rest still load', async (
   writeFileSync(join(folder, 'bad.json'), '{"format":1,"id":"bad","entries":[{"trunc');
   writeFileSync(join(folder, 'wrongshape.json'), JSON.stringify({ format: 1, id: 'wrongshape', entries: 'x' }));
   const warnings: string[] = [];
-  const fresh = new ChatStore(folder, { warn: (m) => warnings.push(m) });
+  const fresh = new ChatStore(folder);
+  fresh.onProblem((m) => warnings.push(m));
   const ids = (await fresh.rebuildIndex()).map((c) => c.id);
   assert.deepEqual(ids, ['good']);
-  assert.ok(existsSync(join(folder, 'bad.json.corrupt')));
+  assert.equal(readFileSync(join(folder, 'bad.json.corrupt'), 'utf8'), '{"format":1,"id":"bad","entries":[{"trunc', 'kept as it was');
   assert.ok(existsSync(join(folder, 'wrongshape.json.corrupt')));
-  assert.equal(warnings.length, 2);
+  assert.deepEqual(warnings.sort(), [
+    `Chat history: ${join(folder, 'bad.json')} could not be read as a chat; it was set aside as ${join(folder, 'bad.json.corrupt')}.`,
+    `Chat history: ${join(folder, 'wrongshape.json')} could not be read as a chat; it was set aside as ${join(folder, 'wrongshape.json.corrupt')}.`,
+  ]);
   assert.equal((await fresh.load('good'))?.id, 'good');
 });
 

@@ -33,7 +33,8 @@ test("a history folder as today's Headroom writes it is read whole", async () =>
   writeFileSync(join(folder, `${ID}.json`), TODAYS_FILE);
   writeFileSync(join(folder, 'index.json'), TODAYS_INDEX);
   const warnings: string[] = [];
-  const store = new ChatStore(folder, { warn: (m) => warnings.push(m) });
+  const store = new ChatStore(folder);
+  store.onProblem((m) => warnings.push(m));
   assert.deepEqual(await store.list(), [{ id: ID, title: 'Why does this loop never end?', updatedAt: 1718000042000, messages: 8 }]);
   const chat = await store.load(ID);
   assert.deepEqual(chat, {
@@ -101,7 +102,8 @@ test('a file from a newer Headroom is reported and left untouched: not listed, r
   const today = { id: 'today', title: 'q', createdAt: 1, updatedAt: 5, entries: [{ id: 'u', role: 'user', text: 'q', status: 'complete' }] };
   writeFileSync(join(folder, 'today.json'), JSON.stringify({ format: 1, ...today }));
   const warnings: string[] = [];
-  const store = new ChatStore(folder, { warn: (m) => warnings.push(m) });
+  const store = new ChatStore(folder);
+  store.onProblem((m) => warnings.push(m));
 
   assert.deepEqual((await store.list()).map((c) => c.id), ['today']);
   assert.equal(warnings.length, 1);

@@ -8,6 +8,12 @@ import type { Attachment, ChatEntry, ChatSummary, ReplyStats } from './entries';
  */
 export const HISTORY_FORMAT = 1;
 
+/**
+ * The largest conversation file this build reads or writes. A bigger one is reported and left as it is, never read
+ * into memory (a whole chat is parsed at once; at 512 MiB a string no longer fits V8 at all).
+ */
+export const MAX_CHAT_FILE_BYTES = 64 * 1024 * 1024;
+
 /** One conversation as the store takes it and gives it back; its file adds the format number. */
 export interface SavedChat {
   id: string;

@@ -47,13 +47,14 @@ async function syncFolder(folder: string): Promise<void> {
   }
 }
 
-/** Moves a file that cannot be read aside as `<name>.corrupt` (or `.corrupt-2`, ...), keeping it for the user. */
+/** Moves a file that cannot be read aside as `<name>.corrupt` (or `.corrupt-2`, ...), keeping it for the user; returns that name. */
 export async function setAside(path: string): Promise<string> {
   for (let n = 1; ; n++) {
     const target = n === 1 ? `${path}.corrupt` : `${path}.corrupt-${n}`;
     try {
       await fs.access(target);
-    } catch {
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       await fs.rename(path, target);
       return target;
     }

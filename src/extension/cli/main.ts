@@ -8,11 +8,12 @@ import { runModels } from './commands/models';
 import { runPlan } from './commands/plan';
 import { runPull } from './commands/pull';
 import { runServe } from './commands/serve';
+import { EXIT, exitCodeOf, type ExitCode } from './exitCodes';
 import { parseCli, type CliOptions } from './options';
 import { say } from './say';
 import { USAGE } from './usage';
 
-const COMMANDS = new Map<string, (options: CliOptions) => Promise<number>>([
+const COMMANDS = new Map<string, (options: CliOptions) => Promise<ExitCode>>([
   ['demo', runDemo],
   ['chat', runChat],
   ['serve', runServe],
@@ -22,29 +23,52 @@ const COMMANDS = new Map<string, (options: CliOptions) => Promise<number>>([
   ['pull', runPull],
 ]);
 
-/** The exit code: 0 done, 1 failed, 2 bad usage (or `pull` listed a repo's models), 3 `plan` does not fit. */
-export async function main(argv: string[]): Promise<number> {
+/** The one line that says why a command failed; with HEADROOM_VERBOSE, the stack and its causes follow it. */
+export function sayFailure(prefix: string, err: unknown, env: NodeJS.ProcessEnv = process.env): void {
+  say(`${prefix}: ${errorMessage(err).replace(/\s*\n\s*/g, ' ').trim()}`);
+  if (!env.HEADROOM_VERBOSE) return;
+  for (let e: unknown = err; e instanceof Error; e = e.cause) say(e.stack ?? String(e));
+}
+
+/** The exit code, see exitCodes.ts. */
+export async function main(argv: string[]): Promise<ExitCode> {
   let parsed;
   try {
     parsed = parseCli(argv);
   } catch (err) {
-    say(`${errorMessage(err)}\n\n${USAGE}`);
-    return 2;
+    sayFailure('headroom', err);
+    say(`\n${USAGE}`);
+    return EXIT.usage;
   }
   const { command, options } = parsed;
   const run = COMMANDS.get(command);
   if (!run) {
+    if (command !== 'help') say(`headroom: unknown command "${command}".\n`);
     say(USAGE);
-    return command === 'help' ? 0 : 2;
+    return command === 'help' ? EXIT.ok : EXIT.usage;
   }
   try {
     return await run(options);
   } catch (err) {
-    say(`headroom ${command}: ${errorMessage(err)}`);
-    return 1;
+    sayFailure(`headroom ${command}`, err);
+    return exitCodeOf(err);
   }
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
+  let settled = false;
+  const crash = (err: unknown): void => {
+    sayFailure('headroom', err);
+    process.exit(EXIT.failed);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  // Nothing left to wait for while the command is still unfinished: a bug, but never a silent exit 0.
+  process.on('beforeExit', () => {
+    if (!settled) crash(new Error('stopped with nothing left to wait for before the command finished (an internal error).'));
+  });
+  void main(process.argv.slice(2)).then((code) => {
+    settled = true;
+    process.exit(code);
+  });
 }

@@ -1,12 +1,16 @@
 // A ModelRunner as the CLI drives it: its progress drawn on stderr, its states and recoveries told in plain lines,
 // and, for the commands that serve a model, started, used, then stopped.
 import { headroomCacheDir } from '../common/cacheDir';
+import { Emitter, type Event } from '../common/emitter';
+import { HeadroomError } from '../common/errors';
 import type { ServerState } from '../llama/serverState';
 import type { ReadyServer } from '../llama/supervisor';
 import { SystemHardwareProbe } from '../memory/hardware';
 import type { PlanReport } from '../memory/planReport';
 import { ModelRunner } from '../runner/modelRunner';
 import { modelOrDemo } from './modelArgument';
+import { InterruptedError, type ExitCode, type InterruptSignal } from './exitCodes';
+import { watchInterrupts } from './interrupts';
 import type { CliOptions } from './options';
 import { CliProgress } from './progress';
 import { echoServerLines, say } from './say';
@@ -17,8 +21,7 @@ function describeState(state: ServerState): string | undefined {
       return 'starting llama-server...';
     case 'crashed':
       return `llama-server crashed (${state.signal ?? `code ${state.code}`}): ${state.reason} Restarting in ${Math.round(state.retryInMs / 1000)} s.`;
-    case 'failed':
-      return `llama-server failed: ${state.error}`;
+    // 'failed' is not said here: it ends the command, whose one closing line says why.
     default:
       return undefined;
   }
@@ -41,8 +44,13 @@ export function cliRunner(options: CliOptions, progress: CliProgress): ModelRunn
     new SystemHardwareProbe(),
   );
   let loading = -1;
+  let crashed = false;
   runner.supervisor.onDidChangeState((state) => {
-    if (state.kind === 'building') progress.update(state.percent, state.message);
+    if (state.kind === 'crashed') crashed = true;
+    if (state.kind === 'ready' && crashed) {
+      crashed = false;
+      say(`llama-server restarted: ready at ${state.baseUrl} (pid ${state.pid}).`);
+    } else if (state.kind === 'building') progress.update(state.percent, state.message);
     else if (state.kind === 'loading' && state.percent !== null && state.percent !== loading) {
       loading = state.percent;
       progress.update(state.percent, 'loading the model');
@@ -77,32 +85,59 @@ async function start(runner: ModelRunner, options: CliOptions, progress: CliProg
   }
 }
 
-/** Starts the model (the demo model when no --model), runs `use` on the ready server, then stops llama-server. */
-export async function withRunningModel(options: CliOptions, use: (server: ReadyServer) => Promise<number>): Promise<number> {
+/** What a command gets to use while its model runs. */
+export interface RunningModel {
+  server: ReadyServer;
+  /** The first Ctrl+C or SIGTERM; never rejects. */
+  interrupted: Promise<InterruptSignal>;
+  /** After a crash, the restarted server: a new port and a new key. */
+  onRestarted: Event<ReadyServer>;
+}
+
+/** Rejects once llama-server has failed for good (the supervisor gave up on it, or it died while restarting). */
+function failedForGood(runner: ModelRunner): { promise: Promise<never>; dispose(): void } {
+  let reject: (err: Error) => void = () => undefined;
+  const promise = new Promise<never>((_, r) => (reject = r));
+  promise.catch(() => undefined);
+  const failed = (state: ServerState): void => {
+    if (state.kind === 'failed') reject(new HeadroomError(state.error));
+  };
+  failed(runner.supervisor.state);
+  const subscription = runner.supervisor.onDidChangeState(failed);
+  return { promise, dispose: () => subscription.dispose() };
+}
+
+/**
+ * Starts the model (the demo model when no --model), runs `use` on the ready server, then stops llama-server.
+ * Rejects when llama-server fails for good meanwhile, and with InterruptedError on Ctrl+C before `use` runs.
+ */
+export async function withRunningModel(options: CliOptions, use: (running: RunningModel) => Promise<ExitCode>): Promise<ExitCode> {
   const progress = new CliProgress();
   const runner = cliRunner(options, progress);
+  const interrupts = watchInterrupts();
+  const restarted = new Emitter<ReadyServer>();
+  const readyAgain = runner.supervisor.onDidChangeState((state) => {
+    const server = runner.supervisor.server;
+    if (state.kind === 'ready' && server) restarted.fire(server);
+  });
   try {
-    const server = await start(runner, options, progress);
+    const interruptedStart = interrupts.received.then((signal) => Promise.reject(new InterruptedError(signal)));
+    const server = await Promise.race([start(runner, options, progress), interruptedStart]).catch(async (err: unknown) => {
+      await runner.stop();
+      throw err;
+    });
+    const failed = failedForGood(runner);
     try {
-      return await use(server);
+      return await Promise.race([use({ server, interrupted: interrupts.received, onRestarted: restarted.event }), failed.promise]);
     } finally {
+      failed.dispose();
       await runner.stop();
       say('llama-server stopped.');
     }
   } finally {
+    readyAgain.dispose();
+    restarted.dispose();
+    interrupts.dispose();
     runner.dispose();
   }
-}
-
-/** Resolves on the first Ctrl+C (SIGINT) or SIGTERM. */
-export function untilInterrupted(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
 }

@@ -1,4 +1,5 @@
 import type { Conversation } from '../chat/conversation';
+import { HeadroomError } from '../common/errors';
 import { OpenAiClient } from '../chat/openaiClient';
 import type { ReadyServer } from '../llama/supervisor';
 import { SystemHardwareProbe, memoryReadout } from '../memory/hardware';
@@ -6,8 +7,8 @@ import { say } from './say';
 
 const CLIENT_RATE_MIN_MS = 250;
 
-/** Sends `text`, streams the reply to stdout, then says its speed and the memory in use; false when it failed. */
-export async function streamReply(server: ReadyServer, conversation: Conversation, text: string, maxTokens: number, seed?: number): Promise<boolean> {
+/** Sends `text`, streams the reply to stdout, then says its speed and the memory in use; rejects when the reply failed. */
+export async function streamReply(server: ReadyServer, conversation: Conversation, text: string, maxTokens: number, seed?: number): Promise<void> {
   const client = new OpenAiClient({ baseUrl: server.baseUrl, apiKey: server.apiKey });
   const backend = { stream: (req: Parameters<OpenAiClient['stream']>[0], signal?: AbortSignal) => client.stream({ ...req, maxTokens, seed }, signal) };
   // Measured here too, from when the deltas arrive, to check the server's own timings against.
@@ -23,15 +24,11 @@ export async function streamReply(server: ReadyServer, conversation: Conversatio
   const entry = await conversation.send(text, backend);
   sub.dispose();
   process.stdout.write('\n');
+  if (entry.status === 'error') throw new HeadroomError(`the reply failed: ${entry.error ?? 'unknown error'}`);
   const probe = new SystemHardwareProbe();
   const [facts, rss] = await Promise.all([probe.sample(), probe.processRssMiB(server.pid)]);
-  if (entry.status === 'error') {
-    say(`error: ${entry.error}`);
-    return false;
-  }
   const s = entry.stats;
   // Over a short reply, deltas that arrive bunched in one TCP read make the client's rate meaningless.
   const measured = last - first >= CLIENT_RATE_MIN_MS ? `${(((deltas - 1) * 1000) / (last - first)).toFixed(1)} tok/s (client) · ` : '';
   if (s) say(`-- ${s.tokens} tokens · ${s.tokensPerSecond.toFixed(1)} tok/s (llama-server) · ${measured}first token ${Math.round(s.timeToFirstTokenMs)} ms · ${memoryReadout(facts, rss)}${entry.status === 'stopped' ? ' · stopped' : ''}`);
-  return true;
 }

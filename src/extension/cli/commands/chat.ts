@@ -1,24 +1,39 @@
 import { createInterface } from 'node:readline';
 import { Conversation } from '../../chat/conversation';
+import { errorMessage } from '../../common/errors';
+import { EXIT, type ExitCode } from '../exitCodes';
 import type { CliOptions } from '../options';
 import { withRunningModel } from '../runModel';
+import { say } from '../say';
 import { streamReply } from '../streamReply';
 
-/** `headroom chat [--model PATH]`: chat in the terminal; Ctrl+C stops a reply, or at the prompt ends the chat. */
-export function runChat(options: CliOptions): Promise<number> {
-  return withRunningModel(options, async (server) => {
+/**
+ * `headroom chat [--model PATH]`: chat in the terminal; Ctrl+C stops a reply, or at the prompt ends the chat (exit 0).
+ * A failed reply is said and the chat goes on; llama-server failing for good ends it with 1.
+ */
+export function runChat(options: CliOptions): Promise<ExitCode> {
+  return withRunningModel(options, async ({ server: first, interrupted, onRestarted }) => {
+    let server = first;
+    const restarts = onRestarted((restarted) => (server = restarted));
     const conversation = new Conversation();
     const rl = createInterface({ input: process.stdin, output: process.stderr, prompt: 'you> ' });
-    rl.on('SIGINT', () => (conversation.busy ? conversation.stop() : rl.close()));
+    const end = (): void => (conversation.busy ? conversation.stop() : rl.close());
+    rl.on('SIGINT', end);
+    // Without a terminal, Ctrl+C reaches the process rather than readline: it ends the chat.
+    void interrupted.then(() => {
+      conversation.stop();
+      rl.close();
+    });
     try {
       rl.prompt();
       for await (const line of rl) {
-        if (line.trim()) await streamReply(server, conversation, line, options.maxTokens);
+        if (line.trim()) await streamReply(server, conversation, line, options.maxTokens).catch((err: unknown) => say(`error: ${errorMessage(err)}`));
         rl.prompt();
       }
-      return 0;
+      return EXIT.ok;
     } finally {
       rl.close();
+      restarts.dispose();
       conversation.dispose();
     }
   });

@@ -9,10 +9,11 @@ import { discoverModels } from '../../models/discover';
 import { HeaderCache } from '../../models/headerCache';
 import { modelLocations, SOURCE_LABELS } from '../../models/locations';
 import { planVerdict } from '../../models/planVerdict';
+import { EXIT, type ExitCode } from '../exitCodes';
 import type { CliOptions } from '../options';
 import { say } from '../say';
 
-export async function runModels(options: CliOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runModels(options: CliOptions, env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
   const folders = [...(env.HEADROOM_MODEL_FOLDERS ?? '').split(delimiter).filter(Boolean), defaultDownloadFolder(env)];
   if (options.folder !== undefined) folders.unshift(options.folder);
   const locations = modelLocations({ home: homedir(), env, modelFolders: folders });
@@ -23,7 +24,7 @@ export async function runModels(options: CliOptions, env: NodeJS.ProcessEnv = pr
   const rows = result.models.map((m) => ({ ...m, verdict: planVerdict(m.summary, hardware) }));
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ models: rows.map(({ summary, ...rest }) => ({ ...rest, summary: { ...summary, layerBytes: undefined } })), skipped: result.skipped }, null, 2)}\n`);
-    return 0;
+    return EXIT.ok;
   }
   if (rows.length === 0) say(`No GGUF models found in: ${locations.map((l) => l.root).join(', ')}.\nDownload one: headroom pull hf:bartowski/Qwen2.5-Coder-7B-Instruct-GGUF:Q4_K_M`);
   for (const location of locations) {
@@ -36,5 +37,5 @@ export async function runModels(options: CliOptions, env: NodeJS.ProcessEnv = pr
     process.stdout.write('Skipped\n');
     for (const s of result.skipped) process.stdout.write(`  ${s.path}: ${s.reason}\n`);
   }
-  return 0;
+  return EXIT.ok;
 }

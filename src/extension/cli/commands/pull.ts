@@ -1,6 +1,6 @@
 // `headroom pull hf:owner/repo[:QUANT|/FILE] | URL [--dir DIR]`: the same download the extension uses.
 // Environment: HF_TOKEN (or HUGGING_FACE_HUB_TOKEN) for private repos, HF_ENDPOINT for a mirror.
-import { HeadroomError } from '../../common/errors';
+import { errorMessage } from '../../common/errors';
 import { SystemHardwareProbe } from '../../memory/hardware';
 import { defaultDownloadFolder } from '../../models/defaults';
 import { formatBytes, formatDuration } from '../../models/format';
@@ -10,6 +10,8 @@ import { planPull, runPull as download, type PullPlan } from '../../models/pull'
 import { adviseQuants, judgeRemoteModels } from '../../models/remoteVerdicts';
 import { planVerdict } from '../../models/planVerdict';
 import type { RemoteModel } from '../../models/remoteModels';
+import { EXIT, InterruptedError, UsageError, type ExitCode, type InterruptSignal } from '../exitCodes';
+import { watchInterrupts } from '../interrupts';
 import { hfConfigFromEnv } from '../modelArgument';
 import type { CliOptions } from '../options';
 import { say } from '../say';
@@ -38,38 +40,52 @@ async function listChoices(models: RemoteModel[], hf: HfConfig, signal: AbortSig
 async function downloadWithProgress(plan: PullPlan, folder: string, hf: HfConfig, signal: AbortSignal): Promise<void> {
   const tty = process.stderr.isTTY;
   let lastLine = 0;
+  let drawn = false;
   const files = await download(plan, {
     folder,
     hf,
     signal,
     onProgress: (p) => {
-      if (tty) process.stderr.write(`\r${progressLine(p)}\x1b[K`);
-      else if (performance.now() - lastLine > 5000) {
+      if (tty) {
+        drawn = true;
+        process.stderr.write(`\r${progressLine(p)}\x1b[K`);
+      } else if (performance.now() - lastLine > 5000) {
         lastLine = performance.now();
         say(progressLine(p));
       }
     },
+  }).finally(() => {
+    if (drawn) process.stderr.write('\n');
   });
-  if (tty) process.stderr.write('\n');
   for (const f of files) say(`${f.alreadyPresent ? 'already here' : `downloaded (${f.verified === 'none' ? 'unverified' : `${f.verified} checked`})`}: ${f.path} (${formatBytes(f.size)})`);
 }
 
-/** Prints the model's path on stdout once it is here; exit code 2 when the ref named a repo but no model in it. */
-export async function runPull(options: CliOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/**
+ * Prints the model's path on stdout once it is here; exit code 2 when the ref named a repo but no model in it, 130 when
+ * Ctrl+C cut the download short (what arrived is kept, and the next pull resumes it).
+ */
+export async function runPull(options: CliOptions, env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
   const ref = options.model;
-  if (!ref) throw new HeadroomError('headroom pull needs a model: hf:owner/repo[:QUANT | /file.gguf] or a URL.');
+  if (!ref) throw new UsageError('MODEL is missing: headroom pull hf:owner/repo[:QUANT | /file.gguf] | URL [--dir DIR]');
   const folder = options.dir ?? defaultDownloadFolder(env);
   const hf = hfConfigFromEnv(env);
   const abort = new AbortController();
-  const onSigint = (): void => abort.abort();
-  process.once('SIGINT', onSigint);
+  const interrupts = watchInterrupts();
+  let interrupted: InterruptSignal | undefined;
+  void interrupts.received.then((signal) => {
+    interrupted = signal;
+    abort.abort();
+  });
   try {
     const plan = await planPull(ref, { folder, hf, signal: abort.signal }, (models) => listChoices(models, hf, abort.signal));
-    if (!plan) return 2;
+    if (!plan) return EXIT.usage;
     await downloadWithProgress(plan, folder, hf, abort.signal);
     process.stdout.write(`${plan.modelPath}\n`);
-    return 0;
+    return EXIT.ok;
+  } catch (err) {
+    if (interrupted) throw new InterruptedError(interrupted, errorMessage(err), { cause: err });
+    throw err;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupts.dispose();
   }
 }

@@ -1,13 +1,27 @@
+import type { ReadyServer } from '../../llama/supervisor';
+import { EXIT, type ExitCode } from '../exitCodes';
 import type { CliOptions } from '../options';
-import { untilInterrupted, withRunningModel } from '../runModel';
+import { withRunningModel } from '../runModel';
 import { say } from '../say';
 
-/** `headroom serve [--model PATH] [--port N]`: run the model until Ctrl+C; its URL, key and pid as JSON on stdout. */
-export function runServe(options: CliOptions): Promise<number> {
-  return withRunningModel(options, async (server) => {
-    process.stdout.write(`${JSON.stringify({ baseUrl: server.baseUrl, apiKey: server.apiKey, pid: server.pid })}\n`);
+const printServer = (server: ReadyServer): void =>
+  void process.stdout.write(`${JSON.stringify({ baseUrl: server.baseUrl, apiKey: server.apiKey, pid: server.pid })}\n`);
+
+/**
+ * `headroom serve [--model PATH] [--port N]`: run the model until Ctrl+C; its URL, key and pid as one JSON line on
+ * stdout, and a new line each time llama-server is restarted after a crash (it gets a new key, and a new port unless
+ * --port). When llama-server fails for good (crashes 5 times in 3 minutes, or dies while restarting) serve ends with 1.
+ */
+export function runServe(options: CliOptions): Promise<ExitCode> {
+  return withRunningModel(options, async ({ server, interrupted, onRestarted }) => {
+    printServer(server);
+    const restarts = onRestarted(printServer);
     say('Serving until Ctrl+C.');
-    await untilInterrupted();
-    return 0;
+    try {
+      await interrupted;
+      return EXIT.ok;
+    } finally {
+      restarts.dispose();
+    }
   });
 }

@@ -19,8 +19,12 @@ export interface ChatSetup {
  * editor context with token counts from the running server, and the New Chat / Focus Chat commands.
  */
 export function setupChat(context: vscode.ExtensionContext, conversation: Conversation, server: ServerController, log: vscode.LogOutputChannel): ChatSetup {
-  const store = new ChatStore(vscode.Uri.joinPath(context.globalStorageUri, 'chats').fsPath, log);
-  const history = new ChatHistory(store, conversation, { log });
+  const store = new ChatStore(vscode.Uri.joinPath(context.globalStorageUri, 'chats').fsPath);
+  const history = new ChatHistory(store, conversation);
+  const problems = history.onProblem((message) => {
+    log.warn(message);
+    void vscode.window.showWarningMessage(message);
+  });
   const tracker = new ContextTracker({
     source: new EditorContextSource(),
     getTokenCounter: () => {
@@ -42,10 +46,12 @@ export function setupChat(context: vscode.ExtensionContext, conversation: Conver
     history,
     context: tracker,
   });
-  history.init().catch((err: unknown) => log.error('Chat history: loading failed', err));
+  void history.init();
   return {
     disposables: [
+      problems,
       history,
+      store,
       tracker,
       chatView,
       vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView, { webviewOptions: { retainContextWhenHidden: false } }),
