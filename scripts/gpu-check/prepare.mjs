@@ -25,9 +25,9 @@ import { gzipSync } from 'node:zlib';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const require = createRequire(import.meta.url);
-const modelsJs = join(root, 'out', 'test', 'fixtures', 'gguf', 'models.js');
+const modelsJs = join(root, 'out', 'src', 'extension', 'gguf', 'writer', 'models.js');
 const cliJs = join(root, 'dist', 'cli.js');
-const needed = [[modelsJs, 'npx tsc -p .'], [join(root, 'out', 'src', 'extension', 'llama', 'exactPlan.js'), 'npx tsc -p .']];
+const needed = [[modelsJs, 'npx tsc -p .'], [join(root, 'out', 'src', 'extension', 'runner', 'exactPlan.js'), 'npx tsc -p .']];
 if (process.argv.includes('--host-from-this-machine')) needed.push([cliJs, 'npm run build']);
 for (const [file, how] of needed) {
   if (!existsSync(file)) {
@@ -49,9 +49,9 @@ const MODELS = [
 const GPU_HOST = { ramTotalMiB: 128 * 1024, ramAvailableMiB: 120 * 1024, physicalCores: 16, logicalCores: 16 };
 const fromThisMachine = process.argv.includes('--host-from-this-machine');
 const outSrc = join(root, 'out', 'src', 'extension');
-const { exactPlan } = require(join(outSrc, 'llama', 'exactPlan.js'));
-const { planJson } = require(join(outSrc, 'memory', 'planJson.js'));
-const { readGgufHeader } = require(join(outSrc, 'memory', 'ggufHeader.js'));
+const { exactPlan } = require(join(outSrc, 'runner', 'exactPlan.js'));
+const { planJson } = require(join(outSrc, 'present', 'planJson.js'));
+const { readGgufHeader } = require(join(outSrc, 'gguf', 'header.js'));
 
 async function planFor(stub, card) {
   if (fromThisMachine) {
