@@ -1,5 +1,6 @@
 import { GgufByteReader } from './byteReader';
 import { GgufFormatError } from './ggufErrors';
+import { TOKEN_LIST_KEY, TokenListCheck } from './tokenList';
 import {
   GgufValueType,
   GgufValueTypeId,
@@ -140,11 +141,17 @@ async function readArray(
     return values;
   }
   const values: string[] = [];
+  const check = key === TOKEN_LIST_KEY ? new TokenListCheck() : undefined;
   let i = 0;
   const item = (): string => `${what} item ${i}`;
   for (; i < n; i++) {
     if (r.lacks(8)) await r.fill(8, 'kv.value', item());
+    const itemOffset = r.pos;
     const length = stringLength(r, 'kv.value', item);
+    if (check) {
+      if (r.lacks(length)) await r.fill(length, 'kv.value', item());
+      check.add(r.peekLatin1(length), i, itemOffset);
+    }
     if (keep) {
       if (r.lacks(length)) await r.fill(length, 'kv.value', item());
       values.push(r.text(length));
