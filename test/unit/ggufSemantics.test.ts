@@ -124,6 +124,26 @@ test('a tokenizer llama.cpp does not know', async () => {
   await refusal(withKv(bpe, 'tokenizer.ggml.pre', kv.str('tokenizer.ggml.pre', 'martian-bpe')), 'tokenizer.ggml.pre', /^tokenizer\.ggml\.pre is "martian-bpe", a pre-tokenizer llama\.cpp does not know for a 'gpt2' tokenizer/);
 });
 
+test('a WordPiece (bert) tokenizer over a vocabulary with byte tokens', async () => {
+  const types = dense.kvs.find((k) => k.key === 'tokenizer.ggml.token_type');
+  assert.ok(types && Array.isArray(types.value));
+  const firstByte = types.value.indexOf(6);
+  const bert = withKv(dense, 'tokenizer.ggml.model', kv.str('tokenizer.ggml.model', 'bert'));
+  await refusal(bert, 'tokenizer.ggml.model', new RegExp(`^tokenizer\\.ggml\\.model is "bert" but token ${firstByte} is a byte token \\(tokenizer\\.ggml\\.token_type 6\\); llama\\.cpp's WordPiece tokenizer has none and aborts on one$`));
+  const noBytes = withKv(bert, 'tokenizer.ggml.token_type', kv.i32s('tokenizer.ggml.token_type', types.value.map((t) => (t === 6 ? 1 : t))));
+  await parseGgufHeader(serializeGguf(noBytes.kvs, noBytes.tensors).bytes);
+});
+
+test('a per-layer head_count_kv that contradicts a layer\'s attn_k / attn_v tensors', async () => {
+  const perLayer = (values: number[]): ModelSpec => withKv(dense, 'llama.attention.head_count_kv', kv.u32s('llama.attention.head_count_kv', values));
+  await refusal(
+    perLayer([2, 2, 2, 1]),
+    'llama.attention.head_count_kv',
+    /^llama\.attention\.head_count_kv gives layer 3 1 key\/value heads, but tensor 'blk\.3\.attn_k\.weight' is sized for 2 \(64 values, 32 per head\); llama\.cpp aborts building the compute graph$/,
+  );
+  await parseGgufHeader(serializeGguf(perLayer([2, 2, 2, 2]).kvs, dense.tensors).bytes);
+});
+
 test('duplicate token strings', async () => {
   const tokens = dense.kvs.find((k) => k.key === 'tokenizer.ggml.tokens');
   assert.ok(tokens && Array.isArray(tokens.value));

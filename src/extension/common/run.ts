@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 
 export interface RunResult {
   code: number | null;
+  /** The signal that ended the program (e.g. SIGABRT), or null when it exited. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -19,7 +21,8 @@ export function run(command: string, args: readonly string[], options: { timeout
           return;
         }
         const code = err ? ((err as { code?: number | null }).code ?? null) : 0;
-        resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+        const signal = err ? ((err as { signal?: NodeJS.Signals | null }).signal ?? null) : null;
+        resolve({ code: typeof code === 'number' ? code : null, signal, stdout, stderr });
       },
     );
   });

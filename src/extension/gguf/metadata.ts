@@ -1,6 +1,6 @@
 import { GgufByteReader } from './byteReader';
 import { GgufFormatError } from './ggufErrors';
-import { TOKEN_LIST_KEY, TokenListCheck } from './tokenList';
+import { TOKEN_LIST_KEY, TOKEN_TYPE_KEY, TokenListCheck } from './tokenList';
 import {
   GgufValueType,
   GgufValueTypeId,
@@ -128,7 +128,8 @@ async function readArray(
     );
   }
   const n = Number(count);
-  const keep = n <= limits.smallArrayLimit;
+  // Token types are kept whatever their number: semantics.ts checks them against the tokenizer.
+  const keep = n <= limits.smallArrayLimit || key === TOKEN_TYPE_KEY;
   if (itemSize === undefined) limits.stringItemsLeft -= n;
   if (itemSize !== undefined) {
     if (!keep) {

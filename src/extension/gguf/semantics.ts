@@ -6,9 +6,9 @@
 // load, ggml/src/ggml-backend.cpp ggml_backend_cpu_buffer_from_ptr.
 import { GgufFormatError } from './ggufErrors';
 import { GgufValueType, ggufValueTypeName } from './ggmlTypes';
-import { isArraySummary, type GgufMetadata } from './metadata';
+import { isArraySummary, type GgufMetadata, type GgufScalar } from './metadata';
 import type { GgufTensor } from './header';
-import { shown } from './tokenList';
+import { shown, TOKEN_TYPE_KEY } from './tokenList';
 
 /** LLAMA_MAX_LAYERS (src/llama-hparams.h): per-layer arrays are this long. */
 export const MAX_LAYERS = 512;
@@ -43,6 +43,8 @@ const PRE_TOKENIZERS: ReadonlySet<string> = new Set([
   'granite-docling', 'bailingmoe', 'bailingmoe2', 'llada-moe', 'seed-coder', 'hunyuan', 'hunyuan-dense',
   'joyai-llm', 'kimi-k2', 'grok-2', 'afmoe', 'laguna', 'minimax-m2', 'solar-open', 'mellum2',
 ]);
+/** LLAMA_TOKEN_TYPE_BYTE: a byte-fallback token such as <0x0A>. */
+const BYTE_TOKEN = 6;
 /** LLAMA_ROPE_SCALING_TYPES: any other `<arch>.rope.scaling.type` fails a GGML_ASSERT. */
 const ROPE_SCALING_TYPES: ReadonlySet<string> = new Set(['none', 'linear', 'yarn', 'longrope']);
 /** Architectures whose loader turns expert_count <= 1 into a dense model. */
@@ -54,6 +56,10 @@ class Fields {
 
   has(key: string): boolean {
     return this.m.types.has(key);
+  }
+
+  isArray(key: string): boolean {
+    return this.m.types.get(key) === GgufValueType.ARRAY;
   }
 
   fail(key: string, message: string, offset?: number): never {
@@ -103,6 +109,12 @@ class Fields {
     return value;
   }
 
+  /** A kept array's items, or undefined. */
+  array(key: string): readonly GgufScalar[] | undefined {
+    const value = this.m.values.get(key);
+    return Array.isArray(value) ? value : undefined;
+  }
+
   /** Every float under `prefix`, scalars and kept arrays, must be finite. */
   finiteFloats(prefix: string): void {
     for (const [key, value] of this.m.values) {
@@ -140,6 +152,7 @@ export function checkSemantics(input: SemanticInput): void {
   const nLayer = checkBlockCount(f, arch);
   checkLayerTensors(f, arch, nLayer, input);
   checkExperts(f, arch, nLayer, input);
+  checkPerLayerKvHeads(f, arch, nLayer, input.tensors);
   const scaling = f.string(`${arch}.rope.scaling.type`);
   if (scaling !== undefined && !ROPE_SCALING_TYPES.has(scaling)) {
     f.fail(`${arch}.rope.scaling.type`, `${arch}.rope.scaling.type is ${shown(scaling)}; llama.cpp knows ${[...ROPE_SCALING_TYPES].join(', ')}`);
@@ -208,11 +221,50 @@ function checkExperts(f: Fields, arch: string, nLayer: number | undefined, input
   }
 }
 
+/**
+ * A per-layer head_count_kv: llama.cpp sizes each layer's KV cache by it but, for most architectures, creates
+ * attn_k and attn_v by layer 0's count, so a layer whose tensors disagree passes the shape check and then fails
+ * a GGML_ASSERT while the compute graph is built. (A single value sizes the tensors too, and llama.cpp refuses
+ * a mismatch itself.)
+ */
+function checkPerLayerKvHeads(f: Fields, arch: string, nLayer: number | undefined, tensors: readonly GgufTensor[]): void {
+  const key = `${arch}.attention.head_count_kv`;
+  if (nLayer === undefined || !f.isArray(key)) return;
+  if (f.has(`${arch}.attention.key_length_swa`) || f.has(`${arch}.attention.value_length_swa`)) return;
+  const kvHeads = f.perLayer(key, nLayer);
+  const heads = f.perLayer(`${arch}.attention.head_count`, nLayer);
+  const nEmbd = f.u32(`${arch}.embedding_length`);
+  const byHeads = heads && heads[0] > 0 && nEmbd !== undefined ? nEmbd / heads[0] : undefined;
+  const width: Readonly<Record<string, number | undefined>> = {
+    k: f.u32(`${arch}.attention.key_length`) ?? byHeads,
+    v: f.u32(`${arch}.attention.value_length`) ?? byHeads,
+  };
+  for (const t of tensors) {
+    const m = /^blk\.(\d+)\.attn_([kv])\.weight$/.exec(t.name);
+    if (!m || t.dims.length !== 2) continue;
+    const layer = Number(m[1]);
+    const perHead = width[m[2]];
+    const n = kvHeads?.[layer];
+    if (perHead === undefined || !Number.isInteger(perHead) || perHead === 0 || n === undefined) continue;
+    if (t.dims[1] !== perHead * n) {
+      f.fail(key, `${key} gives layer ${layer} ${n} key/value heads, but tensor '${t.name}' is sized for ${t.dims[1] / perHead} (${t.dims[1]} values, ${perHead} per head); llama.cpp aborts building the compute graph`);
+    }
+  }
+}
+
 function checkTokenizer(f: Fields): void {
   const model = f.string('tokenizer.ggml.model');
   if (model === undefined) return;
   if (!TOKENIZER_MODELS.has(model)) {
     f.fail('tokenizer.ggml.model', `tokenizer.ggml.model is ${shown(model)}, a tokenizer llama.cpp does not know (it knows ${[...TOKENIZER_MODELS].join(', ')})`);
+  }
+  if (model === 'bert') {
+    // llama.cpp renders every token once while loading; a byte token reaches token_to_byte, which aborts for WordPiece.
+    const types = f.array(TOKEN_TYPE_KEY);
+    const byte = types?.indexOf(BYTE_TOKEN) ?? -1;
+    if (byte >= 0) {
+      f.fail('tokenizer.ggml.model', `tokenizer.ggml.model is "bert" but token ${byte} is a byte token (${TOKEN_TYPE_KEY} ${BYTE_TOKEN}); llama.cpp's WordPiece tokenizer has none and aborts on one`);
+    }
   }
   const pre = f.string('tokenizer.ggml.pre');
   if (BPE_MODELS.has(model) && pre !== undefined && pre !== '' && !PRE_TOKENIZERS.has(pre)) {

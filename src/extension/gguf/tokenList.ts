@@ -4,6 +4,8 @@ import { GgufFormatError } from './ggufErrors';
 import type { GgufScalar } from './metadata';
 
 export const TOKEN_LIST_KEY = 'tokenizer.ggml.tokens';
+/** One llama_token_type per token; kept in full by the reader, however long. */
+export const TOKEN_TYPE_KEY = 'tokenizer.ggml.token_type';
 
 /** A value for a message: strings quoted and cut short, non-finite numbers named. */
 export function shown(value: GgufScalar): string {
