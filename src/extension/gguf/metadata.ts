@@ -40,6 +40,9 @@ const MAX_ARRAY_ITEMS = 1024 * 1024 * 1024;
  */
 const MAX_STRING_ARRAY_ITEMS = 3 * 1024 * 1024;
 
+/** The largest real vocabularies have about 262k tokens. */
+const MAX_KEPT_TOKEN_TYPES = 1 << 20;
+
 export function isArraySummary(value: GgufValue | undefined): value is GgufArraySummary {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && 'summarized' in value;
 }
@@ -128,8 +131,8 @@ async function readArray(
     );
   }
   const n = Number(count);
-  // Token types are kept whatever their number: semantics.ts checks them against the tokenizer.
-  const keep = n <= limits.smallArrayLimit || key === TOKEN_TYPE_KEY;
+  // Token types are kept for any real vocabulary size: semantics.ts checks them against the tokenizer.
+  const keep = n <= limits.smallArrayLimit || (key === TOKEN_TYPE_KEY && n <= MAX_KEPT_TOKEN_TYPES);
   if (itemSize === undefined) limits.stringItemsLeft -= n;
   if (itemSize !== undefined) {
     if (!keep) {
