@@ -154,8 +154,8 @@ async function main(): Promise<void> {
       } catch (error) {
         if (!(error instanceof HeadroomError)) throw error;
         const message = error.message;
-        // dryRun says "could not load this file" for an abort; any other signal shows as "(exit SIGxxx)".
-        if (/could not load this file|\(exit (SIG\w+|null)\)/.test(message)) {
+        // dryRun names an abort ("could not load this file", or the GPU backend's); another signal shows as "(exit SIGxxx)".
+        if (/could not load this file|GPU backend aborted|\(exit (SIG\w+|null)\)/.test(message)) {
           outcomes.aborted++;
           aborts.push({ label: `${m.kind}: ${m.label}`, text: message.replace(path, '<file>') });
           console.log(`ABORT ${m.kind}: ${m.label}: ${message}`);

@@ -116,14 +116,18 @@ test('classifier: a GGML_ABORT message, the loader error, or nothing at all', ()
 });
 
 test('classifier: memory failures that end in an abort stay memory failures', () => {
-  // ggml-cuda's CUDA_CHECK prints the error, where, and then GGML_ABORTs.
+  // ggml_cuda_error's lines (ggml-cuda.cu, bundled source): the error, where, the call, then GGML_ABORT.
   const cuda = [
-    'CUDA error: out of memory',
-    '  current device: 0, in function ggml_cuda_pool_malloc at /llama.cpp/ggml/src/ggml-cuda/ggml-cuda.cu:397',
-    '  cudaMalloc(&ptr, size)',
-    '/llama.cpp/ggml/src/ggml-cuda/ggml-cuda.cu:88: CUDA error',
+    '0.01.912.104 E CUDA error: out of memory',
+    '0.01.912.110 E   current device: 0, in function ggml_cuda_pool_malloc at /llama.cpp/ggml/src/ggml-cuda/ggml-cuda.cu:397',
+    '0.01.912.112 E   cudaMalloc(&ptr, size)',
+    '/llama.cpp/ggml/src/ggml-cuda/ggml-cuda.cu:108: CUDA error',
   ];
   assert.equal(classifyFailure(cuda, ABORTED).kind, 'out-of-gpu-memory');
+  // The log thread can lose the E lines before an abort; the GGML_ABORT line still says it was the GPU backend.
+  const lost = classifyFailure(cuda.slice(-1), ABORTED);
+  assert.equal(lost.kind, 'unknown');
+  assert.equal(lost.message, "llama.cpp's GPU backend aborted: CUDA error (ggml-cuda.cu:108)");
   const badAlloc = ["terminate called after throwing an instance of 'std::bad_alloc'", '  what():  std::bad_alloc'];
   assert.equal(classifyFailure(badAlloc, ABORTED).kind, 'out-of-ram');
 });

@@ -34,6 +34,9 @@ const ABORT_MARK = /GGML_ASSERT\(.*\) failed|terminate called after throwing/;
 /** The line that says why: GGML_ASSERT / GGML_ABORT ("file.cpp:123: message"), an exception's what(), or the loader's error. */
 const ABORT_LINE = /GGML_ASSERT\(.*\) failed|^\S+\.(?:c|cc|cpp|cu|h|hpp|m|mm):\d+: \S|terminate called after throwing|^\s*what\(\):|llama_model_load: error loading model:/;
 
+/** An abort in a GPU backend's source (e.g. ggml-cuda.cu:108: CUDA error) is the device's failure, not the file's. */
+const GPU_BACKEND_SOURCE = /ggml-(?:cuda|vulkan|metal|sycl|hip|musa|opencl|cann)\b/;
+
 /** "/src/llama-model.cpp:1226: GGML_ASSERT(x) failed" -> "GGML_ASSERT(x) failed (llama-model.cpp:1226)"; timestamps and paths off. */
 function abortReason(line: string): string {
   const text = line.replace(/^\d+\.\d+\.\d+\.\d+ [A-Z] /, '').trim();
@@ -57,6 +60,7 @@ export function abortFailure(lines: readonly string[], exit: ExitInfo | null): F
   const memory = PATTERNS.find((p) => MEMORY_KINDS.includes(p.kind) && p.re.test(cause));
   if (memory) return { kind: memory.kind, message: memory.message };
   const reason = at >= 0 ? abortReason(lines[at]) : `it aborted (${exit?.signal ?? 'SIGABRT'}) without saying why`;
+  if (at >= 0 && GPU_BACKEND_SOURCE.test(lines[at])) return { kind: 'unknown', message: `llama.cpp's GPU backend aborted: ${reason}` };
   return { kind: 'bad-model', message: `llama.cpp could not load this file: ${reason}` };
 }
 
