@@ -6,16 +6,12 @@ import { join } from 'node:path';
 import { GgufFormatError, parseGgufHeader, readGgufHeader } from '../../src/extension/gguf/header';
 import { GgmlType } from '../../src/extension/gguf/ggmlTypes';
 import { tinyModelSpec } from '../../src/extension/gguf/writer/models';
-import { Random } from '../../src/extension/gguf/writer/random';
-import { type GgufKv, type HeaderLayout, kv, serializeHeader, type TensorSpec } from '../../src/extension/gguf/writer/ggufWriter';
+import { type GgufKv, type HeaderLayout, kv, serializeGguf, serializeHeader, type TensorSpec } from '../../src/extension/gguf/writer/ggufWriter';
 import { itemAt } from '../fixtures/itemAt';
 
-/** A whole file in memory: header plus (zero) tensor data. */
+/** A whole file in memory: header plus tensor data (zeros where a tensor has none). */
 function build(kvs: readonly GgufKv[], tensors: readonly TensorSpec[], alignment = 32): { bytes: Buffer; layout: HeaderLayout } {
-  const { header, layout } = serializeHeader(kvs, tensors, { alignment });
-  const bytes = Buffer.alloc(layout.fileSize);
-  header.copy(bytes);
-  return { bytes, layout };
+  return serializeGguf(kvs, tensors, { alignment });
 }
 
 const good = (() => {
@@ -144,48 +140,6 @@ test('duplicates and a bad alignment', async () => {
   assert.equal(ok.tensors[1]?.offset, 64);
 });
 
-test('300 random mutations: only GgufFormatError, never a crash or hang (timing is in the benchmark)', async (t) => {
-  const random = new Random(2024);
-  const headerEnd = good.layout.dataOffset;
-  const interesting = [0n, 1n, 31n, 0xffffffffn, 1n << 32n, 1n << 62n, (1n << 64n) - 1n, BigInt(good.bytes.length)];
-  let rejected = 0;
-  let slowest = 0;
-  for (let i = 0; i < 300; i++) {
-    let bytes = Buffer.from(good.bytes);
-    const edits = 1 + (random.u32() % 6);
-    for (let e = 0; e < edits; e++) {
-      const at = random.u32() % headerEnd;
-      switch (random.u32() % 4) {
-        case 0:
-          bytes[at] = random.u32() & 0xff;
-          break;
-        case 1:
-          if (at + 8 <= bytes.length) bytes.writeBigUInt64LE(itemAt(interesting, random.u32() % interesting.length), at);
-          break;
-        case 2: {
-          const bit = 1 << (random.u32() % 8);
-          // Past a truncation this is a no-op, as the assignment in case 0 is.
-          if (at < bytes.length) bytes.writeUInt8(bytes.readUInt8(at) ^ bit, at);
-          break;
-        }
-        default:
-          bytes = bytes.subarray(0, random.u32() % bytes.length);
-      }
-    }
-    const started = performance.now();
-    try {
-      await parseGgufHeader(bytes);
-    } catch (error) {
-      if (!(error instanceof GgufFormatError)) assert.fail(`mutation ${i}: ${String(error)}`);
-      rejected++;
-    }
-    const elapsed = performance.now() - started;
-    slowest = Math.max(slowest, elapsed);
-  }
-  assert.ok(rejected > 150, `only ${rejected} of 300 mutations were rejected`);
-  t.diagnostic(`${rejected} of 300 mutations rejected, slowest ${slowest.toFixed(1)} ms`);
-});
-
 let dir = '';
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'headroom-validate-'));
@@ -206,7 +160,7 @@ test('files on disk: the same errors through readGgufHeader', async () => {
 test('corrupt array counts over a 40 GB sparse hole are refused without reading the hole', async (t) => {
   const path = join(dir, 'hole.gguf');
   for (const [count, ok] of [[4_000_000_000n, false], [1_500_000n, true], [(3n << 20n) + 1n, false]] as const) {
-    for (const array of [kv.strs('x', []), kv.u32s('y', [])]) {
+    for (const array of [kv.strs('x', []), kv.u32s('y', []), kv.i32s('tokenizer.ggml.token_type', [])]) {
       const { header, layout } = serializeHeader([kv.str('general.architecture', 'llama'), array], []);
       header.writeBigUInt64LE(count, itemAt(layout.kvs, 1).valueOffset - 8);
       await writeFile(path, header);

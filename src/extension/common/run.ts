@@ -4,6 +4,8 @@ import { delimiter, join } from 'node:path';
 
 export interface RunResult {
   code: number | null;
+  /** The signal that ended the program (e.g. SIGABRT), or null when it exited. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -19,7 +21,7 @@ export function run(command: string, args: readonly string[], options: { timeout
         const code = err ? err.code : 0;
         // A string code (ENOENT, EACCES, maxBuffer exceeded) means no exit code to report; a number is the exit code.
         if (typeof code === 'string' && err instanceof Error) reject(err);
-        else resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+        else resolve({ code: typeof code === 'number' ? code : null, signal: err?.signal ?? null, stdout, stderr });
       },
     );
   });

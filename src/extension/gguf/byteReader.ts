@@ -153,6 +153,11 @@ export class GgufByteReader {
     const i = this.at(n);
     return this.window.toString('utf8', i, i + n);
   }
+  /** The next n buffered bytes as a latin1 string (one char per byte, so equal strings are equal bytes), without moving. */
+  peekLatin1(n: number): string {
+    const i = this.pos - this.windowStart;
+    return this.window.toString('latin1', i, i + n);
+  }
   /** A copy of the next n buffered bytes. */
   bytes(n: number): Buffer {
     const i = this.at(n);

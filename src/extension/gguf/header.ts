@@ -5,6 +5,7 @@ import { GgufFormatError } from './ggufErrors';
 import { describeMagic } from './magic';
 import { GgufMetadata, GgufValue, readMetadata, readString } from './metadata';
 import { ggmlTypeInfo, GgufValueType, GgufValueTypeId, tensorBytesBig } from './ggmlTypes';
+import { checkSemantics } from './semantics';
 
 export { GgufFormatError } from './ggufErrors';
 export type { GgufArraySummary, GgufScalar, GgufValue } from './metadata';
@@ -82,6 +83,7 @@ export async function readGgufHeaderFrom(source: ByteSource, options: GgufReadOp
   const tensors = await readTensorInfos(r, tensorCount, alignment);
   const dataOffset = tensorCount > 0 ? alignUp(r.pos, alignment) : r.pos;
   checkDataInFile(tensors, dataOffset, r.fileSize);
+  checkSemantics({ metadata, tensors, dataOffset, alignment });
   return { version, metadata: values, metadataTypes: types, tensors, dataOffset, alignment, fileSize: r.fileSize };
 }
 

@@ -1,5 +1,6 @@
 import type { GgufByteReader } from './byteReader';
 import { GgufFormatError } from './ggufErrors';
+import { TOKEN_LIST_KEY, TOKEN_TYPE_KEY, TokenListCheck } from './tokenList';
 import {
   GgufValueType,
   type GgufValueTypeId,
@@ -38,6 +39,9 @@ const MAX_ARRAY_ITEMS = 1024 * 1024 * 1024;
  * empty strings past the 200 ms budget.
  */
 const MAX_STRING_ARRAY_ITEMS = 3 * 1024 * 1024;
+
+/** The largest real vocabularies have about 262k tokens. */
+const MAX_KEPT_TOKEN_TYPES = 1 << 20;
 
 export function isArraySummary(value: GgufValue | undefined): value is GgufArraySummary {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && 'summarized' in value;
@@ -129,7 +133,8 @@ async function readArray(
     );
   }
   const n = Number(count);
-  const keep = n <= limits.smallArrayLimit;
+  // Token types are kept for any real vocabulary size: semantics.ts checks them against the tokenizer.
+  const keep = n <= limits.smallArrayLimit || (key === TOKEN_TYPE_KEY && n <= MAX_KEPT_TOKEN_TYPES);
   if (itemSize === undefined) limits.stringItemsLeft -= n;
   if (itemSize !== undefined) {
     if (!keep) {
@@ -142,11 +147,17 @@ async function readArray(
     return values;
   }
   const values: string[] = [];
+  const check = key === TOKEN_LIST_KEY ? new TokenListCheck() : undefined;
   let i = 0;
   const item = (): string => `${what} item ${i}`;
   for (; i < n; i++) {
     if (r.lacks(8)) await r.fill(8, 'kv.value', item());
+    const itemOffset = r.pos;
     const length = stringLength(r, 'kv.value', item);
+    if (check) {
+      if (r.lacks(length)) await r.fill(length, 'kv.value', item());
+      check.add(r.peekLatin1(length), i, itemOffset);
+    }
     if (keep) {
       if (r.lacks(length)) await r.fill(length, 'kv.value', item());
       values.push(r.text(length));

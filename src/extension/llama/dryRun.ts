@@ -2,6 +2,7 @@ import { HeadroomError } from '../common/errors';
 import { run } from '../common/run';
 import type { LlamaCppFit } from '../memory/planTypes';
 import { cleanEnv } from './childEnv';
+import { abortFailure } from './logClassifier';
 
 /** MiB per component, as llama.cpp's own memory breakdown prints them. */
 export interface ComponentMiB {
@@ -108,8 +109,10 @@ export async function dryRun(fitParams: string, modelPath: string, args: readonl
   const ms = performance.now() - started;
   const breakdown = parseMemoryBreakdown(result.stderr + result.stdout);
   if (!breakdown) {
-    const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
-    throw new HeadroomError(`llama-fit-params could not plan ${modelPath} (exit ${result.code}).`, tail);
+    const lines = result.stderr.trim().split('\n');
+    const aborted = abortFailure(lines, { code: result.code, signal: result.signal });
+    if (aborted) throw new HeadroomError(`llama-fit-params could not plan ${modelPath}: ${aborted.message}`, undefined, { cause: new Error(result.stderr) });
+    throw new HeadroomError(`llama-fit-params could not plan ${modelPath} (exit ${result.code ?? result.signal}).`, lines.slice(-5).join('\n'));
   }
   return {
     ...breakdown,

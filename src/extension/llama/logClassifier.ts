@@ -26,11 +26,51 @@ const PATTERNS: readonly { kind: FailureKind; re: RegExp; message: string }[] = 
   { kind: 'bad-arguments', re: /error while handling argument|invalid argument|unknown argument|error: invalid/i, message: 'llama-server rejected its arguments. Check headroom.extraServerArgs.' },
 ];
 
+/** Memory failures that end in an abort too (ggml aborts on a CUDA error; an uncaught std::bad_alloc terminates). */
+const MEMORY_KINDS: readonly FailureKind[] = ['out-of-gpu-memory', 'mmap-failed'];
+const BAD_ALLOC = /std::bad_alloc/;
+/** An abort for certain: a failed GGML_ASSERT or an uncaught C++ exception, whatever the signal was reported as. */
+const ABORT_MARK = /GGML_ASSERT\(.*\) failed|terminate called after throwing/;
+/** The line that says why: GGML_ASSERT / GGML_ABORT ("file.cpp:123: message"), an exception's what(), or the loader's error. */
+const ABORT_LINE = /GGML_ASSERT\(.*\) failed|^\S+\.(?:c|cc|cpp|cu|h|hpp|m|mm):\d+: \S|terminate called after throwing|^\s*what\(\):|llama_model_load: error loading model:/;
+
+/** An abort in a GPU backend's source (e.g. ggml-cuda.cu:108: CUDA error) is the device's failure, not the file's. */
+const GPU_BACKEND_SOURCE = /ggml-(?:cuda|vulkan|metal|sycl|hip|musa|opencl|cann)\b/;
+
+/** "/src/llama-model.cpp:1226: GGML_ASSERT(x) failed" -> "GGML_ASSERT(x) failed (llama-model.cpp:1226)"; timestamps and paths off. */
+function abortReason(line: string): string {
+  const text = line.replace(/^\d+\.\d+\.\d+\.\d+ [A-Z] /, '').trim();
+  const what = /^what\(\):\s*(.*)$/.exec(text);
+  if (what) return `uncaught exception: ${what[1]}`;
+  const at = /^(?:\S*[/\\])?([^/\\\s]+\.\w+:\d+): (.*)$/.exec(text);
+  return at ? `${at[2]} (${at[1]})` : text;
+}
+
 /**
- * Reads llama-server's last output lines and exit to say, in plain words, why it stopped.
+ * A process that aborted (SIGABRT, or an assertion in its log) hit a GGML_ASSERT or an uncaught exception
+ * while loading: the file is what llama.cpp could not handle, whatever the backtrace after it says (gdb's
+ * "No such file or directory" is about its own sources). Only a memory failure before the abort is kept as such.
+ */
+export function abortFailure(lines: readonly string[], exit: ExitInfo | null): Failure | undefined {
+  if (exit?.signal !== 'SIGABRT' && !lines.some((l) => ABORT_MARK.test(l))) return undefined;
+  let at = -1;
+  for (let i = lines.length - 1; i >= 0 && at < 0; i--) if (ABORT_LINE.test(lines[i])) at = i;
+  const cause = (at >= 0 ? lines.slice(0, at + 1) : lines).join('\n');
+  if (BAD_ALLOC.test(cause)) return { kind: 'out-of-ram', message: 'llama.cpp ran out of RAM (std::bad_alloc) and aborted.' };
+  const memory = PATTERNS.find((p) => MEMORY_KINDS.includes(p.kind) && p.re.test(cause));
+  if (memory) return { kind: memory.kind, message: memory.message };
+  const reason = at >= 0 ? abortReason(lines[at]) : `it aborted (${exit?.signal ?? 'SIGABRT'}) without saying why`;
+  if (at >= 0 && GPU_BACKEND_SOURCE.test(lines[at])) return { kind: 'unknown', message: `llama.cpp's GPU backend aborted: ${reason}` };
+  return { kind: 'bad-model', message: `llama.cpp could not load this file: ${reason}` };
+}
+
+/**
+ * Reads llama-server's (or llama-fit-params') last output lines and exit to say, in plain words, why it stopped.
  * `oomKilled`: whether the kernel's OOM killer acted meanwhile (see oomKills.ts); undefined where unknown.
  */
 export function classifyFailure(stderrTail: readonly string[], exit: ExitInfo | null, oomKilled?: boolean): Failure {
+  const aborted = abortFailure(stderrTail, exit);
+  if (aborted) return aborted;
   const text = stderrTail.join('\n');
   for (const p of PATTERNS) if (p.re.test(text)) return { kind: p.kind, message: p.message };
   if (exit?.signal === 'SIGKILL') {

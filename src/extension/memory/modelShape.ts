@@ -1,6 +1,7 @@
 // The facts about a GGUF model that memory planning needs: hyper-parameters, and each tensor's
 // bytes with the layer it belongs to (as llama.cpp's loader assigns tensors to devices).
 import { describeModel, type GgufHeader } from '../gguf/header';
+import { EXPERT_TENSOR, LAYER_TENSOR } from '../gguf/semantics';
 
 export type TensorPlace = 'input' | 'output' | 'layer' | 'global';
 
@@ -40,10 +41,6 @@ export interface ModelShape {
   readonly tiedOutput: boolean;
   readonly totalBytes: number;
 }
-
-/** llama.cpp's LLM_FFN_EXPS_REGEX (common/common.h). */
-export const EXPERT_TENSOR = /\.ffn_(up|down|gate|gate_up)_(ch|)exps/;
-const LAYER_TENSOR = /^blk\.(\d+)\./;
 
 export class ModelShapeError extends Error {
   constructor(message: string) {

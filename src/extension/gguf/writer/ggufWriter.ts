@@ -191,6 +191,21 @@ export function serializeHeader(
   };
 }
 
+/** A whole GGUF file in memory: the header, then every tensor's data at its offset (zeros where a tensor has none). */
+export function serializeGguf(
+  kvs: readonly GgufKv[],
+  tensors: readonly TensorSpec[],
+  options: SerializeOptions = {},
+): { readonly bytes: Buffer; readonly layout: HeaderLayout } {
+  const { header, layout } = serializeHeader(kvs, tensors, options);
+  const bytes = Buffer.alloc(layout.fileSize);
+  header.copy(bytes);
+  tensors.forEach((t, i) => {
+    if (t.data) bytes.set(t.data, layout.dataOffset + layout.tensors[i].dataOffset);
+  });
+  return { bytes, layout };
+}
+
 /**
  * Writes a whole GGUF file. Tensors without data are left as a hole: the file gets its full
  * length through ftruncate, so a 40 GB model header costs a few MB of disk.
