@@ -37,6 +37,7 @@ export function cliRunner(options: CliOptions, progress: CliProgress): ModelRunn
         say(`llama-server: ${s.path} (${s.source}, version ${s.version})`);
       },
       onServerLine: echoServerLines(),
+      stallTimeoutMs: () => options.stallTimeoutSeconds * 1000,
     },
     new SystemHardwareProbe(),
   );
@@ -77,14 +78,17 @@ async function start(runner: ModelRunner, options: CliOptions, progress: CliProg
   }
 }
 
-/** Starts the model (the demo model when no --model), runs `use` on the ready server, then stops llama-server. */
-export async function withRunningModel(options: CliOptions, use: (server: ReadyServer) => Promise<number>): Promise<number> {
+/**
+ * Starts the model (the demo model when no --model), runs `use` on the ready server, then stops llama-server.
+ * `use` gets the runner too, to follow the server across restarts (supervisor.whenReady()).
+ */
+export async function withRunningModel(options: CliOptions, use: (server: ReadyServer, runner: ModelRunner) => Promise<number>): Promise<number> {
   const progress = new CliProgress();
   const runner = cliRunner(options, progress);
   try {
     const server = await start(runner, options, progress);
     try {
-      return await use(server);
+      return await use(server, runner);
     } finally {
       await runner.stop();
       say('llama-server stopped.');

@@ -8,7 +8,7 @@ const CLIENT_RATE_MIN_MS = 250;
 
 /** Sends `text`, streams the reply to stdout, then says its speed and the memory in use; false when it failed. */
 export async function streamReply(server: ReadyServer, conversation: Conversation, text: string, maxTokens: number, seed?: number): Promise<boolean> {
-  const client = new OpenAiClient({ baseUrl: server.baseUrl, apiKey: server.apiKey });
+  const client = new OpenAiClient({ baseUrl: server.baseUrl, apiKey: server.apiKey, watch: server.watch });
   const backend = { stream: (req: Parameters<OpenAiClient['stream']>[0], signal?: AbortSignal) => client.stream({ ...req, maxTokens, seed }, signal) };
   // Measured here too, from when the deltas arrive, to check the server's own timings against.
   let deltas = 0;
@@ -25,7 +25,7 @@ export async function streamReply(server: ReadyServer, conversation: Conversatio
   process.stdout.write('\n');
   const probe = new SystemHardwareProbe();
   const [facts, rss] = await Promise.all([probe.sample(), probe.processRssMiB(server.pid)]);
-  if (entry.status === 'error') {
+  if (entry.status === 'error' || entry.status === 'interrupted') {
     say(`error: ${entry.error}`);
     return false;
   }
