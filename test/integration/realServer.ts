@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { headroomCacheDir } from '../../src/extension/common/cacheDir';
 import { resolveServer, type LocatedServer } from '../../src/extension/llama/locateServer';
 import { NodeProcessLauncher, type LaunchOptions, type ManagedProcess, type ProcessLauncher } from '../../src/extension/llama/processLauncher';
-import { Supervisor } from '../../src/extension/llama/supervisor';
+import { Supervisor, type SupervisorDeps } from '../../src/extension/llama/supervisor';
 import { checkModelFile } from '../../src/extension/llama/createSupervisor';
 import { writeModel, type TinyPreset } from '../../src/extension/gguf/writer/models';
 import type { FixtureType } from '../../src/extension/gguf/writer/quantize';
@@ -70,13 +70,19 @@ export class RecordingLauncher implements ProcessLauncher {
   }
 }
 
-export function supervisorFor(binary: string, launcher: ProcessLauncher = new RecordingLauncher(), lines?: string[]): Supervisor {
+export function supervisorFor(
+  binary: string,
+  launcher: ProcessLauncher = new RecordingLauncher(),
+  lines?: string[],
+  deps: Partial<SupervisorDeps> = {},
+): Supervisor {
   return new Supervisor({
     launcher,
     resolveBinary: async () => ({ path: binary }),
     checkModel: checkModelFile,
     onServerLine: lines ? (l) => lines.push(l) : undefined,
     stopGraceMs: 3_000,
+    ...deps,
   });
 }
 

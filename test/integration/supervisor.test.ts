@@ -1,12 +1,45 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { CancelledError } from '../../src/extension/common/errors';
+import { Conversation } from '../../src/extension/chat/conversation';
 import { OpenAiClient } from '../../src/extension/chat/openaiClient';
+import type { ChatBackend } from '../../src/extension/chat/types';
 import { isPortFree } from '../../src/extension/llama/ports';
-import type { ServerState } from '../../src/extension/llama/serverState';
+import type { ServerState, ServerStateKind } from '../../src/extension/llama/serverState';
+import type { ReadyServer, Supervisor } from '../../src/extension/llama/supervisor';
 import { itemAt } from '../fixtures/itemAt';
 import { isAlive, llamaServersWith, RecordingLauncher, supervisorFor, waitFor, withTinyModel } from './realServer';
+
+/** The next state of `kind` the supervisor announces (an event, not a poll). */
+function next<K extends ServerStateKind>(supervisor: Supervisor, kind: K): Promise<Extract<ServerState, { kind: K }>> {
+  return new Promise((resolve) => {
+    const sub = supervisor.onDidChangeState((s) => {
+      if (s.kind !== kind) return;
+      sub.dispose();
+      resolve(s as Extract<ServerState, { kind: K }>);
+    });
+  });
+}
+
+/** A chat completion (not streamed) with this URL and key: the reply's text. */
+async function complete(baseUrl: string, apiKey: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'Hello' }], max_tokens: 8, seed: 1 }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  const body = (await res.json()) as { choices: { message: { content: string } }[] };
+  return itemAt(body.choices, 0).message.content;
+}
+
+/** A chat backend for this server, as the CLI and the chat view make one for each message. */
+function backendFor(server: ReadyServer, maxTokens: number): ChatBackend {
+  const client = new OpenAiClient({ baseUrl: server.baseUrl, apiKey: server.apiKey, watch: server.watch });
+  return { stream: (request, signal) => client.stream({ ...request, maxTokens, seed: 7 }, signal) };
+}
 
 describe('supervisor with a real llama-server on a generated model', () => {
   const fx = withTinyModel('supervisor');
@@ -97,6 +130,101 @@ describe('supervisor with a real llama-server on a generated model', () => {
       const second = supervisor.server;
       assert.ok(second && second.pid !== first.pid && isAlive(second.pid));
     } finally {
+      await supervisor.stop();
+    }
+  });
+
+  test('a crash restart keeps the base URL and the key: after kill -9, the same URL and key answer /health and a chat completion', async () => {
+    const supervisor = supervisorFor(fx.binary);
+    try {
+      const first = await supervisor.start({ modelPath: fx.model, contextSize: 512, port: 0, extraArgs: [] });
+      const { baseUrl, apiKey } = first;
+      const again = next(supervisor, 'ready');
+      process.kill(first.pid, 'SIGKILL');
+      const ready = await again;
+      assert.notEqual(ready.pid, first.pid);
+      assert.equal(ready.baseUrl, baseUrl, 'the same port');
+      assert.equal(supervisor.server?.apiKey, apiKey, 'the same key');
+      assert.equal((await fetch(`${baseUrl}/health`)).status, 200);
+      assert.ok((await complete(baseUrl, apiKey)).length > 0, 'the old URL and key get a reply');
+      const environ = readFileSync(`/proc/${ready.pid}/environ`, 'utf8').split('\0');
+      assert.ok(environ.includes(`LLAMA_API_KEY=${apiKey}`), 'the key went through the environment');
+      assert.ok(!readFileSync(`/proc/${ready.pid}/cmdline`, 'utf8').includes(apiKey), 'not through argv');
+    } finally {
+      await supervisor.stop();
+    }
+  });
+
+  test('the old port taken while the server is down (by the test, as it crashes): a new port is announced, a client following the state gets replies', async () => {
+    const supervisor = supervisorFor(fx.binary);
+    const squatter = createServer();
+    try {
+      const first = await supervisor.start({ modelPath: fx.model, contextSize: 512, port: 0, extraArgs: [] });
+      const port = Number(new URL(first.baseUrl).port);
+      // Taken the moment the crash is announced; the restart waits for the policy's delay (1 s) first.
+      const taken = new Promise<void>((resolve, reject) => {
+        const sub = supervisor.onDidChangeState((s) => {
+          if (s.kind !== 'crashed') return;
+          sub.dispose();
+          squatter.once('error', reject);
+          squatter.listen(port, '127.0.0.1', resolve);
+        });
+      });
+      const again = next(supervisor, 'ready');
+      process.kill(first.pid, 'SIGKILL');
+      await taken;
+      const ready = await again;
+      assert.notEqual(ready.baseUrl, first.baseUrl, 'announced on another port');
+      const now = await supervisor.whenReady();
+      assert.equal(now.baseUrl, ready.baseUrl);
+      assert.equal(now.apiKey, first.apiKey, 'the same key');
+      const conversation = new Conversation();
+      try {
+        const reply = await conversation.send('Hello', backendFor(now, 8));
+        assert.equal(reply.status, 'complete', reply.error);
+        assert.ok(reply.text.length > 0);
+      } finally {
+        conversation.dispose();
+      }
+    } finally {
+      squatter.close();
+      await supervisor.stop();
+    }
+  });
+
+  test('a stalled llama-server (SIGSTOP during a reply): within the stall timeout the reply ends interrupted with the message, the server is restarted, the next message gets a reply', { timeout: 120_000 }, async () => {
+    const supervisor = supervisorFor(fx.binary, undefined, undefined, { stallTimeoutMs: () => 2_000 });
+    let stopped: number | undefined;
+    const conversation = new Conversation({ temperature: 0.8 });
+    try {
+      const first = await supervisor.start({ modelPath: fx.model, contextSize: 2048, port: 0, extraArgs: [] });
+      const crashed = next(supervisor, 'crashed');
+      const again = next(supervisor, 'ready');
+      conversation.onEvent((e) => {
+        if (e.type !== 'entryDelta' || stopped !== undefined) return;
+        stopped = first.pid;
+        process.kill(first.pid, 'SIGSTOP');
+      });
+      const reply = await conversation.send('Tell me a long story.', backendFor(first, 1500));
+      assert.ok(stopped !== undefined, 'stopped during the reply');
+      assert.equal(reply.status, 'interrupted');
+      assert.equal(reply.error, 'llama-server stopped responding for 2 s; restarted it.');
+      assert.ok(reply.text.length > 0, 'the text so far is kept');
+      const crash = await crashed;
+      assert.equal(crash.stalled, true);
+      assert.match(crash.reason, /^Stalled: llama-server stopped responding for 2 s/);
+      const ready = await again;
+      assert.notEqual(ready.pid, first.pid, 'a new llama-server');
+      assert.equal(isAlive(first.pid), false, 'the stalled one is gone');
+      const answer = await conversation.send('Hello', backendFor(await supervisor.whenReady(), 16));
+      assert.equal(answer.status, 'complete', answer.error);
+      assert.ok(answer.text.length > 0);
+    } finally {
+      conversation.dispose();
+      if (stopped !== undefined && isAlive(stopped)) {
+        process.kill(stopped, 'SIGCONT');
+        process.kill(stopped, 'SIGKILL');
+      }
       await supervisor.stop();
     }
   });

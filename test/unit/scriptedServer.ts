@@ -1,7 +1,8 @@
 // A scripted stand-in for llama-server (the GPU it would run out of memory on doesn't exist here):
 // a ProcessLauncher whose "process" either prints llama.cpp's real out-of-memory lines and exits, or
 // serves /health and /props over real HTTP on the port it was given (answering /health with 503, as
-// llama-server does while it loads, until the test says the load is done).
+// llama-server does while it loads, until the test says the load is done), and can stall (answer nothing,
+// as a llama-server stopped with SIGSTOP does, until it is killed).
 import { createServer, type Server } from 'node:http';
 import { Emitter } from '../../src/extension/common/emitter';
 import type { ExitInfo, LaunchOptions, ManagedProcess, ProcessLauncher } from '../../src/extension/llama/processLauncher';
@@ -12,6 +13,7 @@ export type Script = (args: readonly string[]) => { fail: string[] } | { serve: 
 interface Running {
   server: Server;
   loading: boolean;
+  stalled: boolean;
   print(lines: readonly string[]): void;
   crash(lines: readonly string[]): void;
 }
@@ -38,6 +40,8 @@ export class ScriptedLauncher implements ProcessLauncher {
     let server: Server | undefined;
     const end = (info: ExitInfo): void => {
       server?.close();
+      // Requests a stalled server left hanging end with it, as the kernel closes a killed process's sockets.
+      server?.closeAllConnections();
       exit(info);
     };
     if ('fail' in outcome) {
@@ -50,6 +54,7 @@ export class ScriptedLauncher implements ProcessLauncher {
       const port = Number(argValue(args, '--port'));
       const handle: Running = {
         server: createServer((req, res) => {
+          if (handle.stalled) return;
           res.setHeader('content-type', 'application/json');
           if (req.url === '/health' && handle.loading) {
             res.statusCode = 503;
@@ -57,6 +62,7 @@ export class ScriptedLauncher implements ProcessLauncher {
           } else res.end(req.url === '/props' ? JSON.stringify({ default_generation_settings: { n_ctx: ctx } }) : '{"status":"ok"}');
         }),
         loading: outcome.loading ?? false,
+        stalled: false,
         print: (lines) => {
           for (const line of lines) stderr.fire(line);
         },
@@ -90,6 +96,11 @@ export class ScriptedLauncher implements ProcessLauncher {
   /** Every running scripted server prints these lines on stderr. */
   printAll(lines: readonly string[]): void {
     for (const h of this.running) h.print(lines);
+  }
+
+  /** Every running scripted server stops answering anything, until it is killed. */
+  stallAll(): void {
+    for (const h of this.running) h.stalled = true;
   }
 
   /** Every running scripted server that is loading answers /health with 200 from now on. */

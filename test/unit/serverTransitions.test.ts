@@ -26,6 +26,7 @@ function scripted(script: Script, deps: Partial<SupervisorDeps> = {}): { sup: Su
     checkModel: async () => undefined,
     healthIntervalMs: 10,
     stopGraceMs: 200,
+    portReclaimMs: 300,
     restartPolicy: new RestartPolicy({ baseDelayMs: 10 }),
     ...deps,
   });
@@ -196,6 +197,91 @@ test('scripted supervisor: crashes; reload as it was or one step down; stop whil
   } finally {
     squatter.close();
   }
+});
+
+test('scripted supervisor: a crash restart keeps the port and the key; a port taken meanwhile (by the test) moves it', async () => {
+  const { sup, launcher } = scripted(() => ({ serve: true }));
+  const first = await sup.start(config);
+  const again = untilState(sup, 'ready');
+  launcher.crashAll(['GGML_ASSERT(x) failed']);
+  assert.equal((await again).baseUrl, first.baseUrl);
+  assert.equal(sup.server?.apiKey, first.apiKey, 'the same key');
+  assert.notEqual(sup.server?.pid, first.pid);
+
+  // The test takes the port the moment the server is down, before the restart (a timer) runs.
+  const port = Number(new URL(first.baseUrl).port);
+  const squatter = createServer();
+  const squatted = new Promise<void>((resolve) => {
+    const sub = sup.onDidChangeState((s) => {
+      if (s.kind !== 'crashed') return;
+      sub.dispose();
+      squatter.listen(port, '127.0.0.1', resolve);
+    });
+  });
+  const moved = untilState(sup, 'ready');
+  launcher.crashAll(['GGML_ASSERT(x) failed']);
+  try {
+    await squatted;
+    const ready = await moved;
+    assert.notEqual(ready.baseUrl, first.baseUrl, 'a new port is announced');
+    const now = await sup.whenReady();
+    assert.equal(now.baseUrl, ready.baseUrl);
+    assert.equal(now.apiKey, first.apiKey);
+    assert.equal((await fetch(`${now.baseUrl}/health`)).status, 200, 'a client following the state reaches it');
+  } finally {
+    squatter.close();
+    await sup.stop();
+  }
+});
+
+test('scripted supervisor: whenReady() waits through a restart and rejects once stopped or failed', async () => {
+  const { sup, launcher } = scripted(() => ({ serve: true }), { restartPolicy: new RestartPolicy({ baseDelayMs: 200 }) });
+  await assert.rejects(sup.whenReady(), /not running/);
+  await sup.start(config);
+  let crashed = untilState(sup, 'crashed');
+  launcher.crashAll(['GGML_ASSERT(x) failed']);
+  await crashed;
+  assert.equal((await sup.whenReady()).pid, sup.server?.pid, 'the restarted server');
+  crashed = untilState(sup, 'crashed');
+  launcher.crashAll(['GGML_ASSERT(x) failed']);
+  await crashed;
+  const waiting = sup.whenReady();
+  await sup.stop();
+  await assert.rejects(waiting, /not running/);
+
+  const failing = scripted(() => ({ fail: BAD_MODEL }));
+  await assert.rejects(failing.sup.start(config));
+  await assert.rejects(failing.sup.whenReady(), /llama-server failed: .*could not load the model/);
+});
+
+test('scripted supervisor: a stalled server (scripted: answers nothing) is killed, counted as a crash with reason stalled, and restarted on its port', async () => {
+  const { sup, launcher } = scripted(() => ({ serve: true }), { stallTimeoutMs: () => 1_000 });
+  const first = await sup.start(config);
+  const told = new Promise<string>((resolve) => first.watch.onStall(resolve));
+  const crashed = untilState(sup, 'crashed');
+  const again = untilState(sup, 'ready');
+  launcher.stallAll();
+  const crash = await crashed;
+  assert.equal(crash.stalled, true);
+  assert.equal(crash.signal, 'SIGKILL');
+  assert.match(crash.reason, /^Stalled: llama-server stopped responding for 1 s/);
+  assert.equal(await told, 'llama-server stopped responding for 1 s; restarted it.');
+  assert.equal((await again).baseUrl, first.baseUrl);
+  await sup.stop();
+
+  // Counted like a crash: with room for one crash only, a stall is not restarted, and its replies are told so.
+  const once = scripted(() => ({ serve: true }), { stallTimeoutMs: () => 1_000, restartPolicy: new RestartPolicy({ maxCrashes: 1 }) });
+  const server = await once.sup.start(config);
+  const toldOnce = new Promise<string>((resolve) => server.watch.onStall(resolve));
+  const failed = untilState(once.sup, 'failed');
+  once.launcher.stallAll();
+  assert.match((await failed).error, /was not restarted\. Last: Stalled: llama-server stopped responding for 1 s/);
+  assert.match(await toldOnce, /^llama-server stopped responding for 1 s and was not restarted/);
+
+  // 0 turns the watch off.
+  const off = scripted(() => ({ serve: true }), { stallTimeoutMs: () => 0 });
+  assert.equal((await off.sup.start(config)).watch.stallTimeoutMs, 0);
+  await off.sup.stop();
 });
 
 test('scripted supervisor: a second stop() returns the same promise; an intentional stop is no crash', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Emitter, type Disposable } from '../common/emitter';
 import type { Attachment, ChatEntry, EntryStatus, ReplyStats } from './entries';
+import { ReplyInterruptedError } from './replyWatch';
 import type { ChatBackend, ChatMessage, ServerTimings } from './types';
 
 export type ConversationEvent =
@@ -170,6 +171,8 @@ export class Conversation implements Disposable {
     } catch (err) {
       if (controller.signal.aborted) {
         this.finish(reply, 'stopped', replyStats(startedAt, firstTokenAt, this.now(), chunks, timings));
+      } else if (err instanceof ReplyInterruptedError) {
+        this.finish(reply, 'interrupted', replyStats(startedAt, firstTokenAt, this.now(), chunks, timings), err.message);
       } else {
         this.finish(reply, 'error', undefined, err instanceof Error ? err.message : String(err));
       }

@@ -3,7 +3,10 @@
  * historyFormat.ts) and what the chat view shows (the webview protocol imports them from here).
  */
 
-/** 'interrupted': the window closed or the extension host died while this reply was streaming. */
+/**
+ * 'interrupted': cut off from outside while streaming, its text so far kept: the window closed or the extension
+ * host died (no error), or llama-server stalled or went silent (its `error` says so).
+ */
 export type EntryStatus = 'complete' | 'streaming' | 'stopped' | 'error' | 'interrupted';
 
 export interface ReplyStats {

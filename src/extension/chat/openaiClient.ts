@@ -1,4 +1,5 @@
 import { HeadroomError } from '../common/errors';
+import { ReplyInterruptedError, secondsText, type ReplyWatch } from './replyWatch';
 import { SseParser } from './sse';
 import type { ChatBackend, ChatRequest, Delta, ServerTimings } from './types';
 
@@ -7,7 +8,18 @@ export interface OpenAiClientOptions {
   apiKey: string;
   /** Model name sent in requests; llama-server serves one model and ignores it. */
   model?: string;
+  /** The server's stall watch: told of every chunk; a stall it declares ends the reply interrupted. */
+  watch?: ReplyWatch;
+  /**
+   * Once the first token has arrived, a silence between chunks longer than this ends the reply interrupted
+   * (0: never). Before the first token, reading a long prompt can be silent for minutes; there only the
+   * watch, which also asks /health, can tell a busy server from a stalled one. Default: twice the watch's
+   * stall timeout (so the watch, which restarts the server, speaks first), or 2 minutes without a watch.
+   */
+  idleTimeoutMs?: number;
 }
+
+const IDLE_TIMEOUT_WITHOUT_WATCH_MS = 120_000;
 
 type Json = Record<string, unknown>;
 
@@ -74,6 +86,43 @@ export class OpenAiClient implements ChatBackend {
   constructor(private readonly options: OpenAiClientOptions) {}
 
   async *stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<Delta> {
+    const { watch } = this.options;
+    const idleMs = this.options.idleTimeoutMs ?? (watch ? 2 * watch.stallTimeoutMs : IDLE_TIMEOUT_WITHOUT_WATCH_MS);
+    // One signal for the request: the caller's stop, or an interruption seen here (stall, silence).
+    const abort = new AbortController();
+    let interrupted: ReplyInterruptedError | undefined;
+    const interrupt = (err: ReplyInterruptedError): void => {
+      interrupted ??= err;
+      abort.abort(err);
+    };
+    const onCallerAbort = (): void => abort.abort(signal?.reason);
+    if (signal?.aborted) onCallerAbort();
+    else signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const stall = watch?.onStall((message) => interrupt(new ReplyInterruptedError(message)));
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = (): void => {
+      if (idleMs <= 0) return;
+      clearTimeout(idle);
+      const silence = secondsText(idleMs);
+      idle = setTimeout(() => interrupt(new ReplyInterruptedError(`llama-server sent nothing for ${silence} in the middle of the reply; gave up waiting.`)), idleMs);
+    };
+    try {
+      yield* this.read(request, abort.signal, () => {
+        watch?.activity();
+        if (idle) armIdle();
+      }, armIdle);
+    } catch (err) {
+      // The caller's own stop wins; else an interruption seen here explains whatever the request threw.
+      throw interrupted && !signal?.aborted ? interrupted : err;
+    } finally {
+      clearTimeout(idle);
+      stall?.dispose();
+      signal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  /** The request itself: `onChunk` for every chunk read, `onFirstToken` once the first text arrives. */
+  private async *read(request: ChatRequest, signal: AbortSignal, onChunk: () => void, onFirstToken: () => void): AsyncIterable<Delta> {
     const body = {
       model: this.options.model ?? 'local',
       messages: request.messages,
@@ -92,7 +141,7 @@ export class OpenAiClient implements ChatBackend {
         signal,
       });
     } catch (err) {
-      if (signal?.aborted) throw err;
+      if (signal.aborted) throw err;
       throw new HeadroomError(`Could not reach llama-server at ${this.options.baseUrl}.`, 'Is the model still running?', { cause: err });
     }
     if (!response.ok || !response.body) {
@@ -107,16 +156,19 @@ export class OpenAiClient implements ChatBackend {
     }
     const parser = new SseParser();
     let finished = false;
+    let tokens = 0;
     const reader = response.body.getReader();
     try {
       for (;;) {
         const { done, value } = await reader.read();
+        if (!done) onChunk();
         const events = done ? parser.end() : parser.push(value);
         for (const event of events) {
           const deltas = eventToDeltas(event);
           if (deltas === 'end') return;
           for (const delta of deltas) {
             if (delta.kind === 'done') finished = true;
+            else if (tokens++ === 0) onFirstToken();
             yield delta;
           }
         }
@@ -124,7 +176,7 @@ export class OpenAiClient implements ChatBackend {
       }
     } finally {
       reader.releaseLock();
-      if (!finished && !signal?.aborted) response.body.cancel().catch(() => undefined);
+      if (!finished && !signal.aborted) response.body.cancel().catch(() => undefined);
     }
     if (!finished) throw new HeadroomError('The reply ended before llama-server finished it (the server may have stopped).');
   }

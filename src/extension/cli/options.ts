@@ -19,6 +19,8 @@ export interface CliOptions {
   dir?: string;
   /** `models --folder DIR`: one more folder to search. */
   folder?: string;
+  /** --stall-timeout S: a server silent this long (no token, no /health answer) is restarted; 0 = never. */
+  stallTimeoutSeconds: number;
   wishes: PlanWishes;
 }
 
@@ -60,6 +62,7 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       all: { type: 'boolean' },
       dir: { type: 'string' },
       folder: { type: 'string' },
+      'stall-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -94,6 +97,7 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       all: values.all ?? false,
       dir: values.dir,
       folder: values.folder,
+      stallTimeoutSeconds: int('stall-timeout', values['stall-timeout']) ?? 60,
       wishes: {
         ...(ctx ? { contextSize: ctx } : {}),
         ...(ngl !== undefined ? { gpuLayers: ngl } : {}),

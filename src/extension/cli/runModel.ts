@@ -40,6 +40,7 @@ export function cliRunner(options: CliOptions, progress: CliProgress): ModelRunn
         say(`llama-server: ${s.path} (${s.source}, version ${s.version})`);
       },
       onServerLine: echoServerLines(),
+      stallTimeoutMs: () => options.stallTimeoutSeconds * 1000,
     },
     new SystemHardwareProbe(),
   );
@@ -88,9 +89,11 @@ async function start(runner: ModelRunner, options: CliOptions, progress: CliProg
 /** What a command gets to use while its model runs. */
 export interface RunningModel {
   server: ReadyServer;
+  /** To follow the server across restarts (`supervisor.whenReady()`). */
+  runner: ModelRunner;
   /** The first Ctrl+C or SIGTERM; never rejects. */
   interrupted: Promise<InterruptSignal>;
-  /** After a crash, the restarted server: a new port and a new key. */
+  /** After a crash, the restarted server: a new pid, the same URL and key unless the port was taken meanwhile. */
   onRestarted: Event<ReadyServer>;
 }
 
@@ -128,7 +131,7 @@ export async function withRunningModel(options: CliOptions, use: (running: Runni
     });
     const failed = failedForGood(runner);
     try {
-      return await Promise.race([use({ server, interrupted: interrupts.received, onRestarted: restarted.event }), failed.promise]);
+      return await Promise.race([use({ server, runner, interrupted: interrupts.received, onRestarted: restarted.event }), failed.promise]);
     } finally {
       failed.dispose();
       await runner.stop();

@@ -9,7 +9,7 @@ const CLIENT_RATE_MIN_MS = 250;
 
 /** Sends `text`, streams the reply to stdout, then says its speed and the memory in use; rejects when the reply failed. */
 export async function streamReply(server: ReadyServer, conversation: Conversation, text: string, maxTokens: number, seed?: number): Promise<void> {
-  const client = new OpenAiClient({ baseUrl: server.baseUrl, apiKey: server.apiKey });
+  const client = new OpenAiClient({ baseUrl: server.baseUrl, apiKey: server.apiKey, watch: server.watch });
   const backend = { stream: (req: Parameters<OpenAiClient['stream']>[0], signal?: AbortSignal) => client.stream({ ...req, maxTokens, seed }, signal) };
   // Measured here too, from when the deltas arrive, to check the server's own timings against.
   let deltas = 0;
@@ -24,7 +24,8 @@ export async function streamReply(server: ReadyServer, conversation: Conversatio
   const entry = await conversation.send(text, backend);
   sub.dispose();
   process.stdout.write('\n');
-  if (entry.status === 'error') throw new HeadroomError(`the reply failed: ${entry.error ?? 'unknown error'}`);
+  // An interrupted reply is one the server stopped answering (the stall watch restarted it): a failure too.
+  if (entry.status === 'error' || entry.status === 'interrupted') throw new HeadroomError(`the reply failed: ${entry.error ?? 'unknown error'}`);
   const probe = new SystemHardwareProbe();
   const [facts, rss] = await Promise.all([probe.sample(), probe.processRssMiB(server.pid)]);
   const s = entry.stats;

@@ -11,4 +11,5 @@ Commands:
   pull   hf:owner/repo[:QUANT|/FILE] | URL [--dir DIR]  download a model (resumable, checked); a bare repo lists its quants
 
 Common options: --ctx N (context size; default: up to 8192, fitted to memory), --ngl N, --cache-type f16|q8_0|q4_0,
-  --margin MiB (kept free per GPU), --llama-server PATH, --max-tokens N`;
+  --margin MiB (kept free per GPU), --llama-server PATH, --max-tokens N,
+  --stall-timeout S (restart a server silent this long; default 60, 0 = never)`;

@@ -18,6 +18,7 @@ export interface SupervisorSetup {
   onLocated?: (server: LocatedServer) => void;
   stopGraceMs?: number;
   oomKillCount?: SupervisorDeps['oomKillCount'];
+  stallTimeoutMs?: SupervisorDeps['stallTimeoutMs'];
 }
 
 /** The model's validated header; rejects with a precise message when `path` is missing or not a valid GGUF model. */
@@ -47,6 +48,7 @@ export function createSupervisor(setup: SupervisorSetup): Supervisor {
     onServerLine: setup.onServerLine,
     stopGraceMs: setup.stopGraceMs,
     oomKillCount: setup.oomKillCount,
+    stallTimeoutMs: setup.stallTimeoutMs,
     async resolveBinary(onProgress) {
       const located = await resolveServer({
         configuredPath: setup.llamaServerPath?.(),

@@ -8,6 +8,8 @@ export type FailureKind =
   | 'mmap-failed'
   | 'out-of-ram'
   | 'killed'
+  /** Headroom killed it: it stopped answering (see stallWatch.ts). */
+  | 'stalled'
   | 'bad-arguments'
   | 'unknown';
 

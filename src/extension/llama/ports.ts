@@ -29,3 +29,13 @@ export function findFreePort(): Promise<number> {
     });
   });
 }
+
+/** Resolves true once `port` can be bound on 127.0.0.1, false when it is still taken after `withinMs`. */
+export async function waitUntilPortFree(port: number, withinMs: number, intervalMs = 100): Promise<boolean> {
+  const deadline = performance.now() + withinMs;
+  for (;;) {
+    if (await isPortFree(port)) return true;
+    if (performance.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -46,14 +46,23 @@ export class LineSplitter {
 /**
  * A tiny watchdog run with this process's own runtime: when the parent dies without stopping the
  * child (the extension host was killed), it ends the child's process group. It exits with the child.
+ * A dead parent that is not reaped yet (a zombie) still passes `kill(pid, 0)`; on Linux the watchdog
+ * also reads /proc: a parent in state Z (or X) is dead, and so is one that is no longer the watchdog's
+ * parent (a parent's death hands its children to init or a subreaper, whatever became of its pid).
  */
 const REAPER = `
+const { readFileSync } = require('fs');
 const [parent, child] = process.argv.slice(1).map(Number);
-const alive = (pid) => { try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; } };
+const linux = process.platform === 'linux';
+// The fields after the command name, which may hold spaces and parentheses: [state, ppid, ...].
+const stat = (pid) => { try { const s = readFileSync('/proc/' + pid + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2).split(' '); } catch { return undefined; } };
+const exists = (pid) => { try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; } };
+const alive = (pid) => { if (!exists(pid)) return false; const f = linux && stat(pid); return !f || (f[0] !== 'Z' && f[0] !== 'X'); };
+const orphaned = () => { const f = linux && stat('self'); return !!f && Number(f[1]) !== parent; };
 const kill = (sig) => { try { process.kill(-child, sig); } catch {} };
 const timer = setInterval(() => {
   if (!alive(child)) process.exit(0);
-  if (!alive(parent)) {
+  if (orphaned() || !alive(parent)) {
     clearInterval(timer);
     kill('SIGTERM');
     setTimeout(() => { kill('SIGKILL'); process.exit(0); }, 5000);

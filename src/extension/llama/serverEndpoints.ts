@@ -1,9 +1,9 @@
 /** The two llama-server endpoints the supervisor reads while starting: /health and /props. */
 
-/** GET /health: 200 ready, 503 loading, 0 when nothing answers yet. /health needs no key. */
-export async function healthStatus(baseUrl: string): Promise<number> {
+/** GET /health: 200 ready, 503 loading, 0 when nothing answers (within `timeoutMs`). /health needs no key. */
+export async function healthStatus(baseUrl: string, timeoutMs = 2_000): Promise<number> {
   try {
-    return (await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(2_000) })).status;
+    return (await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(timeoutMs) })).status;
   } catch {
     return 0;
   }

@@ -18,7 +18,17 @@ export type ServerState =
   | { kind: 'starting' }
   | { kind: 'loading'; percent: number | null }
   | ({ kind: 'ready' } & ReadyInfo)
-  | { kind: 'crashed'; code: number | null; signal: string | null; /** Why, in plain words. */ reason: string; stderrTail: string[]; retryInMs: number }
+  | {
+      kind: 'crashed';
+      code: number | null;
+      signal: string | null;
+      /** Why, in plain words. */
+      reason: string;
+      /** Headroom killed it because it stopped responding (a stall), rather than it ending by itself. */
+      stalled: boolean;
+      stderrTail: string[];
+      retryInMs: number;
+    }
   | { kind: 'failed'; error: string };
 
 export type ServerStateKind = ServerState['kind'];

@@ -8,11 +8,13 @@ import { classifyFailure, type Failure } from './logClassifier';
 import { ServerLoadError } from './serverLoadError';
 import { LoadProgress } from './loadProgress';
 import { oomKillerActed, readOomKillCount } from './oomKills';
-import { findFreePort, isPortFree, isValidPort, PORT_RULE } from './ports';
+import { findFreePort, isPortFree, isValidPort, PORT_RULE, waitUntilPortFree } from './ports';
 import { healthStatus, servedContextSize } from './serverEndpoints';
 import type { ExitInfo, ManagedProcess, ProcessLauncher } from './processLauncher';
-import { RestartPolicy } from './restartPolicy';
+import { RestartPolicy, type RestartDecision } from './restartPolicy';
 import { buildServerArgs } from './serverArgs';
+import { DEFAULT_STALL_TIMEOUT_MS, stallFailure, StallWatch } from './stallWatch';
+import { secondsText, type ReplyWatch } from '../chat/replyWatch';
 import { checkTransition, type ReadyInfo, type ServerState } from './serverState';
 import { launchOf, shownState, type Launch, type ReadyState, type Run, type SupervisorState } from './supervisorState';
 
@@ -64,12 +66,21 @@ export interface SupervisorDeps {
   /** Longest wait for a load; big models from a slow disk take minutes. */
   loadTimeoutMs?: number;
   stopGraceMs?: number;
+  /** How long a relaunch waits for the port its crashed server had to be free again (default 2 s). */
+  portReclaimMs?: number;
+  /**
+   * Silence (no reply chunk, no answer to /health) after which a ready server counts as stalled and is
+   * killed and restarted like a crash; read at each ready; 0 turns the watch off. Default 60 s.
+   */
+  stallTimeoutMs?(): number;
   /** The kernel's OOM-kill counter (default: /proc/vmstat), to tell its SIGKILL from anyone else's. */
   oomKillCount?(): number | undefined;
 }
 
 export interface ReadyServer extends ReadyInfo {
   apiKey: string;
+  /** Give it to the chat client: it is told of every chunk, and ends the reply if this server stalls. */
+  watch: ReplyWatch;
 }
 
 /** How llama-server ended, and for a SIGKILL whether the kernel's OOM killer sent it (undefined: unknown). */
@@ -83,10 +94,11 @@ const STDERR_TAIL = 200;
 const CRASH_TAIL = 20;
 
 /**
- * Runs one llama-server and keeps it running: locate/build, spawn on 127.0.0.1 with a fresh key,
+ * Runs one llama-server and keeps it running: locate/build, spawn on 127.0.0.1 with the supervisor's key,
  * poll /health through loading, re-plan after a failure through the start's LaunchPlanner, restart
- * crashes with backoff, stop the whole process group. Its state (one SupervisorState, moved only along
- * SERVER_TRANSITIONS) holds everything a run has: process, config, binary, restart timer.
+ * crashes and stalls with backoff on the same port, stop the whole process group. Its state (one
+ * SupervisorState, moved only along SERVER_TRANSITIONS) holds everything a run has: process, config,
+ * binary, port, stall watch, restart timer.
  */
 export class Supervisor implements Disposable {
   private readonly stateEmitter = new Emitter<ServerState>();
@@ -98,6 +110,8 @@ export class Supervisor implements Disposable {
   /** The start called last, which wins over any earlier one still waiting for the old server to stop. */
   private latestStart: Run | undefined;
   private readonly policy: RestartPolicy;
+  /** One key for the supervisor's life, so a client keeps working across restarts; it never goes in argv. */
+  private readonly apiKey = randomBytes(24).toString('base64url');
 
   constructor(private readonly deps: SupervisorDeps) {
     this.policy = deps.restartPolicy ?? new RestartPolicy();
@@ -114,6 +128,27 @@ export class Supervisor implements Disposable {
 
   get stderrTail(): string[] {
     return this.tail.toArray();
+  }
+
+  /**
+   * The ready server, now or once the start or restart in progress is ready (a client follows this rather
+   * than keeping the first one); rejects when the server fails or is stopped instead.
+   */
+  whenReady(): Promise<ReadyServer> {
+    return new Promise((resolve, reject) => {
+      const settled = (): boolean => {
+        const s = this.current;
+        if (s.kind === 'ready') resolve(s.server);
+        else if (s.kind === 'failed') reject(new HeadroomError(`llama-server failed: ${s.error}`));
+        else if (s.kind === 'stopped') reject(new HeadroomError('llama-server is not running.'));
+        else return false;
+        return true;
+      };
+      if (settled()) return;
+      const sub = this.onDidChangeState(() => {
+        if (settled()) sub.dispose();
+      });
+    });
   }
 
   /** Finds or builds llama-server without starting it, showing the locating/building states. */
@@ -203,6 +238,11 @@ export class Supervisor implements Disposable {
         return await this.launch(launch);
       } catch (err) {
         if (!(err instanceof ServerLoadError) || !this.isCurrent(launch.run)) throw err;
+        // Another program took the reclaimed port between our check and llama-server's bind: any free one will do.
+        if (err.failure.kind === 'port-in-use' && launch.port !== undefined && launch.config.port === 0) {
+          launch = { ...launch, port: undefined };
+          continue;
+        }
         const planner = launch.run.planner;
         const stepDown = planner?.stepDown(err.failure);
         if (!stepDown) throw planner ? planner.giveUp(err) : err;
@@ -218,11 +258,12 @@ export class Supervisor implements Disposable {
     return { ...launch, config };
   }
 
-  private async launch(launch: Launch): Promise<ReadyServer> {
-    const { run, config, binary } = launch;
-    const port = await this.choosePort(config.port);
+  private async launch(relaunch: Launch): Promise<ReadyServer> {
+    const { run, config, binary } = relaunch;
+    const port = await this.choosePort(config.port, relaunch.port);
     this.assertCurrent(run);
-    const apiKey = randomBytes(24).toString('base64url');
+    const launch: Launch = { ...relaunch, port };
+    const apiKey = this.apiKey;
     const args = buildServerArgs({ ...config, port });
     this.tail.clear();
     this.move({ kind: 'starting', ...launch });
@@ -251,16 +292,19 @@ export class Supervisor implements Disposable {
 
     const baseUrl = `http://127.0.0.1:${port}`;
     await this.waitHealthy(baseUrl, launch, proc, () => exit);
-    const server: ReadyServer = {
-      baseUrl,
-      apiKey,
-      model: basename(config.modelPath),
-      pid: proc.pid,
-      contextSize: await servedContextSize(baseUrl, apiKey, config.contextSize),
-      args,
-    };
+    const contextSize = await servedContextSize(baseUrl, apiKey, config.contextSize);
     this.assertCurrent(run);
-    const ready: ReadyState = { kind: 'ready', ...launch, process: proc, server };
+    const timeoutMs = this.deps.stallTimeoutMs?.() ?? DEFAULT_STALL_TIMEOUT_MS;
+    const watch = new StallWatch({
+      baseUrl,
+      timeoutMs,
+      onSilent: () => {
+        const s = this.current;
+        if (s.kind === 'ready' && s.process === proc) this.onStall(s, timeoutMs);
+      },
+    });
+    const server: ReadyServer = { baseUrl, apiKey, model: basename(config.modelPath), pid: proc.pid, contextSize, args, watch };
+    const ready: ReadyState = { kind: 'ready', ...launch, process: proc, server, watch };
     this.move(ready);
     // It may have exited between the last health check and now.
     const early: Exit | null = exit;
@@ -268,8 +312,13 @@ export class Supervisor implements Disposable {
     return server;
   }
 
-  private async choosePort(requested: number): Promise<number> {
+  /**
+   * The port for a launch: the one this run's server had (it was ours: wait briefly for the old process's
+   * socket to go), else a free one, else the one asked for if it is free.
+   */
+  private async choosePort(requested: number, previous: number | undefined): Promise<number> {
     if (!isValidPort(requested)) throw new HeadroomError(`Port ${requested} is not a port: it must be ${PORT_RULE}.`, 'Fix headroom.port.');
+    if (previous !== undefined && (await waitUntilPortFree(previous, this.deps.portReclaimMs ?? 2_000))) return previous;
     if (requested === 0) return findFreePort();
     if (!(await isPortFree(requested))) {
       throw new HeadroomError(
@@ -306,10 +355,30 @@ export class Supervisor implements Disposable {
     }
   }
 
-  private onCrash(ready: ReadyState, { info: exit, oomKilled }: Exit): void {
-    const stderrTail = this.tail.toArray().slice(-CRASH_TAIL);
+  /**
+   * The watch found the ready server silent for the stall timeout. It counts as a crash: its replies are told
+   * whether it is restarted, it is killed, and it is crashed from now on, so no client is handed it again.
+   */
+  private onStall(ready: ReadyState, timeoutMs: number): void {
     const decision = this.policy.onCrash();
-    const failure = classifyFailure(stderrTail, exit, oomKilled);
+    const silence = secondsText(timeoutMs);
+    ready.watch.stall(
+      decision.restart
+        ? `llama-server stopped responding for ${silence}; restarted it.`
+        : `llama-server stopped responding for ${silence} and was not restarted: it failed ${decision.crashesInWindow} times in a short time.`,
+    );
+    // SIGKILL: a stopped process would not act on SIGTERM until it is continued.
+    ready.process.kill('SIGKILL');
+    this.crashed(ready, decision, stallFailure(timeoutMs), { code: null, signal: 'SIGKILL' });
+  }
+
+  private onCrash(ready: ReadyState, { info, oomKilled }: Exit): void {
+    const failure = classifyFailure(this.tail.toArray().slice(-CRASH_TAIL), info, oomKilled);
+    this.crashed(ready, this.policy.onCrash(), failure, info);
+  }
+
+  /** After a crash or a stall: gives up, or restarts after the policy's delay, once the old process is gone. */
+  private crashed(ready: ReadyState, decision: RestartDecision, failure: Failure, exit: ExitInfo): void {
     if (!decision.restart) {
       this.move({
         kind: 'failed',
@@ -318,8 +387,15 @@ export class Supervisor implements Disposable {
       return;
     }
     const launch = launchOf(ready);
-    const restart = setTimeout(() => void this.reload(launch, failure), decision.delayMs);
-    const crash = { code: exit.code, signal: exit.signal, reason: failure.message, stderrTail, retryInMs: decision.delayMs };
+    const restart = setTimeout(() => void ready.process.exited.then(() => this.reload(launch, failure)), decision.delayMs);
+    const crash = {
+      code: exit.code,
+      signal: exit.signal,
+      reason: failure.message,
+      stalled: failure.kind === 'stalled',
+      stderrTail: this.tail.toArray().slice(-CRASH_TAIL),
+      retryInMs: decision.delayMs,
+    };
     this.move({ kind: 'crashed', ...launch, crash, restart });
   }
 
@@ -362,6 +438,8 @@ export class Supervisor implements Disposable {
   private move(next: SupervisorState): void {
     checkTransition(this.current.kind, next.kind);
     const before = JSON.stringify(shownState(this.current));
+    // Only the ready state watches for stalls (ready moves only to other kinds).
+    if (this.current.kind === 'ready') this.current.watch.dispose();
     this.current = next;
     const shown = shownState(next);
     if (JSON.stringify(shown) !== before) this.stateEmitter.fire(shown);

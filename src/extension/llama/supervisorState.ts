@@ -2,6 +2,7 @@
 // config of the launch, the restart timer), so that there is one place to look and nothing to keep in step.
 import type { ManagedProcess } from './processLauncher';
 import type { ServerState } from './serverState';
+import type { StallWatch } from './stallWatch';
 import type { LaunchPlanner, ReadyServer, ResolvedBinary, ServerConfig } from './supervisor';
 
 /** One start the user asked for (or one locate()); callbacks of an older run find another run in the state. */
@@ -15,6 +16,8 @@ export interface Launch {
   readonly run: Run;
   readonly config: ServerConfig;
   readonly binary: ResolvedBinary;
+  /** The port this run's server listens on, once chosen: a relaunch reclaims it, so clients keep their URL. */
+  readonly port?: number;
 }
 
 export type CrashInfo = Omit<Extract<ServerState, { kind: 'crashed' }>, 'kind'>;
@@ -28,7 +31,8 @@ export type SupervisorState =
   /** `process` is undefined while llama-server is being spawned. */
   | ({ kind: 'starting'; process?: ManagedProcess } & Launch)
   | ({ kind: 'loading'; percent: number | null; process: ManagedProcess } & Launch)
-  | ({ kind: 'ready'; server: ReadyServer; process: ManagedProcess } & Launch)
+  /** `watch`: the stall watch of this process (also handed to clients as `server.watch`); it ends with the state. */
+  | ({ kind: 'ready'; server: ReadyServer; process: ManagedProcess; watch: StallWatch } & Launch)
   | ({ kind: 'crashed'; crash: CrashInfo; restart: NodeJS.Timeout } & Launch)
   | { kind: 'failed'; error: string };
 
@@ -36,10 +40,10 @@ export type ReadyState = Extract<SupervisorState, { kind: 'ready' }>;
 
 /** The launch a state belongs to, to build the next state of the same launch. */
 export function launchOf(s: Launch): Launch {
-  return { run: s.run, config: s.config, binary: s.binary };
+  return { run: s.run, config: s.config, binary: s.binary, port: s.port };
 }
 
-/** What the views see: the public state, without handles, config or key. */
+/** What the views see: the public state, without handles, config, key or watch. */
 export function shownState(s: SupervisorState): ServerState {
   switch (s.kind) {
     case 'stopped':
@@ -52,7 +56,7 @@ export function shownState(s: SupervisorState): ServerState {
     case 'loading':
       return { kind: 'loading', percent: s.percent };
     case 'ready': {
-      const { apiKey: _secret, ...info } = s.server;
+      const { apiKey: _secret, watch: _watch, ...info } = s.server;
       return { kind: 'ready', ...info };
     }
     case 'crashed':

@@ -11,6 +11,8 @@ export interface HeadroomConfig {
   llamaServerPath: string;
   extraServerArgs: string[];
   port: number;
+  /** A server silent this long (no token, no /health answer) is restarted; 0 = never. */
+  stallTimeoutSeconds: number;
   /** What the memory planner is asked for; an explicit setting is an override it honours. */
   wishes: PlanWishes;
 }
@@ -52,6 +54,7 @@ export function readConfig(): HeadroomConfig {
     llamaServerPath: expandHome(c.get<string>('llamaServerPath', '').trim()),
     extraServerArgs: Array.isArray(extra) ? extra.filter((a) => typeof a === 'string') : splitArgs(String(extra)),
     port: Math.max(0, Math.floor(c.get<number>('port', 0))),
+    stallTimeoutSeconds: Math.max(0, Math.floor(c.get<number>('stallTimeoutSeconds', 60))),
     wishes: wishesFrom((key) => c.get(key)),
   };
 }

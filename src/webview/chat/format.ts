@@ -14,7 +14,7 @@ export function formatDuration(ms: number): string {
 export function statusMarker(status: EntryStatus, error?: string): string {
   if (status === 'stopped') return 'Stopped';
   if (status === 'error') return `Error: ${error ?? 'the reply failed'}`;
-  if (status === 'interrupted') return 'Incomplete: the window closed while this reply was streaming';
+  if (status === 'interrupted') return `Incomplete: ${error ?? 'the window closed while this reply was streaming'}`;
   return '';
 }
 

@@ -12,9 +12,7 @@ import { streamReply } from '../streamReply';
  * A failed reply is said and the chat goes on; llama-server failing for good ends it with 1.
  */
 export function runChat(options: CliOptions): Promise<ExitCode> {
-  return withRunningModel(options, async ({ server: first, interrupted, onRestarted }) => {
-    let server = first;
-    const restarts = onRestarted((restarted) => (server = restarted));
+  return withRunningModel(options, async ({ runner, interrupted }) => {
     const conversation = new Conversation();
     const rl = createInterface({ input: process.stdin, output: process.stderr, prompt: 'you> ' });
     const end = (): void => (conversation.busy ? conversation.stop() : rl.close());
@@ -27,13 +25,18 @@ export function runChat(options: CliOptions): Promise<ExitCode> {
     try {
       rl.prompt();
       for await (const line of rl) {
-        if (line.trim()) await streamReply(server, conversation, line, options.maxTokens).catch((err: unknown) => say(`error: ${errorMessage(err)}`));
+        // The server as it is now: a restart may have moved it (or be under way).
+        if (line.trim()) {
+          await runner.supervisor
+            .whenReady()
+            .then((server) => streamReply(server, conversation, line, options.maxTokens))
+            .catch((err: unknown) => say(`error: ${errorMessage(err)}`));
+        }
         rl.prompt();
       }
       return EXIT.ok;
     } finally {
       rl.close();
-      restarts.dispose();
       conversation.dispose();
     }
   });

@@ -9,8 +9,9 @@ const printServer = (server: ReadyServer): void =>
 
 /**
  * `headroom serve [--model PATH] [--port N]`: run the model until Ctrl+C; its URL, key and pid as one JSON line on
- * stdout, and a new line each time llama-server is restarted after a crash (it gets a new key, and a new port unless
- * --port). When llama-server fails for good (crashes 5 times in 3 minutes, or dies while restarting) serve ends with 1.
+ * stdout, and a new line each time llama-server is restarted after a crash (a new pid; the same URL and key, unless
+ * another program took the port meanwhile). When llama-server fails for good (crashes 5 times in 3 minutes, or dies
+ * while restarting) serve ends with 1.
  */
 export function runServe(options: CliOptions): Promise<ExitCode> {
   return withRunningModel(options, async ({ server, interrupted, onRestarted }) => {

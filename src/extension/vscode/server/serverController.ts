@@ -41,6 +41,7 @@ export class ServerController implements Disposable {
         onServerLine: (line) => serverOutput.appendLine(line),
         onBuildLine: (line) => serverOutput.appendLine(line),
         onLocated: (s) => log.info(`llama-server: ${s.path} (${s.source}, ${s.version})`),
+        stallTimeoutMs: () => readConfig().stallTimeoutSeconds * 1000,
       },
       probe,
     );
@@ -81,9 +82,10 @@ export class ServerController implements Disposable {
     return this.supervisor.server;
   }
 
+  /** A client for the server as it is now (a restart may have moved it); undefined unless it is ready. */
   backend(): ChatBackend | undefined {
     const server = this.supervisor.server;
-    return server ? new OpenAiClient({ baseUrl: server.baseUrl, apiKey: server.apiKey }) : undefined;
+    return server ? new OpenAiClient({ baseUrl: server.baseUrl, apiKey: server.apiKey, watch: server.watch }) : undefined;
   }
 
   async start(modelPath: string): Promise<ReadyServer> {
@@ -114,6 +116,10 @@ export class ServerController implements Disposable {
 
   private onState(state: ServerState): void {
     this.log.info(`server: ${state.kind}${state.kind === 'failed' ? ` (${state.error})` : ''}`);
+    if (state.kind === 'crashed' && state.stalled) {
+      this.log.warn(state.reason);
+      void vscode.window.showWarningMessage(`Headroom: ${state.reason} Restarting it.`);
+    }
     if (state.kind === 'building') {
       if (!this.buildProgress) this.buildProgress = this.openBuildProgress();
       this.buildProgress.report(state.percent, state.message);
