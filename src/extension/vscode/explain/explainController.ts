@@ -150,7 +150,7 @@ export class ExplainController implements vscode.Disposable {
       }
       const connection = { baseUrl: server.baseUrl, apiKey: server.apiKey };
       const deps = {
-        backend: new OpenAiClient(connection),
+        backend: new OpenAiClient({ ...connection, watch: server.watch }),
         counter: new ServerTokenCounter(connection),
         budget: defaultBudget(server.contextSize),
         temperature: TEMPERATURE,
