@@ -65,7 +65,7 @@ function fakeMachine(pieces: readonly Piece[], osId = 'debian'): FakeMachine {
   }
   return {
     root,
-    host: (env = {}) => ({ platform: 'linux', root, env: { PATH: bin, CPLUS_INCLUDE_PATH: pieces.includes('new-headers') ? trixie : undefined, ...env } }),
+    host: (env = {}) => ({ platform: 'linux', arch: 'x64', root, env: { PATH: bin, CPLUS_INCLUDE_PATH: pieces.includes('new-headers') ? trixie : undefined, ...env } }),
     dispose: () => rmSync(root, { recursive: true, force: true }),
   };
 }
@@ -172,7 +172,7 @@ test('Vulkan prerequisites: on Fedora the Fedora packages are named; on an unkno
 
 test('Vulkan prerequisites on Windows: the LunarG Vulkan SDK is named, and $VULKAN_SDK holding it is enough', async () => {
   await withMachine([], async (m) => {
-    const bare = await checkPrerequisites('vulkan', { platform: 'win32', root: m.root, env: {} });
+    const bare = await checkPrerequisites('vulkan', { platform: 'win32', arch: 'x64', root: m.root, env: {} });
     assert.deepEqual(bare.missing.map((x) => x.item), ['glslc', 'vulkan-headers', 'spirv-headers', 'vulkan-loader']);
     for (const x of bare.missing) assert.match(x.install, /LunarG Vulkan SDK/);
     const sdk = join(m.root, 'VulkanSDK', '1.4.309.0');
@@ -181,7 +181,7 @@ test('Vulkan prerequisites on Windows: the LunarG Vulkan SDK is named, and $VULK
     file(join(sdk, 'Include', 'vulkan', 'vulkan.hpp'));
     file(join(sdk, 'share', 'cmake', 'SPIRV-Headers', 'SPIRV-HeadersConfig.cmake'));
     file(join(sdk, 'Lib', 'vulkan-1.lib'));
-    const withSdk = await checkPrerequisites('vulkan', { platform: 'win32', root: m.root, env: { VULKAN_SDK: sdk } });
+    const withSdk = await checkPrerequisites('vulkan', { platform: 'win32', arch: 'x64', root: m.root, env: { VULKAN_SDK: sdk } });
     assert.deepEqual(withSdk.missing, []);
   });
 });
@@ -191,7 +191,7 @@ test('CUDA and Metal prerequisites: nvcc is refused with the CUDA toolkit named;
     const cuda = await checkPrerequisites('cuda', m.host());
     assert.deepEqual(cuda.missing.map((x) => x.item), ['nvcc']);
     assert.match(itemAt(cuda.missing, 0).install, /nvidia-cuda-toolkit/);
-    const windows = await checkPrerequisites('cuda', { platform: 'win32', root: m.root, env: {} });
+    const windows = await checkPrerequisites('cuda', { platform: 'win32', arch: 'x64', root: m.root, env: {} });
     assert.match(itemAt(windows.missing, 0).install, /^the CUDA Toolkit/);
     await assert.rejects(requirePrerequisites('metal', m.host()), /Metal is macOS only/);
     assert.deepEqual((await checkPrerequisites('metal', { ...m.host(), platform: 'darwin' })).missing, []);
@@ -220,7 +220,7 @@ test('chooseBackend: Vulkan only when all of it is there; glslc with old headers
   });
 });
 
-test('chooseBackend: CUDA needs nvcc and an NVIDIA GPU the driver sees; macOS builds Metal', async () => {
+test('chooseBackend: CUDA needs nvcc and an NVIDIA GPU the driver sees; macOS on Apple silicon builds Metal', async () => {
   await withMachine(['nvcc', ...VULKAN], async (m) => {
     const choice = await chooseBackend(m.host());
     assert.equal(choice.backend, 'vulkan', 'nvcc without a GPU is not CUDA');
@@ -232,6 +232,6 @@ test('chooseBackend: CUDA needs nvcc and an NVIDIA GPU the driver sees; macOS bu
     assert.deepEqual(await chooseBackend(m.host()), { backend: 'cuda', reason: `NVIDIA GPU and CUDA compiler (${join(m.root, 'bin', 'nvcc')})` });
   });
   await withMachine([], async (m) => {
-    assert.equal((await chooseBackend({ ...m.host(), platform: 'darwin' })).backend, 'metal');
+    assert.equal((await chooseBackend({ ...m.host(), platform: 'darwin', arch: 'arm64' })).backend, 'metal');
   });
 });

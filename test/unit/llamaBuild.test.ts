@@ -1,56 +1,20 @@
 // buildLlama's steps with a scripted launcher standing in for git and cmake (the real build is what the
 // integration tests' realServer() does once per machine): the commands, the progress bar, the stamp, errors.
+// What is Windows' or macOS's own is in windowsBuild.test.ts and macosBuild.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { itemAt } from '../fixtures/itemAt';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Emitter } from '../../src/extension/common/emitter';
 import { HeadroomError } from '../../src/extension/common/errors';
 import { MissingPrerequisitesError } from '../../src/extension/llama/backendPrerequisites';
 import { BUILD_RECIPE, BUILD_STAMP, BuildCancelledError, buildDir, buildLlama, cmakeConfigureFlags, findBuild, type BuildOptions } from '../../src/extension/llama/llamaBuild';
-import { NodeProcessLauncher, type ExitInfo, type LaunchOptions, type ManagedProcess, type ProcessLauncher } from '../../src/extension/llama/processLauncher';
+import { NodeProcessLauncher } from '../../src/extension/llama/processLauncher';
 import { isAlive } from '../fixtures/processes';
+import { ScriptedBuildLauncher, type StepScript } from '../fixtures/scriptedBuild';
 
 const SOURCE = { commit: '0123456789abcdef0123456789abcdef01234567', bundle: '/bundles/llama.cpp.bundle' };
-
-/** What a scripted step does: its output lines and exit code; `git clone` and `cmake --build` also leave their files. */
-interface StepScript {
-  lines: string[];
-  code: number;
-}
-
-class ScriptedBuildLauncher implements ProcessLauncher {
-  readonly commands: string[][] = [];
-  constructor(private readonly script: (command: string, args: readonly string[]) => StepScript) {}
-
-  async launch(command: string, args: readonly string[], options: LaunchOptions): Promise<ManagedProcess> {
-    assert.ok(options.cwd, 'every step runs in the build folder');
-    this.commands.push([command, ...args]);
-    if (command === 'git') {
-      const into = itemAt(args, 3);
-      mkdirSync(into, { recursive: true });
-      writeFileSync(join(into, 'CMakeLists.txt'), '');
-    } else if (args[0] === '--build') {
-      const bin = join(itemAt(args, 1), 'bin');
-      mkdirSync(bin, { recursive: true });
-      // A stand-in llama-server that answers --version as llama.cpp's does.
-      writeFileSync(join(bin, 'llama-server'), '#!/bin/sh\necho "version: 4242 (0123456)"\n');
-      chmodSync(join(bin, 'llama-server'), 0o755);
-    }
-    const { lines, code } = this.script(command, args);
-    const stdout = new Emitter<string>();
-    const stderr = new Emitter<string>();
-    const exited = new Promise<ExitInfo>((resolve) =>
-      setImmediate(() => {
-        lines.forEach((line, i) => (i % 2 === 0 ? stdout : stderr).fire(line));
-        resolve({ code, signal: null });
-      }),
-    );
-    return { pid: 1, onStdoutLine: stdout.event, onStderrLine: stderr.event, exited, kill: () => undefined };
-  }
-}
 
 /** A PATH holding empty executables named `tools`, so requireTools finds exactly those. */
 function pathWith(root: string, tools: readonly string[]): string {
@@ -154,7 +118,7 @@ test('buildLlama: an explicit Vulkan build on a machine without its prerequisite
     const launcher = new ScriptedBuildLauncher(OK_SCRIPT);
     const tools = pathWith(cache.root, ['git', 'cmake', 'c++', 'glslc']);
     // A bare root: glslc is on PATH, but no Vulkan headers, SPIRV-Headers or loader.
-    const host = { platform: 'linux' as const, root: join(cache.root, 'bare-root'), env: { PATH: tools } };
+    const host = { platform: 'linux' as const, arch: 'x64' as const, root: join(cache.root, 'bare-root'), env: { PATH: tools } };
     await withPath(tools, async () => {
       await assert.rejects(buildLlama({ source: SOURCE, backend: 'vulkan', cacheRoot: cache.root, launcher, host }), (err: unknown) => {
         assert.ok(err instanceof MissingPrerequisitesError);

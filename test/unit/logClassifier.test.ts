@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { abortFailure, classifyFailure } from '../../src/extension/llama/logClassifier';
 import { oomKillerActed, readOomKillCount } from '../../src/extension/llama/oomKills';
 import { LoadProgress } from '../../src/extension/llama/loadProgress';
-import { parseBuildPercent } from '../../src/extension/llama/llamaBuild';
+import { parseBuildPercent } from '../../src/extension/llama/buildProgress';
 
 // Lines as llama.cpp (the bundled version) prints them.
 const BAD_MAGIC = [

@@ -1,10 +1,13 @@
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { renameWithRetry, type RenameRetryOptions } from '../common/renameWithRetry';
 
-/** A test seam: runs between the fsynced temp file and the rename (a crash there must lose nothing). */
+/** Test seams: a step between the fsynced temp file and the rename (a crash there must lose nothing), and the rename itself. */
 export interface AtomicWriteHooks {
   beforeRename?(tempPath: string): void | Promise<void>;
+  /** How the rename is retried while Windows says another program holds the file. */
+  rename?: RenameRetryOptions;
 }
 
 export const TEMP_MARKER = '.tmp-';
@@ -25,7 +28,7 @@ export async function writeFileAtomic(path: string, data: string, hooks: AtomicW
   }
   try {
     await hooks.beforeRename?.(temp);
-    await fs.rename(temp, path);
+    await renameWithRetry(temp, path, hooks.rename);
   } catch (err) {
     await fs.rm(temp, { force: true }).catch(() => undefined);
     throw err;
@@ -55,7 +58,7 @@ export async function setAside(path: string): Promise<string> {
       await fs.access(target);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await fs.rename(path, target);
+      await renameWithRetry(path, target);
       return target;
     }
   }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 
 export interface RunResult {
   code: number | null;
@@ -10,13 +10,19 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a program without a shell and collects its output; never rejects for a non-zero exit. */
-export function run(command: string, args: readonly string[], options: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export interface RunOptions {
+  timeoutMs?: number;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Runs a program without a shell (and without a console window on Windows) and collects its output; never rejects for a non-zero exit. */
+export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     execFile(
       command,
       args,
-      { timeout: options.timeoutMs ?? 30_000, cwd: options.cwd, env: options.env, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+      { timeout: options.timeoutMs ?? 30_000, cwd: options.cwd, env: options.env, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8', windowsHide: true },
       (err, stdout, stderr) => {
         const code = err ? err.code : 0;
         // A string code (ENOENT, EACCES, maxBuffer exceeded) means no exit code to report; a number is the exit code.
@@ -27,11 +33,15 @@ export function run(command: string, args: readonly string[], options: { timeout
   });
 }
 
-/** The absolute path of `name` on PATH, or undefined. */
-export async function which(name: string, pathEnv = process.env.PATH ?? ''): Promise<string | undefined> {
-  const exts = process.platform === 'win32' ? ['.exe', '.cmd', ''] : [''];
-  for (const dir of pathEnv.split(delimiter)) {
-    if (!dir) continue;
+/** PATH's folders as `platform` separates them (';' on Windows, ':' elsewhere). */
+export function pathFolders(pathEnv: string | undefined, platform: NodeJS.Platform = process.platform): string[] {
+  return (pathEnv ?? '').split(platform === 'win32' ? ';' : ':').filter((p) => p !== '');
+}
+
+/** The absolute path of `name` on PATH, or undefined; on Windows `name.exe` and `name.cmd` count too. */
+export async function which(name: string, pathEnv = process.env.PATH ?? '', platform: NodeJS.Platform = process.platform): Promise<string | undefined> {
+  const exts = platform === 'win32' ? ['.exe', '.cmd', ''] : [''];
+  for (const dir of pathFolders(pathEnv, platform)) {
     for (const ext of exts) {
       const candidate = join(dir, name + ext);
       try {

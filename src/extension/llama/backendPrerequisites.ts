@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeadroomError } from '../common/errors';
-import { which } from '../common/run';
+import { pathFolders, which } from '../common/run';
 import type { BuildBackend } from './buildBackend';
 import { installHint, platformFamily, type PrerequisiteItem } from './prerequisitePackages';
 
@@ -10,12 +10,13 @@ import { installHint, platformFamily, type PrerequisiteItem } from './prerequisi
 export interface BuildHost {
   env: NodeJS.ProcessEnv;
   platform: NodeJS.Platform;
+  arch: NodeJS.Architecture;
   /** System folders (/usr/include, /usr/share/cmake, /etc/os-release, /proc) are read under this root: '/' but in tests. */
   root: string;
 }
 
 export function currentBuildHost(): BuildHost {
-  return { env: process.env, platform: process.platform, root: '/' };
+  return { env: process.env, platform: process.platform, arch: process.arch, root: '/' };
 }
 
 export interface MissingPrerequisite {
@@ -54,17 +55,13 @@ const NEEDED_EXTENSION = 'VK_EXT_layer_settings';
 /** The first Vulkan-Headers release that declares it (1.3.272, December 2023). */
 const FIRST_HEADERS_WITH_IT = '1.3.272';
 
-function pathList(value: string | undefined, platform: NodeJS.Platform): string[] {
-  return (value ?? '').split(platform === 'win32' ? ';' : ':').filter((p) => p !== '');
-}
-
 function exe(name: string, platform: NodeJS.Platform): string {
   return platform === 'win32' ? `${name}.exe` : name;
 }
 
 /** `name` on the host's PATH, else the first of `fallbacks` that exists. */
 async function findProgram(name: string, host: BuildHost, fallbacks: readonly string[]): Promise<string | undefined> {
-  return (await which(name, host.env.PATH ?? '')) ?? fallbacks.find((f) => existsSync(f));
+  return (await which(name, host.env.PATH ?? '', host.platform)) ?? fallbacks.find((f) => existsSync(f));
 }
 
 function subdirs(dir: string): string[] {
@@ -98,7 +95,7 @@ interface HeaderDir {
 function includeDirs(host: BuildHost): string[] {
   const dirs: string[] = [];
   if (host.env.VULKAN_SDK) dirs.push(join(host.env.VULKAN_SDK, host.platform === 'win32' ? 'Include' : 'include'));
-  dirs.push(...pathList(host.env.CPLUS_INCLUDE_PATH, host.platform), ...pathList(host.env.CPATH, host.platform));
+  dirs.push(...pathFolders(host.env.CPLUS_INCLUDE_PATH, host.platform), ...pathFolders(host.env.CPATH, host.platform));
   dirs.push(...systemPrefixes(host).reverse().map((p) => join(p, 'include')));
   return dirs;
 }
@@ -123,7 +120,7 @@ async function findVulkanHeaders(host: BuildHost): Promise<HeaderDir | undefined
 
 /** Prefixes that find_package(... CONFIG) searches: CMAKE_PREFIX_PATH, $VULKAN_SDK (ggml adds it), the system's. */
 function cmakePrefixes(host: BuildHost): string[] {
-  const prefixes = pathList(host.env.CMAKE_PREFIX_PATH, host.platform);
+  const prefixes = pathFolders(host.env.CMAKE_PREFIX_PATH, host.platform);
   if (host.env.VULKAN_SDK) prefixes.push(host.env.VULKAN_SDK);
   return [...prefixes, ...systemPrefixes(host)];
 }
@@ -191,7 +188,7 @@ export async function checkPrerequisites(backend: BuildBackend, host: BuildHost 
   if (backend === 'cuda') {
     const nvcc = await findNvcc(host);
     if (nvcc) found.push(`nvcc (${nvcc})`);
-    else record('nvcc', 'nvcc, the CUDA compiler, is not on PATH (nor in /usr/local/cuda/bin).');
+    else record('nvcc', `nvcc, the CUDA compiler, is not on PATH (nor in ${host.platform === 'win32' ? '%CUDA_PATH%\\bin' : '/usr/local/cuda/bin'}).`);
   }
   if (backend === 'metal') {
     if (host.platform === 'darwin') found.push('macOS');

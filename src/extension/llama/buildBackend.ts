@@ -27,10 +27,10 @@ async function hasNvidiaGpu(host: BuildHost): Promise<boolean> {
   } catch {
     // no driver proc entries
   }
-  const smi = await which('nvidia-smi', host.env.PATH ?? '');
+  const smi = await which('nvidia-smi', host.env.PATH ?? '', host.platform);
   if (!smi) return false;
   try {
-    const { code, stdout } = await run(smi, ['-L'], { timeoutMs: 10_000 });
+    const { code, stdout } = await run(smi, ['-L'], { timeoutMs: 10_000, env: host.env });
     return code === 0 && /GPU \d+:/.test(stdout);
   } catch {
     return false;
@@ -43,11 +43,15 @@ function missingList(check: PrerequisiteCheck): string {
 }
 
 /**
- * Picks what to build for: Metal on macOS, CUDA with nvcc and an NVIDIA GPU, Vulkan when everything its
+ * Picks what to build for: Metal on Apple silicon, CUDA with nvcc and an NVIDIA GPU, Vulkan when everything its
  * build needs is here (glslc alone is not enough: a build without the rest fails minutes in), else CPU.
  */
 export async function chooseBackend(host: BuildHost = currentBuildHost()): Promise<BackendChoice> {
-  if (host.platform === 'darwin') return { backend: 'metal', reason: 'macOS: Metal' };
+  if (host.platform === 'darwin') {
+    // llama.cpp's own x64 macOS builds turn Metal off: on Intel Macs' GPUs it is slower than the CPU, or fails.
+    if (host.arch === 'x64') return { backend: 'cpu', reason: 'Intel Mac: CPU (llama.cpp builds Metal for Apple silicon only)' };
+    return { backend: 'metal', reason: 'macOS: Metal' };
+  }
   const nvcc = await findNvcc(host);
   if (nvcc && (await hasNvidiaGpu(host))) return { backend: 'cuda', reason: `NVIDIA GPU and CUDA compiler (${nvcc})` };
   const vulkan = await checkPrerequisites('vulkan', host);

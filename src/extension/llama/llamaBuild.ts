@@ -1,12 +1,14 @@
 import { cpus } from 'node:os';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CancelledError, HeadroomError } from '../common/errors';
 import { withFileLock } from '../common/fileLock';
-import { which } from '../common/run';
+import { renameWithRetry } from '../common/renameWithRetry';
 import { currentBuildHost, requirePrerequisites, type BuildHost } from './backendPrerequisites';
 import { readBinaryVersion } from './binaryVersion';
+import { buildProgressReader } from './buildProgress';
+import { requireBuildTools } from './buildTools';
 import { cleanEnv } from './childEnv';
 import { CMAKE_BACKEND_FLAGS, type BuildBackend } from './buildBackend';
 import type { LlamaSource } from './llamaSource';
@@ -14,6 +16,7 @@ import { NodeProcessLauncher, type ManagedProcess, type ProcessLauncher } from '
 
 /** Every binary Headroom runs, built in one cmake run: the server, its dry run, timed trials and RPC workers. */
 export const BUILD_TARGETS = ['llama-server', 'llama-fit-params', 'llama-bench', 'ggml-rpc-server'] as const;
+export type BuildTarget = (typeof BUILD_TARGETS)[number];
 
 /**
  * Bumped whenever the cmake flags or targets change, so a cached build made by an older recipe is rebuilt
@@ -28,7 +31,7 @@ export const BUILD_RECIPE = 2;
  */
 const NO_AMX = '-mno-amx-tile -mno-amx-int8 -mno-amx-bf16';
 
-export function cmakeConfigureFlags(src: string, buildPath: string, backend: BuildBackend, arch = process.arch, platform = process.platform): string[] {
+export function cmakeConfigureFlags(src: string, buildPath: string, backend: BuildBackend, arch: string = process.arch, platform: NodeJS.Platform = process.platform): string[] {
   const flags = [
     '-S', src, '-B', buildPath,
     '-DCMAKE_BUILD_TYPE=Release',
@@ -65,13 +68,13 @@ export interface BuildOptions {
   source: LlamaSource;
   backend: BuildBackend;
   cacheRoot: string;
-  onProgress?(percent: number, message: string): void;
-  onLine?(line: string): void;
+  onProgress?: (percent: number, message: string) => void;
+  onLine?: (line: string) => void;
   jobs?: number;
   launcher?: ProcessLauncher;
-  /** Aborting stops the running step (its whole process group) and rejects with BuildCancelledError. */
+  /** Aborting stops the running step (its whole process tree) and rejects with BuildCancelledError. */
   signal?: AbortSignal;
-  /** Where the backend's prerequisites are looked for; this machine by default. */
+  /** The machine the build runs on (platform, arch, environment, where tools are looked for); this one by default. */
   host?: BuildHost;
 }
 
@@ -83,7 +86,7 @@ export class BuildCancelledError extends CancelledError {
   }
 }
 
-/** How long a cancelled step has to end after SIGTERM before its process group gets SIGKILL. */
+/** How long a cancelled step has to end after SIGTERM before its process tree gets SIGKILL. */
 const CANCEL_GRACE_MS = 5_000;
 
 export interface BuiltLlama {
@@ -98,45 +101,48 @@ export function buildDir(cacheRoot: string, commit: string, backend: BuildBacken
   return join(cacheRoot, 'llama.cpp', `${commit.slice(0, 12)}-${backend}`);
 }
 
-function binaries(dir: string): { server: string; fitParams: string } {
-  const exe = process.platform === 'win32' ? '.exe' : '';
-  return { server: join(dir, 'build', 'bin', `llama-server${exe}`), fitParams: join(dir, 'build', 'bin', `llama-fit-params${exe}`) };
+/**
+ * Where a build in `dir` has `target`: build/bin with one-configuration generators (Makefiles, Ninja),
+ * build/bin/Release with multi-configuration ones (Visual Studio, cmake's default on Windows, which is
+ * looked at first there). The path it would have when neither exists yet.
+ */
+export function builtBinary(dir: string, target: BuildTarget, platform: NodeJS.Platform = process.platform): string {
+  const file = platform === 'win32' ? `${target}.exe` : target;
+  const single = join(dir, 'build', 'bin', file);
+  const multi = join(dir, 'build', 'bin', 'Release', file);
+  const [first, second] = platform === 'win32' ? [multi, single] : [single, multi];
+  return !existsSync(first) && existsSync(second) ? second : first;
+}
+
+function binaries(dir: string, platform: NodeJS.Platform): { server: string; fitParams: string } {
+  return { server: builtBinary(dir, 'llama-server', platform), fitParams: builtBinary(dir, 'llama-fit-params', platform) };
 }
 
 /** The stamp of a finished build made by the current recipe, if `dir` holds one. */
-export async function readCurrentStamp(dir: string): Promise<BuildStamp | undefined> {
+export async function readCurrentStamp(dir: string, platform: NodeJS.Platform = process.platform): Promise<BuildStamp | undefined> {
   try {
     const stamp = JSON.parse(await readFile(join(dir, BUILD_STAMP), 'utf8')) as BuildStamp;
-    return stamp.recipe === BUILD_RECIPE && existsSync(binaries(dir).server) ? stamp : undefined;
+    return stamp.recipe === BUILD_RECIPE && existsSync(binaries(dir, platform).server) ? stamp : undefined;
   } catch {
     return undefined;
   }
 }
 
 /** The finished build for this source and backend, if there is one. */
-export async function findBuild(cacheRoot: string, commit: string, backend: BuildBackend): Promise<BuiltLlama | undefined> {
+export async function findBuild(cacheRoot: string, commit: string, backend: BuildBackend, platform: NodeJS.Platform = process.platform): Promise<BuiltLlama | undefined> {
   const dir = buildDir(cacheRoot, commit, backend);
-  const stamp = await readCurrentStamp(dir);
-  return stamp?.commit === commit ? { dir, ...binaries(dir), stamp } : undefined;
+  const stamp = await readCurrentStamp(dir, platform);
+  return stamp?.commit === commit ? { dir, ...binaries(dir, platform), stamp } : undefined;
 }
 
-/** Maps cmake's "[ 42%] Building ..." lines onto the build phase's share of the bar. */
-export function parseBuildPercent(line: string): number | undefined {
-  const m = /^\[\s*(\d{1,3})%\]/.exec(line);
-  return m ? Number(m[1]) : undefined;
-}
-
-async function requireTools(): Promise<void> {
-  if (!(await which('git'))) throw new HeadroomError('Building llama.cpp needs git, which was not found.', 'Install it (Debian/Ubuntu: sudo apt-get install git).');
-  if (!(await which('cmake'))) {
-    throw new HeadroomError('Building llama.cpp needs CMake, which was not found.', 'Install it (Debian/Ubuntu: sudo apt-get install cmake; macOS: brew install cmake).');
-  }
-  const compilers = process.platform === 'win32' ? ['cl', 'clang++', 'g++'] : ['c++', 'g++', 'clang++'];
-  for (const c of compilers) if (await which(c)) return;
-  throw new HeadroomError(
-    'Building llama.cpp needs a C++ compiler, and none was found.',
-    'Install one (Debian/Ubuntu: sudo apt-get install build-essential; Fedora: sudo dnf install gcc-c++; macOS: xcode-select --install).',
-  );
+/**
+ * The environment of git and cmake. On Windows MSBuild's worker nodes would otherwise stay alive after the
+ * build, holding its output pipe open, so the build step would never be seen to end.
+ */
+export function buildEnv(host: BuildHost): NodeJS.ProcessEnv {
+  const env = cleanEnv(host.env);
+  if (host.platform === 'win32') env.MSBUILDDISABLENODEREUSE = '1';
+  return env;
 }
 
 /** cmake reports each target's percentage separately; the bar this makes only ever moves forward. */
@@ -150,9 +156,10 @@ function forwardOnlyProgress(onProgress: BuildOptions['onProgress']): Progress {
   };
 }
 
-/** What each build step runs with: the launcher, the build folder and where its output goes. */
+/** What each build step runs with: the machine, the launcher, the build folder and where its output goes. */
 interface StepContext {
   readonly dir: string;
+  readonly host: BuildHost;
   readonly launcher: ProcessLauncher;
   readonly progress: Progress;
   readonly onLine?: (line: string) => void;
@@ -165,27 +172,29 @@ interface StepContext {
  */
 export async function buildLlama(options: BuildOptions): Promise<BuiltLlama> {
   const { source, backend, cacheRoot } = options;
-  const existing = await findBuild(cacheRoot, source.commit, backend);
+  const host = options.host ?? currentBuildHost();
+  const existing = await findBuild(cacheRoot, source.commit, backend, host.platform);
   if (existing) return existing;
-  await requireTools();
-  await requirePrerequisites(backend, options.host ?? currentBuildHost());
+  await requireBuildTools(host);
+  await requirePrerequisites(backend, host);
   const dir = buildDir(cacheRoot, source.commit, backend);
   await mkdir(dir, { recursive: true });
   const progress = forwardOnlyProgress(options.onProgress);
   return withFileLock(
     `${dir}.lock`,
     async () => {
-      const done = await findBuild(cacheRoot, source.commit, backend);
+      const done = await findBuild(cacheRoot, source.commit, backend, host.platform);
       if (done) return done;
       const started = Date.now();
-      const ctx: StepContext = { dir, launcher: options.launcher ?? new NodeProcessLauncher(), progress, onLine: options.onLine, signal: options.signal };
+      const launcher = options.launcher ?? new NodeProcessLauncher({ platform: host.platform, env: host.env });
+      const ctx: StepContext = { dir, host, launcher, progress, onLine: options.onLine, signal: options.signal };
       const src = await unpackSource(ctx, source);
-      await runStep(ctx, 3, 8, `Configuring llama.cpp (${backend})`, 'cmake', cmakeConfigureFlags(src, join(dir, 'build'), backend));
+      await runStep(ctx, 3, 8, `Configuring llama.cpp (${backend})`, 'cmake', cmakeConfigureFlags(src, join(dir, 'build'), backend, host.arch, host.platform));
       const jobs = String(options.jobs ?? Math.max(1, cpus().length));
       await runStep(ctx, 8, 98, `Building llama.cpp (${backend})`, 'cmake', ['--build', join(dir, 'build'), '--config', 'Release', '-j', jobs, '--target', ...BUILD_TARGETS]);
       if (options.signal?.aborted) throw new BuildCancelledError('before checking the new llama-server');
       progress(98, 'Checking the new llama-server');
-      const built = await stampBuild(dir, source.commit, backend, started);
+      const built = await stampBuild(dir, source.commit, backend, started, host.platform);
       progress(100, 'llama.cpp is built');
       return built;
     },
@@ -197,19 +206,20 @@ export async function buildLlama(options: BuildOptions): Promise<BuiltLlama> {
 async function runStep(ctx: StepContext, percentFrom: number, percentTo: number, message: string, command: string, args: string[]): Promise<void> {
   if (ctx.signal?.aborted) throw new BuildCancelledError(message);
   ctx.progress(percentFrom, message);
-  const proc = await ctx.launcher.launch(command, args, { env: cleanEnv(process.env), cwd: ctx.dir });
+  const proc = await ctx.launcher.launch(command, args, { env: buildEnv(ctx.host), cwd: ctx.dir });
   const stop = stopOnAbort(proc, ctx.signal);
   const tail: string[] = [];
+  const percentOf = buildProgressReader();
   const onLine = (line: string): void => {
     ctx.onLine?.(line);
     tail.push(line);
     if (tail.length > 30) tail.shift();
-    const p = parseBuildPercent(line);
+    const p = percentOf(line);
     if (p !== undefined) ctx.progress(percentFrom + ((percentTo - percentFrom) * p) / 100, message);
   };
   proc.onStdoutLine(onLine);
   proc.onStderrLine(onLine);
-  const exit = await proc.exited.finally(stop.dispose);
+  const exit = await proc.exited.finally(() => stop.dispose());
   if (stop.stopped) throw new BuildCancelledError(message);
   if (exit.code !== 0) {
     throw new HeadroomError(`${message} failed (${command} exited with ${exit.code ?? exit.signal}).`, `Last output:\n${tail.join('\n')}`);
@@ -217,8 +227,9 @@ async function runStep(ctx: StepContext, percentFrom: number, percentTo: number,
 }
 
 /**
- * While `proc` runs, an abort of `signal` ends its process group (compilers and all): SIGTERM, then SIGKILL
- * if it outlives the grace. `stopped` says whether that happened; `dispose` detaches once the process ended.
+ * While `proc` runs, an abort of `signal` ends its process tree (compilers and all): SIGTERM, then SIGKILL
+ * if it outlives the grace (on Windows the launcher's taskkill /T /F at once). `stopped` says whether that
+ * happened; `dispose` detaches once the process ended.
  */
 function stopOnAbort(proc: ManagedProcess, signal: AbortSignal | undefined): { readonly stopped: boolean; dispose(): void } {
   let stopped = false;
@@ -250,13 +261,13 @@ async function unpackSource(ctx: StepContext, source: LlamaSource): Promise<stri
   await rm(tmp, { recursive: true, force: true });
   await runStep(ctx, 0, 3, 'Unpacking the llama.cpp source', 'git', ['clone', '--quiet', source.bundle, tmp]);
   await rm(src, { recursive: true, force: true });
-  await rename(tmp, src);
+  await renameWithRetry(tmp, src, { platform: ctx.host.platform });
   return src;
 }
 
 /** Checks that the new llama-server answers --version, then writes the stamp that marks the build complete. */
-async function stampBuild(dir: string, commit: string, backend: BuildBackend, started: number): Promise<BuiltLlama> {
-  const bins = binaries(dir);
+async function stampBuild(dir: string, commit: string, backend: BuildBackend, started: number, platform: NodeJS.Platform): Promise<BuiltLlama> {
+  const bins = binaries(dir, platform);
   const version = await readBinaryVersion(bins.server);
   if (!version) throw new HeadroomError(`The new llama-server (${bins.server}) did not answer --version.`);
   const stamp: BuildStamp = { commit, backend, version: version.text, recipe: BUILD_RECIPE, seconds: Math.round((Date.now() - started) / 1000), builtAt: new Date().toISOString() };

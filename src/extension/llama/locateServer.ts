@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { quoteArg } from '../common/commandLine';
 import { HeadroomError } from '../common/errors';
-import { which } from '../common/run';
+import { run, which } from '../common/run';
 import { readBinaryVersion } from './binaryVersion';
 import { BUILD_BACKENDS, chooseBackend, type BackendChoice, type BuildBackend } from './buildBackend';
-import { buildLlama, findBuild, readCurrentStamp } from './llamaBuild';
+import { buildLlama, builtBinary, findBuild, readCurrentStamp } from './llamaBuild';
 import { readLlamaSource } from './llamaSource';
 
 export type ServerSource = 'setting' | 'path' | 'build-folder' | 'cache' | 'built';
@@ -25,23 +26,63 @@ export interface LocateOptions {
   cacheRoot: string;
   env?: NodeJS.ProcessEnv;
   home?: string;
+  platform?: NodeJS.Platform;
+  /** System folders (/opt, /usr/local, /opt/homebrew) are looked for under this root: '/' but in tests. */
+  root?: string;
 }
 
-const EXE = process.platform === 'win32' ? '.exe' : '';
+function exe(name: string, platform: NodeJS.Platform): string {
+  return platform === 'win32' ? `${name}.exe` : name;
+}
 
-/** Where people usually build llama.cpp by hand. */
-export function usualBuildFolders(home: string): string[] {
+/**
+ * Where people usually build llama.cpp by hand, and on macOS where Homebrew installs it: apps started from
+ * the Dock or Finder get a PATH without /opt/homebrew/bin (Apple silicon) or /usr/local/bin (Intel).
+ */
+export function usualBuildFolders(home: string, platform: NodeJS.Platform = process.platform, root = '/'): string[] {
   const roots = ['llama.cpp', join('src', 'llama.cpp'), join('code', 'llama.cpp'), join('git', 'llama.cpp'), join('projects', 'llama.cpp')];
   const dirs = roots.flatMap((r) => [join(home, r, 'build', 'bin'), join(home, r, 'build', 'bin', 'Release')]);
-  return [...dirs, '/opt/llama.cpp/build/bin'];
+  if (platform === 'win32') return dirs;
+  dirs.push(join(root, 'opt', 'llama.cpp', 'build', 'bin'));
+  if (platform === 'darwin') dirs.push(join(root, 'opt', 'homebrew', 'bin'), join(root, 'usr', 'local', 'bin'));
+  return dirs;
 }
 
-async function candidate(path: string, source: ServerSource): Promise<LocatedServer | undefined> {
+async function candidate(path: string, source: ServerSource, platform: NodeJS.Platform): Promise<LocatedServer | undefined> {
   if (!existsSync(path)) return undefined;
   const version = await readBinaryVersion(path);
   if (!version) return undefined;
-  const fitParams = join(dirname(path), `llama-fit-params${EXE}`);
+  const fitParams = join(dirname(path), exe('llama-fit-params', platform));
   return { path, source, version: version.text, fitParams: existsSync(fitParams) ? fitParams : undefined };
+}
+
+/**
+ * True when macOS has quarantined `path` (a download not yet opened from Finder): Gatekeeper then stops it
+ * before it can answer --version, which otherwise looks like a binary that is not llama-server.
+ */
+export async function isQuarantined(path: string, env: NodeJS.ProcessEnv, platform: NodeJS.Platform): Promise<boolean> {
+  if (platform !== 'darwin') return false;
+  const xattr = await which('xattr', env.PATH ?? '', platform);
+  if (!xattr) return false;
+  try {
+    const result = await run(xattr, ['-p', 'com.apple.quarantine', path], { env, timeoutMs: 10_000 });
+    return result.code === 0 && result.stdout.trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Why a configured llama-server cannot be used, in words, with what to do about it. */
+async function configuredPathError(path: string, env: NodeJS.ProcessEnv, platform: NodeJS.Platform): Promise<HeadroomError> {
+  const fix = 'Fix the setting, or clear it to let Headroom find or build llama-server.';
+  if (!existsSync(path)) return new HeadroomError(`headroom.llamaServerPath (${path}) does not exist.`, fix);
+  if (await isQuarantined(path, env, platform)) {
+    return new HeadroomError(
+      `headroom.llamaServerPath (${path}) does not answer --version: macOS has quarantined it, as it does every downloaded program until it is allowed.`,
+      `Allow it with: xattr -d com.apple.quarantine ${quoteArg(path, 'posix')}`,
+    );
+  }
+  return new HeadroomError(`headroom.llamaServerPath (${path}) does not answer --version like llama-server does.`, fix);
 }
 
 async function cachedBuilds(cacheRoot: string): Promise<string[]> {
@@ -59,23 +100,23 @@ async function cachedBuilds(cacheRoot: string): Promise<string[]> {
  */
 export async function locateServer(options: LocateOptions): Promise<LocatedServer | undefined> {
   const env = options.env ?? process.env;
+  const platform = options.platform ?? process.platform;
   if (options.configuredPath) {
-    const found = await candidate(options.configuredPath, 'setting');
+    const found = await candidate(options.configuredPath, 'setting', platform);
     if (found) return found;
-    const why = existsSync(options.configuredPath) ? 'does not answer --version like llama-server does' : 'does not exist';
-    throw new HeadroomError(`headroom.llamaServerPath (${options.configuredPath}) ${why}.`, 'Fix the setting, or clear it to let Headroom find or build llama-server.');
+    throw await configuredPathError(options.configuredPath, env, platform);
   }
-  const onPath = await which('llama-server', env.PATH ?? '');
-  const fromPath = onPath && (await candidate(onPath, 'path'));
+  const onPath = await which('llama-server', env.PATH ?? '', platform);
+  const fromPath = onPath && (await candidate(onPath, 'path', platform));
   if (fromPath) return fromPath;
-  for (const dir of usualBuildFolders(options.home ?? homedir())) {
-    const found = await candidate(join(dir, `llama-server${EXE}`), 'build-folder');
+  for (const dir of usualBuildFolders(options.home ?? homedir(), platform, options.root)) {
+    const found = await candidate(join(dir, exe('llama-server', platform)), 'build-folder', platform);
     if (found) return found;
   }
   for (const name of await cachedBuilds(options.cacheRoot)) {
     const dir = join(options.cacheRoot, 'llama.cpp', name);
-    if (!(await readCurrentStamp(dir))) continue;
-    const found = await candidate(join(dir, 'build', 'bin', `llama-server${EXE}`), 'cache');
+    if (!(await readCurrentStamp(dir, platform))) continue;
+    const found = await candidate(builtBinary(dir, 'llama-server', platform), 'cache', platform);
     if (found) return found;
   }
   return undefined;

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Emitter, type Event } from '../common/emitter';
 import { HeadroomError } from '../common/errors';
+import { run } from '../common/run';
 
 export interface ExitInfo {
   code: number | null;
@@ -19,7 +20,10 @@ export interface ManagedProcess {
   readonly onStderrLine: Event<string>;
   /** Resolves once the process has exited and its output has been read to the end. */
   readonly exited: Promise<ExitInfo>;
-  /** Signals the whole process group, so helpers the server may have started die with it. */
+  /**
+   * Ends the whole process tree, so helpers the child started die with it: `signal` to its process group,
+   * or on Windows (which has neither) `taskkill /T /F`, whatever the signal.
+   */
   kill(signal: NodeJS.Signals): void;
 }
 
@@ -45,21 +49,26 @@ export class LineSplitter {
 
 /**
  * A tiny watchdog run with this process's own runtime: when the parent dies without stopping the
- * child (the extension host was killed), it ends the child's process group. It exits with the child.
+ * child (the extension host was killed), it ends the child's process group, or on Windows its process
+ * tree with taskkill. It exits with the child.
  * A dead parent that is not reaped yet (a zombie) still passes `kill(pid, 0)`; on Linux the watchdog
  * also reads /proc: a parent in state Z (or X) is dead, and so is one that is no longer the watchdog's
  * parent (a parent's death hands its children to init or a subreaper, whatever became of its pid).
  */
 const REAPER = `
 const { readFileSync } = require('fs');
-const [parent, child] = process.argv.slice(1).map(Number);
+const [parent, child] = process.argv.slice(1, 3).map(Number);
+const byTaskkill = process.argv[3] === 'taskkill';
 const linux = process.platform === 'linux';
 // The fields after the command name, which may hold spaces and parentheses: [state, ppid, ...].
 const stat = (pid) => { try { const s = readFileSync('/proc/' + pid + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2).split(' '); } catch { return undefined; } };
 const exists = (pid) => { try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; } };
 const alive = (pid) => { if (!exists(pid)) return false; const f = linux && stat(pid); return !f || (f[0] !== 'Z' && f[0] !== 'X'); };
 const orphaned = () => { const f = linux && stat('self'); return !!f && Number(f[1]) !== parent; };
-const kill = (sig) => { try { process.kill(-child, sig); } catch {} };
+const kill = (sig) => {
+  if (byTaskkill) require('node:child_process').execFile('taskkill', ['/PID', String(child), '/T', '/F'], { windowsHide: true }, () => {});
+  else try { process.kill(-child, sig); } catch {}
+};
 const timer = setInterval(() => {
   if (!alive(child)) process.exit(0);
   if (orphaned() || !alive(parent)) {
@@ -70,13 +79,35 @@ const timer = setInterval(() => {
 }, 1000);
 `;
 
-function startReaper(childPid: number): void {
+/** What the launcher needs of the machine it runs on; this one by default, a made-up Windows in tests. */
+export interface LauncherHost {
+  readonly platform: NodeJS.Platform;
+  /** Headroom's own environment, where taskkill and the watchdog run (not the child's). */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export function currentLauncherHost(): LauncherHost {
+  return { platform: process.platform, env: process.env };
+}
+
+/** `taskkill /PID pid /T /F`: Windows' way to end a process and every process it started. */
+export function taskkillArgs(pid: number): string[] {
+  return ['/PID', String(pid), '/T', '/F'];
+}
+
+/**
+ * Starts the watchdog for `childPid`, which ends the child's tree once `parentPid` is gone:
+ * by its process group on POSIX, by taskkill on Windows.
+ */
+export function startReaper(parentPid: number, childPid: number, host: LauncherHost = currentLauncherHost()): void {
   try {
-    const reaper = spawn(process.execPath, ['-e', REAPER, String(process.pid), String(childPid)], {
+    const mode = host.platform === 'win32' ? 'taskkill' : 'group';
+    const reaper = spawn(process.execPath, ['-e', REAPER, String(parentPid), String(childPid), mode], {
       detached: true,
       stdio: 'ignore',
+      windowsHide: true,
       // Inside VS Code, execPath is Electron: this makes it behave as plain Node.
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      env: { ...host.env, ELECTRON_RUN_AS_NODE: '1' },
     });
     reaper.unref();
   } catch {
@@ -86,14 +117,18 @@ function startReaper(childPid: number): void {
 
 /** Spawns directly (no shell), in a new process group, with stdin closed. */
 export class NodeProcessLauncher implements ProcessLauncher {
+  constructor(private readonly host: LauncherHost = currentLauncherHost()) {}
+
   launch(command: string, args: readonly string[], options: LaunchOptions): Promise<ManagedProcess> {
+    const { platform, env: hostEnv } = this.host;
     return new Promise((resolve, reject) => {
       const child = spawn(command, args, {
         env: options.env,
         cwd: options.cwd,
         stdio: ['ignore', 'pipe', 'pipe'],
-        detached: process.platform !== 'win32',
+        detached: platform !== 'win32',
         shell: false,
+        windowsHide: true,
       });
       const stdoutLine = new Emitter<string>();
       const stderrLine = new Emitter<string>();
@@ -117,16 +152,20 @@ export class NodeProcessLauncher implements ProcessLauncher {
       child.once('spawn', () => {
         const pid = child.pid;
         if (pid === undefined) return;
-        if (process.platform !== 'win32') startReaper(pid);
+        startReaper(process.pid, pid, this.host);
         resolve({
           pid,
           onStdoutLine: stdoutLine.event,
           onStderrLine: stderrLine.event,
           exited,
           kill(signal) {
+            // child.kill would end only the child on Windows, leaving what it started running.
+            if (platform === 'win32') {
+              run('taskkill', taskkillArgs(pid), { env: hostEnv, timeoutMs: 10_000 }).catch(() => undefined);
+              return;
+            }
             try {
-              if (process.platform === 'win32') child.kill(signal);
-              else process.kill(-pid, signal);
+              process.kill(-pid, signal);
             } catch {
               // already gone
             }

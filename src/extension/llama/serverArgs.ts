@@ -60,12 +60,15 @@ export function checkExtraArgs(args: readonly string[]): string[] {
   return out;
 }
 
-/** Splits a settings string like `--temp 0.2 --alias "my model"` into argv (quotes group, no shell). */
+/**
+ * Splits a settings string like `--temp 0.2 --alias "my model"` into argv (quotes group, no shell). Inside
+ * double quotes a backslash escapes only a double quote, so Windows paths (`"C:\models\a b.gguf"`) stay whole.
+ */
 export function splitArgs(text: string): string[] {
   const out: string[] = [];
   const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3] ?? ''));
+    out.push(m[1] !== undefined ? m[1].replace(/\\"/g, '"') : (m[2] ?? m[3] ?? ''));
   }
   return out;
 }

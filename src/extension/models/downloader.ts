@@ -8,10 +8,11 @@
 // (fetch, retry delay) the way these tests drive them. This one is a few hundred lines on fetch.
 import { createHash, Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { FileHandle, mkdir, open, rename, rm, stat, truncate } from 'node:fs/promises';
+import { FileHandle, mkdir, open, rm, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { HeadroomError } from '../common/errors';
 import { withFileLock } from '../common/fileLock';
+import { renameWithRetry } from '../common/renameWithRetry';
 import { DownloadRetries, RetryOptions } from './downloadRetries';
 import { FetchFn, httpGet, HttpResult, statusError, TooManyRedirectsError } from './http';
 import { parseContentRange } from './remoteSource';
@@ -143,7 +144,7 @@ class Transfer {
       const got = this.hash.digest('hex');
       if (got !== this.sha256) return this.discard(`Checksum failed for ${dest}: sha256 ${got}, expected ${this.sha256}.`, 'The download was corrupted or the file changed upstream; nothing was kept. Try again.');
     }
-    await rename(this.partial, dest);
+    await renameWithRetry(this.partial, dest);
     return { path: dest, size, resumedFrom: this.resumedFrom, verified: this.sha256 ? 'sha256' : this.total !== undefined ? 'size' : 'none', alreadyPresent: false };
   }
 

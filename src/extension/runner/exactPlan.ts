@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { formatCommandLine } from '../common/commandLine';
 import type { GgufHeader } from '../gguf/header';
 import type { HardwareFacts } from '../memory/hardware';
 import { modelShape, isMoe } from '../memory/modelShape';
@@ -35,14 +36,10 @@ function withMeasurements(p: Plan, measured: DryRunResult): Plan {
   return { ...p, source: 'dry-run', devices, host: measured.host, hostRepackMiB: repack };
 }
 
-function quote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The command line that starts exactly this plan; the key travels in the environment, as Headroom passes it. */
-export function commandLine(binary: string, modelPath: string, p: Plan, port: number, extraArgs: readonly string[] = []): string {
+/** The command line that starts exactly this plan, quoted for `platform`'s shell; the key travels in the environment, as Headroom passes it. */
+export function commandLine(binary: string, modelPath: string, p: Plan, port: number, extraArgs: readonly string[] = [], platform: NodeJS.Platform = process.platform): string {
   const args = buildServerArgs({ modelPath, port, contextSize: p.contextSize, planArgs: p.args, extraArgs });
-  return ['LLAMA_API_KEY=<key>', quote(binary), ...args.map(quote)].join(' ');
+  return formatCommandLine({ LLAMA_API_KEY: '<key>' }, [binary, ...args], platform);
 }
 
 /**
