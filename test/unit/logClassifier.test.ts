@@ -170,3 +170,10 @@ test('OOM-kill counter: read from vmstat text, unknown where absent', () => {
   assert.equal(oomKillerActed(4, 4), false);
   assert.equal(oomKillerActed(undefined, 4), undefined);
 });
+
+test('an abort with no assertion line but a line the classifier knows says that line\'s reason, not "aborted without saying why"', () => {
+  const failure = classifyFailure(["gguf_init_from_reader: invalid magic characters: 'xxxx'"], { code: null, signal: 'SIGABRT' });
+  assert.equal(failure.kind, 'bad-model');
+  assert.match(failure.message, /not a valid or supported GGUF model/);
+  assert.match(classifyFailure(['something unknown'], { code: null, signal: 'SIGABRT' }).message, /aborted \(SIGABRT\) without saying why/);
+});

@@ -61,6 +61,9 @@ export function abortFailure(lines: readonly string[], exit: ExitInfo | null): F
   if (BAD_ALLOC.test(cause)) return { kind: 'out-of-ram', message: 'llama.cpp ran out of RAM (std::bad_alloc) and aborted.' };
   const memory = PATTERNS.find((p) => MEMORY_KINDS.includes(p.kind) && p.re.test(cause));
   if (memory) return { kind: memory.kind, message: memory.message };
+  // No assertion line, but a line we know (e.g. the loader's "invalid magic"): that says more than "aborted".
+  const known = at < 0 ? PATTERNS.find((p) => p.re.test(cause)) : undefined;
+  if (known) return { kind: known.kind, message: known.message };
   const reason = at >= 0 ? abortReason(lines[at]) : `it aborted (${exit?.signal ?? 'SIGABRT'}) without saying why`;
   if (at >= 0 && GPU_BACKEND_SOURCE.test(lines[at])) return { kind: 'unknown', message: `llama.cpp's GPU backend aborted: ${reason}` };
   return { kind: 'bad-model', message: `llama.cpp could not load this file: ${reason}` };
