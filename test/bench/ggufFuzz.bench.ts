@@ -62,7 +62,7 @@ function dryRunArgs(header: GgufHeader): string[] {
 }
 
 function firstLine(text: string): string {
-  const line = text.split('\n')[0];
+  const line = text.split('\n', 1)[0] ?? '';
   return line.length > 160 ? `${line.slice(0, 160)}...` : line;
 }
 
@@ -176,7 +176,7 @@ async function main(): Promise<void> {
   const dryRuns = sample.items.length;
   dryMs.sort((a, b) => a - b);
   validateMs.sort((a, b) => a - b);
-  const quantile = (sorted: readonly number[], q: number): string => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))].toFixed(q < 0.99 ? 2 : 1) : '-');
+  const quantile = (sorted: readonly number[], q: number): string => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]?.toFixed(q < 0.99 ? 2 : 1) ?? '-';
 
   const kindRows = [...perKind].map(([kind, { tried, rejected }]) => `| ${kind} | ${tried} | ${rejected} | ${tried - rejected} |`);
   const topFields = [...rejectedFields].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([f, n]) => `${f} (${n})`).join(', ');
@@ -204,7 +204,7 @@ async function main(): Promise<void> {
     `| slowest validate (ms) | ${slowest.ms.toFixed(1)} | 200 |`,
     `| slowest validate in CPU time (ms) | ${slowestCpu.ms.toFixed(1)} | 200 |`,
     '',
-    `Validate: median ${quantile(validateMs, 0.5)} ms, 99th percentile ${quantile(validateMs, 0.99)} ms, 99.9th ${quantile(validateMs, 0.999)} ms, slowest ${slowest.ms.toFixed(1)} ms (${slowest.label}), wall clock on a shared ${cpus().length}-thread machine, where a validation can wait for a core; in CPU time (this process, garbage collection included) the slowest took ${slowestCpu.ms.toFixed(1)} ms (${slowestCpu.label}). All ${MUTATIONS} validated in ${validateSeconds.toFixed(0)} s. Dry runs: median ${quantile(dryMs, 0.5)} ms, max ${dryMs.length ? dryMs[dryMs.length - 1].toFixed(0) : '-'} ms.`,
+    `Validate: median ${quantile(validateMs, 0.5)} ms, 99th percentile ${quantile(validateMs, 0.99)} ms, 99.9th ${quantile(validateMs, 0.999)} ms, slowest ${slowest.ms.toFixed(1)} ms (${slowest.label}), wall clock on a shared ${cpus().length}-thread machine, where a validation can wait for a core; in CPU time (this process, garbage collection included) the slowest took ${slowestCpu.ms.toFixed(1)} ms (${slowestCpu.label}). All ${MUTATIONS} validated in ${validateSeconds.toFixed(0)} s. Dry runs: median ${quantile(dryMs, 0.5)} ms, max ${dryMs.at(-1)?.toFixed(0) ?? '-'} ms.`,
     '',
     `Most refused fields: ${topFields}.`,
     '',

@@ -13,6 +13,7 @@ import { writeModel, writeSparseModel } from '../../src/extension/gguf/writer/mo
 import { writeProjector } from '../unit/modelsFixtures';
 import { FakeHub } from './downloadServer';
 import { isAlive, llamaServersWith, waitFor, withTinyModel } from './realServer';
+import { itemAt } from '../fixtures/itemAt';
 import { requireTool } from '../fixtures/requireTool';
 
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
@@ -45,7 +46,7 @@ describe('the CLI, run as a process', { skip: requireTool('the CLI bundle', exis
   }
 
   /** `headroom serve MODEL`: its stdout lines (one JSON line per ready llama-server) and its end; killed when `signal` aborts (the test timed out). */
-  function serve(model: string, signal: AbortSignal): { child: ChildProcess; nextServer(): Promise<{ baseUrl: string; apiKey: string; pid: number }>; exited: Promise<Run> } {
+  function serve(model: string, signal: AbortSignal): { child: ChildProcess; readonly nextServer: () => Promise<{ baseUrl: string; apiKey: string; pid: number }>; exited: Promise<Run> } {
     const child = spawn(process.execPath, [CLI, 'serve', '--model', model, '--llama-server', fx.binary], { env: env(), signal, killSignal: 'SIGKILL' });
     child.on('error', () => undefined); // the abort; 'close' follows
     let stdout = '';
@@ -57,7 +58,7 @@ describe('the CLI, run as a process', { skip: requireTool('the CLI bundle', exis
     const nextServer = async (): Promise<{ baseUrl: string; apiKey: string; pid: number }> => {
       const next = await lines.next();
       if (next.done) throw new Error(`serve exited before printing a server: ${(await exited).stderr}`);
-      return JSON.parse(next.value as string) as { baseUrl: string; apiKey: string; pid: number };
+      return JSON.parse(next.value) as { baseUrl: string; apiKey: string; pid: number };
     };
     return { child, nextServer, exited };
   }
@@ -105,14 +106,15 @@ describe('the CLI, run as a process', { skip: requireTool('the CLI bundle', exis
     };
     assert.equal(plan.source, 'estimate');
     assert.equal(plan.devices.length, 1);
-    assert.equal(plan.devices[0].totalMiB, 12288);
-    for (const key of ['name', 'freeMiB', 'modelMiB', 'contextMiB', 'computeMiB'] as const) assert.ok(key in plan.devices[0], key);
+    const device = itemAt(plan.devices, 0);
+    assert.equal(device.totalMiB, 12288);
+    for (const key of ['name', 'freeMiB', 'modelMiB', 'contextMiB', 'computeMiB'] as const) assert.ok(key in device, key);
     for (const key of ['modelMiB', 'contextMiB', 'computeMiB'] as const) assert.equal(typeof plan.host[key], 'number', key);
     assert.equal(plan.gpuLayers.total, 81);
     assert.ok(plan.gpuLayers.onGpu > 0 && plan.gpuLayers.onGpu < 81, `a 70B Q4_K_M splits on 12 GB: ${plan.gpuLayers.onGpu} layers on the GPU`);
     assert.equal(plan.contextSize, 8192);
     assert.equal(plan.args[plan.args.indexOf('-ngl') + 1], String(plan.gpuLayers.onGpu), 'the args carry the plan');
-    assert.ok(plan.devices[0].modelMiB + plan.devices[0].contextMiB + plan.devices[0].computeMiB <= 12288 - 1024, 'within the GPU less its 1 GiB margin');
+    assert.ok(device.modelMiB + device.contextMiB + device.computeMiB <= 12288 - 1024, 'within the GPU less its 1 GiB margin');
     assert.ok(['f16', 'q8_0', 'q4_0'].includes(plan.cacheTypeK) && ['f16', 'q8_0', 'q4_0'].includes(plan.cacheTypeV));
   });
 
@@ -192,9 +194,9 @@ describe('the CLI, run as a process', { skip: requireTool('the CLI bundle', exis
       const result = await exited;
       assert.equal(result.code, 1, result.stderr);
       assert.equal((result.stderr.match(/llama-server restarted: ready at/g) ?? []).length, 4, result.stderr);
-      const [why, ...more] = failureLines(result, 'serve');
-      assert.deepEqual(more, [], result.stderr);
-      assert.match(why, /^headroom serve: llama-server crashed 5 times in a short time and was not restarted\. Last: llama-server was killed \(SIGKILL\)/);
+      const failures = failureLines(result, 'serve');
+      assert.deepEqual(failures.slice(1), [], result.stderr);
+      assert.match(itemAt(failures, 0), /^headroom serve: llama-server crashed 5 times in a short time and was not restarted\. Last: llama-server was killed \(SIGKILL\)/);
       assert.match(result.stderr, /llama-server stopped\.\n/);
       assert.deepEqual(llamaServersWith(fx.model), [], 'no llama-server left running');
     } finally {
@@ -218,9 +220,9 @@ describe('the CLI, run as a process', { skip: requireTool('the CLI bundle', exis
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stderr, /llama-server crashed \(SIGKILL\).*Restarting in 1 s\./);
       assert.match(result.stderr, /llama-server stopped\.\n/);
-      const [why, ...more] = failureLines(result, 'serve');
-      assert.deepEqual(more, [], result.stderr);
-      assert.match(why, /^headroom serve: llama-server stopped while loading replaced-while-serving\.gguf: /);
+      const failures = failureLines(result, 'serve');
+      assert.deepEqual(failures.slice(1), [], result.stderr);
+      assert.match(itemAt(failures, 0), /^headroom serve: llama-server stopped while loading replaced-while-serving\.gguf: /);
       assert.deepEqual(llamaServersWith(model), [], 'no llama-server left running');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
@@ -263,9 +265,10 @@ describe('the CLI, run as a process', { skip: requireTool('the CLI bundle', exis
     assert.equal(listed.code, 0, listed.stderr);
     const { models, skipped } = JSON.parse(listed.stdout) as { models: { path: string; summary: { quant?: string; architecture: string }; verdict: { text: string } }[]; skipped: { path: string }[] };
     assert.deepEqual(models.map((m) => m.path), [join(folder, 'coder-Q4_0.gguf')]);
-    assert.equal(models[0].summary.architecture, 'llama');
-    assert.equal(models[0].summary.quant, 'Q4_0');
-    assert.match(models[0].verdict.text, /\S/, 'a verdict for this machine');
+    const found = itemAt(models, 0);
+    assert.equal(found.summary.architecture, 'llama');
+    assert.equal(found.summary.quant, 'Q4_0');
+    assert.match(found.verdict.text, /\S/, 'a verdict for this machine');
     assert.deepEqual(skipped.map((m) => m.path), [join(folder, 'mmproj-F16.gguf')]);
     const text = await run(['models', '--folder', folder], own);
     assert.match(text.stdout, /coder-Q4_0\.gguf/);

@@ -11,6 +11,7 @@ import { Conversation } from '../../src/extension/chat/conversation';
 import type { ChatBackend, Delta } from '../../src/extension/chat/types';
 import { Emitter } from '../../src/extension/common/emitter';
 import { nextEvent } from '../fixtures/events';
+import { itemAt } from '../fixtures/itemAt';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'headroom-store-'));
 
@@ -147,7 +148,7 @@ test('killed mid-reply: the question and the partial answer are on disk, and loa
   await streamedTextSaved;
   // "Kill" here: read the disk as a fresh extension host would, without any further flush.
   const afterCrash = new ChatStore(folder);
-  const [summary] = await afterCrash.list();
+  const summary = itemAt(await afterCrash.list(), 0);
   assert.equal(summary.title, 'why is the sky blue?');
   const loaded = await afterCrash.load(summary.id);
   assert.deepEqual(loaded?.entries.map((e) => [e.role, e.text, e.status]), [
@@ -169,7 +170,7 @@ test('ChatHistory reopens the latest chat, switches, starts new ones and deletes
   await history.init();
   assert.equal(conversation.id, 'newer');
   assert.equal(await history.open('older'), true);
-  assert.equal(conversation.entries[0].text, 'first chat');
+  assert.equal(itemAt(conversation.entries, 0).text, 'first chat');
   await history.newChat();
   assert.equal(conversation.entries.length, 0);
   assert.equal(history.chats.length, 2, 'an empty chat is not saved');

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { GgufFormatError, parseGgufHeader } from '../../src/extension/gguf/header';
 import { MAX_EXPERTS, MAX_LAYERS } from '../../src/extension/gguf/semantics';
 import { TINY_PRESETS, TINY_TYPES, tinyModelSpec, type ModelSpec } from '../../src/extension/gguf/writer/models';
-import { kv, serializeGguf, type GgufKv } from '../../src/extension/gguf/writer/ggufWriter';
+import { kv, serializeGguf, type GgufKv, type KvScalar } from '../../src/extension/gguf/writer/ggufWriter';
+import { itemAt } from '../fixtures/itemAt';
 
 const dense = tinyModelSpec('tiny-dense');
 const moe = tinyModelSpec('tiny-moe');
@@ -16,6 +17,14 @@ function withKv(spec: ModelSpec, key: string, entry: GgufKv | undefined): ModelS
   const at = spec.kvs.findIndex((k) => k.key === key);
   if (entry) kvs.splice(at < 0 ? kvs.length : at, 0, entry);
   return { kvs, tensors: spec.tensors };
+}
+
+/** The array under `key` in the spec (a failed assertion when it has none). */
+function arrayValue(spec: ModelSpec, key: string): readonly KvScalar[] {
+  const entry = spec.kvs.find((k) => k.key === key);
+  // A value is an array or a scalar, and no scalar is an object.
+  assert.ok(entry && typeof entry.value === 'object', `no array ${key} in the spec`);
+  return entry.value;
 }
 
 /** Parses the spec as a whole file and expects a refusal on `field`, at the key's offset unless the error points at an item in it. */
@@ -125,12 +134,11 @@ test('a tokenizer llama.cpp does not know', async () => {
 });
 
 test('a WordPiece (bert) tokenizer over a vocabulary with byte tokens', async () => {
-  const types = dense.kvs.find((k) => k.key === 'tokenizer.ggml.token_type');
-  assert.ok(types && Array.isArray(types.value));
-  const firstByte = types.value.indexOf(6);
+  const types = arrayValue(dense, 'tokenizer.ggml.token_type');
+  const firstByte = types.indexOf(6);
   const bert = withKv(dense, 'tokenizer.ggml.model', kv.str('tokenizer.ggml.model', 'bert'));
   await refusal(bert, 'tokenizer.ggml.model', new RegExp(`^tokenizer\\.ggml\\.model is "bert" but token ${firstByte} is a byte token \\(tokenizer\\.ggml\\.token_type 6\\); llama\\.cpp's WordPiece tokenizer has none and aborts on one$`));
-  const noBytes = withKv(bert, 'tokenizer.ggml.token_type', kv.i32s('tokenizer.ggml.token_type', types.value.map((t) => (t === 6 ? 1 : t))));
+  const noBytes = withKv(bert, 'tokenizer.ggml.token_type', kv.i32s('tokenizer.ggml.token_type', types.map((t) => (t === 6 ? 1 : t))));
   await parseGgufHeader(serializeGguf(noBytes.kvs, noBytes.tensors).bytes);
 });
 
@@ -145,11 +153,9 @@ test('a per-layer head_count_kv that contradicts a layer\'s attn_k / attn_v tens
 });
 
 test('duplicate token strings', async () => {
-  const tokens = dense.kvs.find((k) => k.key === 'tokenizer.ggml.tokens');
-  assert.ok(tokens && Array.isArray(tokens.value));
-  const list = [...tokens.value];
+  const list = arrayValue(dense, 'tokenizer.ggml.tokens');
   const twice = [...list];
-  twice[300] = list[299];
+  twice[300] = itemAt(list, 299);
   const error = await refusal(withKv(dense, 'tokenizer.ggml.tokens', kv.strs('tokenizer.ggml.tokens', twice)), 'tokenizer.ggml.tokens', new RegExp(`^tokenizer\\.ggml\\.tokens: token 300 ${JSON.stringify(list[299])} repeats token 299; llama\\.cpp aborts`));
   const { layout } = serializeGguf(withKv(dense, 'tokenizer.ggml.tokens', kv.strs('tokenizer.ggml.tokens', twice)).kvs, dense.tensors);
   assert.ok(error.offset > (layout.kvs.find((k) => k.key === 'tokenizer.ggml.tokens')?.valueOffset ?? Infinity), 'the offset is the repeated item');
@@ -160,17 +166,17 @@ test('duplicate token strings', async () => {
   await refusal(withKv(dense, 'tokenizer.ggml.tokens', kv.strs('tokenizer.ggml.tokens', empty)), 'tokenizer.ggml.tokens', /token 401 "\[EMPTY_400\]" repeats token 400/);
   // Two different invalid UTF-8 bytes are different tokens to llama.cpp, though both decode to U+FFFD.
   const good = serializeGguf(dense.kvs, dense.tensors);
-  const itemAt = (index: number): number => {
+  const tokenOffset = (index: number): number => {
     let at = good.layout.kvs.find((k) => k.key === 'tokenizer.ggml.tokens')?.valueOffset ?? 0;
     for (let i = 0; i < index; i++) at += 8 + Buffer.byteLength(String(list[i]));
     return at;
   };
   const one = list.findIndex((t, i) => Buffer.byteLength(String(t)) === 1 && Buffer.byteLength(String(list[i + 1])) === 1);
   const patched = Buffer.from(good.bytes);
-  patched[itemAt(one) + 8] = 0xc3;
-  patched[itemAt(one + 1) + 8] = 0xc4;
+  patched[tokenOffset(one) + 8] = 0xc3;
+  patched[tokenOffset(one + 1) + 8] = 0xc4;
   await parseGgufHeader(patched);
-  patched[itemAt(one + 1) + 8] = 0xc3;
+  patched[tokenOffset(one + 1) + 8] = 0xc3;
   await assert.rejects(parseGgufHeader(patched), new RegExp(`token ${one + 1} .* repeats token ${one};`));
 });
 

@@ -11,6 +11,7 @@ import { Conversation } from '../../src/extension/chat/conversation';
 import { MAX_CHAT_FILE_BYTES, type SavedChat } from '../../src/extension/chat/historyFormat';
 import { ChatStore } from '../../src/extension/chat/store';
 import type { ChatBackend, Delta } from '../../src/extension/chat/types';
+import { itemAt } from '../fixtures/itemAt';
 import { makeReadOnly } from './readOnlyFolder';
 
 const dir = (): string => mkdtempSync(join(tmpdir(), 'headroom-faults-'));
@@ -69,9 +70,10 @@ test('a read-only history folder: every chat is listed and opens; saving fails, 
     assert.deepEqual(history.chats.map((c) => c.id), ['newer', 'older'], problems.join('\n'));
     assert.equal(conversation.id, 'newer', 'the latest chat is reopened');
     assert.equal(await history.open('older'), true);
-    assert.equal(conversation.entries[0].text, 'first chat');
-    const [setAside, ...others] = problems.filter((p) => !/saving/.test(p));
-    assert.deepEqual(others, [], problems.join('\n'));
+    assert.equal(itemAt(conversation.entries, 0).text, 'first chat');
+    const notSaving = problems.filter((p) => !/saving/.test(p));
+    assert.deepEqual(notSaving.slice(1), [], problems.join('\n'));
+    const setAside = itemAt(notSaving, 0);
     assert.match(setAside, /broken\.json could not be read as a chat, and setting it aside failed \(.+\); it is left as it is and not listed\./);
     assert.doesNotMatch(setAside, /was set aside/, 'it does not claim a move that did not happen');
 
@@ -82,7 +84,7 @@ test('a read-only history folder: every chat is listed and opens; saving fails, 
     await history.saveNow();
     const saveFailures = problems.filter((p) => /saving/.test(p));
     assert.equal(saveFailures.length, 1, `several saves failed, told once: ${problems.join('\n')}`);
-    assert.match(saveFailures[0], /^Chat history: saving "second chat" failed \(.+\)\. Until a save works, this chat is only in memory/);
+    assert.match(itemAt(saveFailures, 0), /^Chat history: saving "second chat" failed \(.+\)\. Until a save works, this chat is only in memory/);
     assert.deepEqual(snapshot(folder), before, 'nothing on disk changed, no temp file left');
 
     // A save that works ends the streak; the next failure is told again.
@@ -97,7 +99,7 @@ test('a read-only history folder: every chat is listed and opens; saving fails, 
       await history.saveNow();
       const told = problems.filter((p) => /saving/.test(p));
       assert.equal(told.length, 2, problems.join('\n'));
-      assert.match(told[1], /^Chat history: saving "a question while the folder is read-only" failed \((EPERM|EACCES)/);
+      assert.match(itemAt(told, 1), /^Chat history: saving "a question while the folder is read-only" failed \((EPERM|EACCES)/);
     } finally {
       again.undo();
     }

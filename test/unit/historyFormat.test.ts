@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ChatStore, NewerHistoryError } from '../../src/extension/chat/store';
 import { decodeChatFile, encodeChatFile, HISTORY_FORMAT, type SavedChat } from '../../src/extension/chat/historyFormat';
 import type { ChatEntry } from '../../src/extension/chat/entries';
+import { itemAt } from '../fixtures/itemAt';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'headroom-format-'));
 
@@ -107,8 +108,9 @@ test('a file from a newer Headroom is reported and left untouched: not listed, r
 
   assert.deepEqual((await store.list()).map((c) => c.id), ['today']);
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0], /future\.json was written by a newer version of Headroom \(history format 2; this one reads up to 1\)/);
-  assert.match(warnings[0], /left untouched/);
+  const warning = itemAt(warnings, 0);
+  assert.match(warning, /future\.json was written by a newer version of Headroom \(history format 2; this one reads up to 1\)/);
+  assert.match(warning, /left untouched/);
 
   assert.equal(await store.load('future'), undefined);
   const chat: SavedChat = { id: 'future', title: 'mine', createdAt: 1, updatedAt: 9, entries: [] };

@@ -15,7 +15,7 @@ interface Running {
   loading: boolean;
   stalled: boolean;
   print(lines: readonly string[]): void;
-  crash(lines: readonly string[]): void;
+  crash(lines: readonly string[], exit: ExitInfo): void;
 }
 
 export function argValue(args: readonly string[], flag: string): string | undefined {
@@ -66,10 +66,10 @@ export class ScriptedLauncher implements ProcessLauncher {
         print: (lines) => {
           for (const line of lines) stderr.fire(line);
         },
-        crash: (lines) => {
+        crash: (lines, exit) => {
           handle.print(lines);
           this.running.delete(handle);
-          end({ code: null, signal: 'SIGABRT' });
+          end(exit);
         },
       };
       server = handle.server;
@@ -88,9 +88,9 @@ export class ScriptedLauncher implements ProcessLauncher {
     };
   }
 
-  /** Makes every running scripted server crash with these output lines. */
-  crashAll(lines: readonly string[]): void {
-    for (const h of [...this.running]) h.crash(lines);
+  /** Makes every running scripted server crash with these output lines: an abort unless `exit` says otherwise. */
+  crashAll(lines: readonly string[], exit: ExitInfo = { code: null, signal: 'SIGABRT' }): void {
+    for (const h of [...this.running]) h.crash(lines, exit);
   }
 
   /** Every running scripted server prints these lines on stderr. */

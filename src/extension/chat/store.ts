@@ -80,7 +80,7 @@ export class ChatStore implements Disposable {
 
   /** Refuses (NewerHistoryError) to replace a file in a newer format, and a chat too big to read back. */
   save(chat: SavedChat): Promise<void> {
-    if (!isChatId(chat.id)) return Promise.reject(new Error(`Invalid chat id: ${chat.id}`));
+    if (!isChatId(chat.id)) return Promise.reject(new Error(`Invalid chat id: ${String(chat.id)}`));
     const data = encodeChatFile(chat);
     const bytes = Buffer.byteLength(data, 'utf8');
     if (bytes > MAX_CHAT_FILE_BYTES) {

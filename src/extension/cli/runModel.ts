@@ -21,8 +21,15 @@ function describeState(state: ServerState): string | undefined {
       return 'starting llama-server...';
     case 'crashed':
       return `llama-server crashed (${state.signal ?? `code ${state.code}`}): ${state.reason} Restarting in ${Math.round(state.retryInMs / 1000)} s.`;
-    // 'failed' is not said here: it ends the command, whose one closing line says why.
-    default:
+    // 'failed' is not said here: it ends the command, whose one closing line says why. Building and loading
+    // are drawn as progress, a ready server is said by whoever started it, and the others pass unremarked.
+    case 'failed':
+    case 'stopped':
+    case 'locating':
+    case 'planning':
+    case 'building':
+    case 'loading':
+    case 'ready':
       return undefined;
   }
 }

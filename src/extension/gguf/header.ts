@@ -1,10 +1,10 @@
 // Reads and validates a GGUF header (metadata and tensor infos) without reading tensor data,
 // so a 40 GB file, or a sparse stub holding only a real header, costs a few MB of reads.
-import { ByteSource, bufferSource, GgufByteReader, openFileSource } from './byteReader';
+import { type ByteSource, bufferSource, GgufByteReader, openFileSource } from './byteReader';
 import { GgufFormatError } from './ggufErrors';
 import { describeMagic } from './magic';
-import { GgufMetadata, GgufValue, readMetadata, readString } from './metadata';
-import { ggmlTypeInfo, GgufValueType, GgufValueTypeId, tensorBytesBig } from './ggmlTypes';
+import { type GgufMetadata, type GgufValue, readMetadata, readString } from './metadata';
+import { ggmlTypeInfo, GgufValueType, type GgufValueTypeId, tensorBytesBig } from './ggmlTypes';
 import { checkSemantics } from './semantics';
 
 export { GgufFormatError } from './ggufErrors';

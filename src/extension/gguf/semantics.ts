@@ -118,12 +118,14 @@ class Fields {
   /** Every float under `prefix`, scalars and kept arrays, must be finite. */
   finiteFloats(prefix: string): void {
     for (const [key, value] of this.m.values) {
-      if (!key.startsWith(prefix)) continue;
-      const items = Array.isArray(value) ? value : [value];
+      // A summarized array kept no items to check.
+      if (!key.startsWith(prefix) || isArraySummary(value)) continue;
+      const items: readonly GgufScalar[] = typeof value === 'object' ? value : [value];
       const bad = items.findIndex((v) => typeof v === 'number' && !Number.isFinite(v));
-      if (bad < 0) continue;
-      const where = Array.isArray(value) ? ` (item ${bad})` : '';
-      this.fail(key, `${key} is ${shown(items[bad])}${where}; a hyper-parameter must be a finite number`);
+      const item = items[bad];
+      if (item === undefined) continue;
+      const where = typeof value === 'object' ? ` (item ${bad})` : '';
+      this.fail(key, `${key} is ${shown(item)}${where}; a hyper-parameter must be a finite number`);
     }
   }
 }
@@ -234,20 +236,20 @@ function checkPerLayerKvHeads(f: Fields, arch: string, nLayer: number | undefine
   const kvHeads = f.perLayer(key, nLayer);
   const heads = f.perLayer(`${arch}.attention.head_count`, nLayer);
   const nEmbd = f.u32(`${arch}.embedding_length`);
-  const byHeads = heads && heads[0] > 0 && nEmbd !== undefined ? nEmbd / heads[0] : undefined;
-  const width: Readonly<Record<string, number | undefined>> = {
-    k: f.u32(`${arch}.attention.key_length`) ?? byHeads,
-    v: f.u32(`${arch}.attention.value_length`) ?? byHeads,
-  };
+  const firstHeads = heads?.[0];
+  const byHeads = firstHeads !== undefined && firstHeads > 0 && nEmbd !== undefined ? nEmbd / firstHeads : undefined;
+  const keyWidth = f.u32(`${arch}.attention.key_length`) ?? byHeads;
+  const valueWidth = f.u32(`${arch}.attention.value_length`) ?? byHeads;
   for (const t of tensors) {
     const m = /^blk\.(\d+)\.attn_([kv])\.weight$/.exec(t.name);
-    if (!m || t.dims.length !== 2) continue;
+    const rows = t.dims[1];
+    if (!m || t.dims.length !== 2 || rows === undefined) continue;
     const layer = Number(m[1]);
-    const perHead = width[m[2]];
+    const perHead = m[2] === 'k' ? keyWidth : valueWidth;
     const n = kvHeads?.[layer];
     if (perHead === undefined || !Number.isInteger(perHead) || perHead === 0 || n === undefined) continue;
-    if (t.dims[1] !== perHead * n) {
-      f.fail(key, `${key} gives layer ${layer} ${n} key/value heads, but tensor '${t.name}' is sized for ${t.dims[1] / perHead} (${t.dims[1]} values, ${perHead} per head); llama.cpp aborts building the compute graph`);
+    if (rows !== perHead * n) {
+      f.fail(key, `${key} gives layer ${layer} ${n} key/value heads, but tensor '${t.name}' is sized for ${rows / perHead} (${rows} values, ${perHead} per head); llama.cpp aborts building the compute graph`);
     }
   }
 }

@@ -56,16 +56,23 @@ function abortReason(line: string): string {
 export function abortFailure(lines: readonly string[], exit: ExitInfo | null): Failure | undefined {
   if (exit?.signal !== 'SIGABRT' && !lines.some((l) => ABORT_MARK.test(l))) return undefined;
   let at = -1;
-  for (let i = lines.length - 1; i >= 0 && at < 0; i--) if (ABORT_LINE.test(lines[i])) at = i;
-  const cause = (at >= 0 ? lines.slice(0, at + 1) : lines).join('\n');
+  let abortLine: string | undefined;
+  for (let i = lines.length - 1; i >= 0 && abortLine === undefined; i--) {
+    const line = lines[i];
+    if (line !== undefined && ABORT_LINE.test(line)) {
+      at = i;
+      abortLine = line;
+    }
+  }
+  const cause = (abortLine !== undefined ? lines.slice(0, at + 1) : lines).join('\n');
   if (BAD_ALLOC.test(cause)) return { kind: 'out-of-ram', message: 'llama.cpp ran out of RAM (std::bad_alloc) and aborted.' };
   const memory = PATTERNS.find((p) => MEMORY_KINDS.includes(p.kind) && p.re.test(cause));
   if (memory) return { kind: memory.kind, message: memory.message };
   // No assertion line, but a line we know (e.g. the loader's "invalid magic"): that says more than "aborted".
-  const known = at < 0 ? PATTERNS.find((p) => p.re.test(cause)) : undefined;
+  const known = abortLine === undefined ? PATTERNS.find((p) => p.re.test(cause)) : undefined;
   if (known) return { kind: known.kind, message: known.message };
-  const reason = at >= 0 ? abortReason(lines[at]) : `it aborted (${exit?.signal ?? 'SIGABRT'}) without saying why`;
-  if (at >= 0 && GPU_BACKEND_SOURCE.test(lines[at])) return { kind: 'unknown', message: `llama.cpp's GPU backend aborted: ${reason}` };
+  const reason = abortLine !== undefined ? abortReason(abortLine) : `it aborted (${exit?.signal ?? 'SIGABRT'}) without saying why`;
+  if (abortLine !== undefined && GPU_BACKEND_SOURCE.test(abortLine)) return { kind: 'unknown', message: `llama.cpp's GPU backend aborted: ${reason}` };
   return { kind: 'bad-model', message: `llama.cpp could not load this file: ${reason}` };
 }
 
