@@ -3,6 +3,7 @@
 import { HeadroomError } from '../../common/errors';
 import { SystemHardwareProbe } from '../../memory/hardware';
 import { defaultDownloadFolder } from '../../models/defaults';
+import { describeVerification } from '../../models/downloadChecks';
 import { formatBytes, formatDuration } from '../../models/format';
 import type { HfConfig } from '../../models/hfApi';
 import type { DownloadProgress } from '../../models/progress';
@@ -51,7 +52,7 @@ async function downloadWithProgress(plan: PullPlan, folder: string, hf: HfConfig
     },
   });
   if (tty) process.stderr.write('\n');
-  for (const f of files) say(`${f.alreadyPresent ? 'already here' : `downloaded (${f.verified === 'none' ? 'unverified' : `${f.verified} checked`})`}: ${f.path} (${formatBytes(f.size)})`);
+  for (const f of files) say(`${f.alreadyPresent ? 'already here' : `downloaded (${describeVerification(f.verified)})`}: ${f.path} (${formatBytes(f.size)})`);
 }
 
 /** Prints the model's path on stdout once it is here; exit code 2 when the ref named a repo but no model in it. */

@@ -2,6 +2,7 @@
 // read remotely) or a URL; downloaded with a cancellable progress notification.
 import * as vscode from 'vscode';
 import { CatalogueEntry, recommendModels } from '../../models/catalogue';
+import { describeVerification } from '../../models/downloadChecks';
 import { DownloadCancelledError } from '../../models/downloadRetries';
 import { formatBytes, formatDuration } from '../../models/format';
 import { AccessDeniedError } from '../../models/http';
@@ -119,7 +120,7 @@ export async function downloadModel(deps: ModelUiDeps, ref?: string): Promise<st
             if (percent !== undefined) lastPercent = Math.max(lastPercent, percent);
           },
         });
-        for (const f of files) deps.log.info(`download: ${f.path} (${f.size} bytes, ${f.alreadyPresent ? 'already present' : `verified by ${f.verified}`}${f.resumedFrom ? `, resumed at ${f.resumedFrom}` : ''})`);
+        for (const f of files) deps.log.info(`download: ${f.path} (${f.size} bytes, ${f.alreadyPresent ? 'already present' : describeVerification(f.verified)}${f.resumedFrom ? `, resumed at ${f.resumedFrom}` : ''})`);
       },
     );
   } catch (err) {
