@@ -43,6 +43,7 @@ async function downloadWithProgress(plan: PullPlan, folder: string, hf: HfConfig
     folder,
     hf,
     signal,
+    onRetry: (why) => say(`${tty ? '\r\x1b[K' : ''}trying again: ${why}`),
     onProgress: (p) => {
       if (tty) process.stderr.write(`\r${progressLine(p)}\x1b[K`);
       else if (performance.now() - lastLine > 5000) {
@@ -50,8 +51,7 @@ async function downloadWithProgress(plan: PullPlan, folder: string, hf: HfConfig
         say(progressLine(p));
       }
     },
-  });
-  if (tty) process.stderr.write('\n');
+  }).finally(() => tty && process.stderr.write('\n')); // a failure's message starts on a line of its own
   for (const f of files) say(`${f.alreadyPresent ? 'already here' : `downloaded (${describeVerification(f.verified)})`}: ${f.path} (${formatBytes(f.size)})`);
 }
 

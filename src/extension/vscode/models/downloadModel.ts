@@ -109,6 +109,7 @@ export async function downloadModel(deps: ModelUiDeps, ref?: string): Promise<st
           folder,
           hf,
           signal: abort.signal,
+          onRetry: (why) => progress.report({ message: `trying again: ${why}` }),
           onProgress: (p) => {
             const percent = p.totalBytes ? (100 * p.receivedBytes) / p.totalBytes : undefined;
             const of = p.totalBytes ? ` of ${formatBytes(p.totalBytes)}` : '';
