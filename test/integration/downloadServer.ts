@@ -1,5 +1,7 @@
 // A loopback stand-in for Hugging Face: the tree API, resolve URLs that redirect to a "CDN" on
-// another port (another origin, as in real life), range requests, and faults on demand.
+// another port (another origin, as in real life), range requests, and faults on demand: the ways
+// servers lie (a short Content-Length, a close that looks like the end, an HTML page) and the ways
+// they never finish (closing early every time, going silent).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -20,7 +22,19 @@ export interface Faults {
   ignoreRange?: boolean;
   /** Trickle the body in chunks of this size with a pause, so a test can cancel mid-way. */
   slowChunk?: number;
+  /** Every response for the file says `Content-Length: N` and sends the first N bytes, as if that were the file. */
+  lyingLength?: Map<string, number>;
+  /** Every response for the file: no Content-Length, and the connection closed cleanly after N bytes, so the end looks normal. */
+  closeWithoutLength?: Map<string, number>;
+  /** Every response for the file is an HTML page (200, text/html), as a login or error page would be. */
+  htmlPage?: Set<string>;
+  /** Every response for the file is cut after N body bytes (cutAfter does it once). */
+  cutEvery?: Map<string, number>;
+  /** At byte N of the file the body goes silent, the connection held open; `every` response, or once. */
+  silentAfter?: Map<string, { readonly bytes: number; readonly every: boolean }>;
 }
+
+export const HTML_PAGE = '<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Sign in to continue.</body></html>\n';
 
 export interface LoggedRequest {
   readonly server: 'hub' | 'cdn';
@@ -132,6 +146,7 @@ export class FakeHub {
     const path = decodeURIComponent(encodedPath);
     const f = this.repos.get(repo)?.get(path);
     if (!f) return void res.writeHead(404).end();
+    if (await this.misbehave(path, f, req, res)) return;
     const size = (await stat(f.diskPath)).size;
     let start = 0;
     let end = size - 1;
@@ -145,8 +160,11 @@ export class FakeHub {
       res.writeHead(200, { 'content-length': String(size), 'accept-ranges': 'bytes' });
     }
     if (req.method === 'HEAD') return void res.end();
-    const cut = this.faults.cutAfter?.get(path);
-    if (cut !== undefined) this.faults.cutAfter?.delete(path);
+    const once = this.faults.cutAfter?.get(path);
+    if (once !== undefined) this.faults.cutAfter?.delete(path);
+    const cut = once ?? this.faults.cutEvery?.get(path);
+    const silent = this.faults.silentAfter?.get(path);
+    if (silent && !silent.every) this.faults.silentAfter?.delete(path);
     let sent = 0;
     for await (const chunk of createReadStream(f.diskPath, { start, end, highWaterMark: this.faults.slowChunk ?? 64 * 1024 })) {
       const buf = chunk as Buffer;
@@ -157,6 +175,13 @@ export class FakeHub {
         res.socket?.destroy();
         return;
       }
+      if (silent && start + sent + buf.length > silent.bytes) {
+        const part = buf.subarray(0, Math.max(0, silent.bytes - start - sent));
+        this.bodyBytes += part.length;
+        res.write(part);
+        await new Promise((r) => res.once('close', r)); // until the client gives up on it
+        return;
+      }
       sent += buf.length;
       this.bodyBytes += buf.length;
       if (!res.write(buf)) await new Promise((r) => res.once('drain', r));
@@ -164,5 +189,30 @@ export class FakeHub {
       if (res.destroyed) return;
     }
     res.end();
+  }
+
+  /** The faults that replace the whole answer; true when one did. */
+  private async misbehave(path: string, f: ServedFile, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    if (this.faults.htmlPage?.has(path)) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(HTML_PAGE)) }).end(HTML_PAGE);
+      this.bodyBytes += Buffer.byteLength(HTML_PAGE);
+      return true;
+    }
+    const lying = this.faults.lyingLength?.get(path);
+    if (lying !== undefined) {
+      const head = (await readFile(f.diskPath)).subarray(0, lying);
+      res.writeHead(200, { 'content-length': String(head.length) }).end(head);
+      this.bodyBytes += head.length;
+      return true;
+    }
+    const closeAt = this.faults.closeWithoutLength?.get(path);
+    if (closeAt !== undefined) {
+      // Written by hand: Node's server would send chunked encoding, whose missing last chunk the client notices.
+      const head = (await readFile(f.diskPath)).subarray(0, closeAt);
+      req.socket.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\nconnection: close\r\n\r\n'), head]));
+      this.bodyBytes += head.length;
+      return true;
+    }
+    return false;
   }
 }

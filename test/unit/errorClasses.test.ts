@@ -80,7 +80,7 @@ test('DownloadCancelledError is a CancelledError, and the .partial stays', async
 
 test('TooManyRedirectsError: a redirect loop fails at once instead of being retried', async () => {
   hits.delete('/loop');
-  await assert.rejects(downloadFile({ url: `${base}/loop`, dest: join(dir, 'loop.gguf'), maxRetries: 3, retryDelayMs: 1 }), TooManyRedirectsError);
+  await assert.rejects(downloadFile({ url: `${base}/loop`, dest: join(dir, 'loop.gguf'), maxTries: 3, retryDelayMs: 1 }), TooManyRedirectsError);
   assert.equal(hits.get('/loop'), 11, 'one request and its ten redirects');
 });
 

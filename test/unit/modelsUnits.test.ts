@@ -111,3 +111,25 @@ test('progress: speed over a window, time left, formatting', () => {
   assert.equal(formatParameters(8.03e9), '8.0B');
   assert.equal(formatParameters(32.8e9), '33B');
 });
+
+test('progress: a resume that rewinds, or a retry, restarts the speed window; the speed is never negative', () => {
+  let now = 0;
+  const meter = new SpeedMeter(5000, () => now);
+  const rates: number[] = [];
+  const at = (ms: number, bytes: number): void => {
+    now = ms;
+    rates.push(meter.add(bytes));
+  };
+  at(0, 0);
+  at(4000, 400e6);
+  at(8000, 800e6); // the window now starts at 4000 ms, 400 MB
+  at(8500, 0); // the server ignored Range: the file starts over
+  at(9500, 50e6);
+  assert.ok(rates.every((r) => r >= 0), `rates: ${rates.join(', ')}`);
+  assert.equal(rates[rates.length - 1], 50e6, 'measured from the rewind on, not across it');
+  now = 60_000;
+  meter.restart(); // a retry after a long wait: the wait is not averaged into the next speed
+  at(61_000, 60e6);
+  at(62_000, 70e6);
+  assert.equal(meter.rate(), 10e6);
+});

@@ -8,7 +8,11 @@ export interface DownloadProgress {
   readonly etaSeconds?: number;
 }
 
-/** Speed over a sliding window, so a stall shows up within seconds and a burst doesn't last. */
+/**
+ * Speed over a sliding window, so a stall shows up within seconds and a burst doesn't last. The window
+ * starts again when the total goes back (a server that ignored Range: the file restarts) and when a retry
+ * starts, so neither a rewind nor the wait before a retry is measured as speed.
+ */
 export class SpeedMeter {
   private samples: { at: number; bytes: number }[] = [];
 
@@ -20,9 +24,15 @@ export class SpeedMeter {
   /** Records the running total of bytes received; returns bytes per second. */
   add(totalBytes: number): number {
     const at = this.now();
+    const last = this.samples[this.samples.length - 1];
+    if (last && totalBytes < last.bytes) this.restart();
     this.samples.push({ at, bytes: totalBytes });
     while (this.samples.length > 2 && at - this.samples[0].at > this.windowMs) this.samples.shift();
     return this.rate();
+  }
+
+  restart(): void {
+    this.samples = [];
   }
 
   rate(): number {

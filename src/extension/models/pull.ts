@@ -2,11 +2,14 @@
 // split model, with one progress stream over all of them.
 import { basename, join } from 'node:path';
 import { HeadroomError } from '../common/errors';
+import { assertRoomFor, DiskLayer, REAL_DISK } from './diskSpace';
 import { DownloadedFile, downloadFile } from './downloader';
+import type { RetryOptions } from './downloadRetries';
 import { assertRepoId, authHeaders, HfConfig, listRepoFiles, resolveUrl } from './hfApi';
 import { DownloadProgress, progressOf, SpeedMeter } from './progress';
 import { groupGgufFiles, ModelRef, parseModelRef, pickRemoteModel, RemoteModel } from './remoteModels';
 import { splitPartPaths } from './splitName';
+import { partialPath, sizeOf } from './transfer';
 
 export interface PullFile {
   readonly url: string;
@@ -24,12 +27,13 @@ export interface PullPlan {
   readonly model?: RemoteModel;
 }
 
-export interface PullOptions {
+/** Where and how to pull; the retry bounds (tries and time without progress) apply to each file. */
+export interface PullOptions extends RetryOptions {
   readonly folder: string;
   readonly hf: HfConfig;
-  readonly signal?: AbortSignal;
   readonly onProgress?: (progress: DownloadProgress) => void;
-  readonly retryDelayMs?: number;
+  /** Free space and writes; the real disk unless a test simulates one. */
+  readonly disk?: DiskLayer;
 }
 
 export function parseRefOrThrow(ref: string): ModelRef {
@@ -91,9 +95,22 @@ export async function planPull(
   return chosen ? planForModel(chosen, options) : undefined;
 }
 
+/** Bytes still to download for the listed files: each one's size less what its .partial (or a complete file) holds. */
+async function bytesStillNeeded(files: readonly PullFile[]): Promise<number> {
+  let needed = 0;
+  for (const f of files) {
+    if (f.size === undefined || (await sizeOf(f.dest)) === f.size) continue;
+    needed += f.size - Math.min(f.size, (await sizeOf(partialPath(f.dest))) ?? 0);
+  }
+  return needed;
+}
+
 export async function runPull(plan: PullPlan, options: PullOptions): Promise<DownloadedFile[]> {
   const known = plan.files.every((f) => f.size !== undefined);
   const totalBytes = known ? plan.files.reduce((s, f) => s + (f.size ?? 0), 0) : undefined;
+  // All parts of a split model at once: not 20 GB in before the third part finds the disk full.
+  const { signal, maxTries, maxStallMs, idleMs, retryDelayMs, disk } = options;
+  if (plan.files.length > 1) await assertRoomFor(disk ?? REAL_DISK, options.folder, await bytesStillNeeded(plan.files), `the .partial files next to ${plan.modelPath}`);
   const meter = new SpeedMeter();
   let done = 0;
   let lastReport = 0;
@@ -101,14 +118,22 @@ export async function runPull(plan: PullPlan, options: PullOptions): Promise<Dow
   for (const file of plan.files) {
     const name = basename(file.dest);
     const result = await downloadFile({
+      signal,
+      maxTries,
+      maxStallMs,
+      idleMs,
+      retryDelayMs,
+      disk,
       url: file.url,
       dest: file.dest,
-      expectedSize: file.size,
+      listedSize: file.size,
       sha256: file.sha256,
       headers: file.withToken ? authHeaders(options.hf) : {},
-      signal: options.signal,
       fetchImpl: options.hf.fetchImpl,
-      retryDelayMs: options.retryDelayMs,
+      onRetry: (why) => {
+        meter.restart();
+        options.onRetry?.(why);
+      },
       onBytes: (received, total) => {
         const now = performance.now();
         const all = done + received;

@@ -3,6 +3,7 @@
 import { errorMessage } from '../../common/errors';
 import { SystemHardwareProbe } from '../../memory/hardware';
 import { defaultDownloadFolder } from '../../models/defaults';
+import { describeVerification } from '../../models/downloadChecks';
 import { formatBytes, formatDuration } from '../../models/format';
 import type { HfConfig } from '../../models/hfApi';
 import type { DownloadProgress } from '../../models/progress';
@@ -45,6 +46,7 @@ async function downloadWithProgress(plan: PullPlan, folder: string, hf: HfConfig
     folder,
     hf,
     signal,
+    onRetry: (why) => say(`${tty ? '\r\x1b[K' : ''}trying again: ${why}`),
     onProgress: (p) => {
       if (tty) {
         drawn = true;
@@ -55,9 +57,9 @@ async function downloadWithProgress(plan: PullPlan, folder: string, hf: HfConfig
       }
     },
   }).finally(() => {
-    if (drawn) process.stderr.write('\n');
+    if (drawn) process.stderr.write('\n'); // a failure's message starts on a line of its own
   });
-  for (const f of files) say(`${f.alreadyPresent ? 'already here' : `downloaded (${f.verified === 'none' ? 'unverified' : `${f.verified} checked`})`}: ${f.path} (${formatBytes(f.size)})`);
+  for (const f of files) say(`${f.alreadyPresent ? 'already here' : `downloaded (${describeVerification(f.verified)})`}: ${f.path} (${formatBytes(f.size)})`);
 }
 
 /**

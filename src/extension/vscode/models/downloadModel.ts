@@ -2,6 +2,7 @@
 // read remotely) or a URL; downloaded with a cancellable progress notification.
 import * as vscode from 'vscode';
 import { CatalogueEntry, recommendModels } from '../../models/catalogue';
+import { describeVerification } from '../../models/downloadChecks';
 import { DownloadCancelledError } from '../../models/downloadRetries';
 import { formatBytes, formatDuration } from '../../models/format';
 import { AccessDeniedError } from '../../models/http';
@@ -108,6 +109,7 @@ export async function downloadModel(deps: ModelUiDeps, ref?: string): Promise<st
           folder,
           hf,
           signal: abort.signal,
+          onRetry: (why) => progress.report({ message: `trying again: ${why}` }),
           onProgress: (p) => {
             const percent = p.totalBytes ? (100 * p.receivedBytes) / p.totalBytes : undefined;
             const of = p.totalBytes ? ` of ${formatBytes(p.totalBytes)}` : '';
@@ -119,7 +121,7 @@ export async function downloadModel(deps: ModelUiDeps, ref?: string): Promise<st
             if (percent !== undefined) lastPercent = Math.max(lastPercent, percent);
           },
         });
-        for (const f of files) deps.log.info(`download: ${f.path} (${f.size} bytes, ${f.alreadyPresent ? 'already present' : `verified by ${f.verified}`}${f.resumedFrom ? `, resumed at ${f.resumedFrom}` : ''})`);
+        for (const f of files) deps.log.info(`download: ${f.path} (${f.size} bytes, ${f.alreadyPresent ? 'already present' : describeVerification(f.verified)}${f.resumedFrom ? `, resumed at ${f.resumedFrom}` : ''})`);
       },
     );
   } catch (err) {
