@@ -5,12 +5,15 @@ import { planJson } from '../../src/extension/present/planJson';
 import { parseFittedArgs } from '../../src/extension/llama/dryRun';
 import { planDevices, planSummary, planView } from '../../src/extension/present/planView';
 import { cpuReport, gpuReport, moeReport, overReport, splitReport } from './planFixtures';
+import { itemAt } from '../fixtures/itemAt';
 
 /** The characters between the brackets of the line that starts with `label`. */
 function barOf(text: string, label: string): string {
   const line = text.split('\n').find((l) => l.startsWith(label));
   assert.ok(line, `a bar line for ${label}`);
-  return /\[(.*)\]/.exec(line)![1];
+  const inside = /\[(.*)\]/.exec(line)?.[1];
+  assert.ok(inside !== undefined, `a bar in ${line}`);
+  return inside;
 }
 
 const count = (s: string, ch: string): number => [...s].filter((c) => c === ch).length;
@@ -83,7 +86,7 @@ test('CPU only: RAM is the only device and holds everything', () => {
   assert.match(text, /^KV cache\s+f16, 1\.0 GiB in RAM$/m);
   const devices = planDevices(cpuReport);
   assert.equal(devices.length, 1);
-  assert.equal(devices[0].otherMiB, 16384 - 12000);
+  assert.equal(itemAt(devices, 0).otherMiB, 16384 - 12000);
   assert.equal(planSummary(cpuReport.plan), '0/33 layers on GPU (CPU only) · KV cache f16 in RAM · ctx 8192');
 });
 
@@ -94,7 +97,7 @@ test('a plan that does not fit says so: OVER on the bar line, a marked table cel
   assert.match(text, /^GPU0 RTX 3060\s+12288\s+300\s+11500\s+1280\s+300\s+!-1092\s+1024$/m);
   assert.match(text, /^KV cache\s+K q8_0, V f16, /m);
   assert.ok(text.includes('Warnings:\n  ! -ngl 81 was set'));
-  const [gpu] = planView(overReport).devices;
+  const gpu = itemAt(planView(overReport).devices, 0);
   // The bar grows past the device's total by what does not fit; no margin or free part is left.
   const sum = gpu.segments.reduce((s, x) => s + x.mib, 0);
   assert.equal(sum, 300 + 11500 + 1280 + 300);

@@ -1,9 +1,10 @@
 // `headroom plan`'s human output: per device a stacked text bar of weights, KV cache, compute, other
 // programs, margin and free memory against the device's total; a table of the same numbers in MiB; the
-// plan's choices, llama.cpp's own fit, reasons and warnings; where the numbers come from; and the exact command line.
+// estimate beside a dry run's measurement; the plan's choices, llama.cpp's own fit, reasons and warnings; where the
+// numbers come from; and the exact command line.
 import type { PlanDeviceView, SegmentKind } from '../../webview/protocol/plan';
 import type { PlanReport } from '../memory/planReport';
-import type { LlamaCppFit } from '../memory/planTypes';
+import type { LlamaCppFit, MemoryParts } from '../memory/planTypes';
 import { gib, planView } from './planView';
 
 export interface PlanTextOptions {
@@ -50,25 +51,27 @@ export function barCells(segments: ReadonlyArray<{ kind: SegmentKind; mib: numbe
   if (total <= 0 || width <= 0) return segments.map((_, i) => (i === segments.length - 1 ? Math.max(width, 0) : 0));
   const exact = segments.map((s) => (s.mib / total) * width);
   const cells = exact.map(Math.floor);
+  const cellsAt = (i: number): number => cells[i] ?? 0;
+  const move = (from: number | undefined, to: number): void => {
+    if (from !== undefined) cells[from] = cellsAt(from) - 1;
+    cells[to] = cellsAt(to) + 1;
+  };
   let rest = width - cells.reduce((a, b) => a + b, 0);
   const byRemainder = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
   for (const [, i] of byRemainder) {
     if (rest <= 0) break;
-    cells[i]++;
+    move(undefined, i);
     rest--;
   }
   segments.forEach((s, i) => {
     const isModel = s.kind === 'weights' || s.kind === 'kv' || s.kind === 'compute';
-    if (!isModel || s.mib <= 0 || cells[i] > 0) return;
+    if (!isModel || s.mib <= 0 || cellsAt(i) > 0) return;
     // Take the cell from the widest segment that can spare one.
     let donor = -1;
     cells.forEach((c, j) => {
-      if (j !== i && c > 1 && (donor < 0 || c > cells[donor])) donor = j;
+      if (j !== i && c > 1 && (donor < 0 || c > cellsAt(donor))) donor = j;
     });
-    if (donor >= 0) {
-      cells[donor]--;
-      cells[i]++;
-    }
+    if (donor >= 0) move(donor, i);
   });
   return cells;
 }
@@ -77,7 +80,7 @@ function bar(device: PlanDeviceView, width: number, color: boolean): string {
   const cells = barCells(device.segments, width);
   return device.segments
     .map((s, i) => {
-      const text = CELL[s.kind].repeat(cells[i]);
+      const text = CELL[s.kind].repeat(cells[i] ?? 0);
       return color && ANSI[s.kind] && text ? `${ANSI[s.kind]}${text}${RESET}` : text;
     })
     .join('');
@@ -93,10 +96,11 @@ function legend(color: boolean): string {
 }
 
 function table(rows: string[][], rightAlignFrom = 1): string[] {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const columns = Math.max(0, ...rows.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows.map((r) =>
     r
-      .map((cell, c) => (c >= rightAlignFrom ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .map((cell, c) => (c >= rightAlignFrom ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
       .join('  ')
       .trimEnd(),
   );
@@ -110,6 +114,19 @@ export function llamaCppFitLine(fit: LlamaCppFit): string {
   if (fit.tensorSplit) parts.push(`-ts ${fit.tensorSplit.join(',')}`);
   if (fit.tensorOverrides) parts.push(`-ot <${fit.tensorOverrides.length} tensor override${fit.tensorOverrides.length === 1 ? '' : 's'}>`);
   return `llama.cpp's own fit: ${parts.join(' ')}`;
+}
+
+/** Per device, then RAM: Headroom's estimate beside the dry run's measurement; none without a dry run. */
+function estimateRows(report: PlanReport, labels: readonly string[]): string[][] {
+  const { plan } = report;
+  if (plan.source !== 'dry-run') return [];
+  const measured: (MemoryParts & { estimate?: MemoryParts })[] = [...plan.devices, plan.host];
+  return measured.flatMap((m, i) => {
+    const e = m.estimate;
+    const label = labels[i];
+    if (!e || label === undefined) return [];
+    return [[label, `${mib(e.modelMiB)}/${mib(m.modelMiB)}`, `${mib(e.contextMiB)}/${mib(m.contextMiB)}`, `${mib(e.computeMiB)}/${mib(m.computeMiB)}`]];
+  });
 }
 
 export function renderPlanText(report: PlanReport, opts: PlanTextOptions = {}): string {
@@ -146,6 +163,8 @@ export function renderPlanText(report: PlanReport, opts: PlanTextOptions = {}): 
     ]),
   ];
   out.push(...table(rows), '');
+  const compared = estimateRows(report, view.devices.map((d) => d.label));
+  if (compared.length > 0) out.push(...table([['MiB, estimate/dry run', 'weights', 'KV cache', 'compute'], ...compared]), '');
 
   const factWidth = Math.max(...view.facts.map((f) => f.label.length));
   for (const f of view.facts) out.push(`${f.label.padEnd(factWidth)}  ${f.value}`);
