@@ -11,6 +11,7 @@ import type { DryRunResult } from '../../src/extension/llama/dryRun';
 import { planJson } from '../../src/extension/present/planJson';
 import { renderPlanText } from '../../src/extension/present/planText';
 import { sparseHeader } from '../../src/extension/gguf/writer/sparseHeader';
+import { formatGiB } from '../../src/extension/memory/formatGiB';
 import { itemAt } from '../fixtures/itemAt';
 
 const GiB = 1024;
@@ -116,7 +117,8 @@ test('reasons are said again from the measurement: layers counted on the GPU wit
   const report = await exactPlan({ modelPath: '/m/8b.gguf', header, hardware: hw, wishes, measure });
   const reasons = report.plan.reasons;
   assert.ok(!reasons.includes('1 of 33 layers on the GPU, as set.'), 'the estimate sentence is gone');
-  assert.ok(reasons.includes('1 of 33 layers on the GPU by count, but the dry run put no weights there: every weight stays in RAM and the model runs on the CPU.'), reasons.join('\n'));
+  const inRam = formatGiB(report.plan.host.modelMiB);
+  assert.ok(reasons.includes(`1 of 33 layers on the GPU, yet the dry run measures under 1 MiB of weights there and ${inRam} in RAM.`), reasons.join('\n'));
   assert.ok(reasons.includes('KV cache f16 (1.0 GiB): a quantized cache would not put more on the GPU.'), 'the measured KV cache, 16 + 1008 MiB');
   assert.equal(itemAt(report.plan.devices, 0).modelMiB, 0, 'the table shows the measurement');
 });

@@ -63,8 +63,9 @@ export function offloadReasons(s: Setup, chosen: Candidate, said: Said = saidByE
   const where = hardware.gpus.length > 1 ? `${hardware.gpus.length} GPUs` : 'the GPU';
   const over = `${formatGiB(-spare)} more than ${hardware.gpus.length > 1 ? 'their' : 'its'} free memory less the ${formatGiB(said.marginMiB)} margin${said.measured ? ', as the dry run measured it' : ''}`;
   if (said.measured && chosen.gpuLayers > 0 && gpuWeights < 1) {
-    // -ngl counts the output layer, which holds no weights of its own when it shares the token embeddings (kept in RAM).
-    reasons.push(`${chosen.gpuLayers} of ${all} layers on ${where} by count, but the dry run put no weights there: every weight stays in RAM and the model runs on the CPU.`);
+    // -ngl counts layers, not bytes: the output layer holds nothing of its own when it shares the token embeddings
+    // (which stay in RAM), and the dry run's whole MiB round a tiny model's weights to 0. Say what was measured.
+    reasons.push(`${chosen.gpuLayers} of ${all} layers on ${where}, yet the dry run measures under 1 MiB of weights there and ${formatGiB(said.host.modelMiB)} in RAM.`);
   } else if (typeof wishes.gpuLayers === 'number') reasons.push(`${chosen.gpuLayers} of ${all} layers on ${where}, as set.`);
   else if (chosen.gpuLayers === all && spare < 0) reasons.push(`${all} of ${all} layers on ${where}, ${over}.`);
   else if (chosen.gpuLayers === all && chosen.cpuMoe === 0) reasons.push(`${all} of ${all} layers on ${where}: the model fits with ${formatGiB(spare)} to spare.`);

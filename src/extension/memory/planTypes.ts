@@ -44,13 +44,14 @@ export interface PlanDevice extends MemoryParts {
   name: string;
   totalMiB: number;
   freeMiB: number;
-  /** Headroom's estimate for this device, kept beside llama.cpp's measurement once a dry run replaced it. */
-  estimate?: MemoryParts;
 }
 
-export interface PlanHost extends MemoryParts {
-  /** Headroom's estimate for RAM, kept beside llama.cpp's measurement once a dry run replaced it. */
-  estimate?: MemoryParts;
+export type PlanHost = MemoryParts;
+
+/** Headroom's estimate per GPU (in the plan's order) and for RAM. */
+export interface PlanEstimate {
+  devices: MemoryParts[];
+  host: MemoryParts;
 }
 
 /**
@@ -73,6 +74,8 @@ export interface Plan {
   args: string[];
   devices: PlanDevice[];
   host: PlanHost;
+  /** Headroom's estimate of `devices` and `host`, kept beside llama.cpp's measurement once a dry run replaced them. */
+  estimate?: PlanEstimate;
   /** Part of host.modelMiB in CPU_REPACK buffers (CPU-only machines). */
   hostRepackMiB: number;
   /** -ngl counting: the output layer is one of `total` (= n_layer + 1). */

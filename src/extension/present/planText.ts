@@ -119,10 +119,11 @@ export function llamaCppFitLine(fit: LlamaCppFit): string {
 /** Per device, then RAM: Headroom's estimate beside the dry run's measurement; none without a dry run. */
 function estimateRows(report: PlanReport, labels: readonly string[]): string[][] {
   const { plan } = report;
-  if (plan.source !== 'dry-run') return [];
-  const measured: (MemoryParts & { estimate?: MemoryParts })[] = [...plan.devices, plan.host];
+  if (plan.source !== 'dry-run' || !plan.estimate) return [];
+  const measured: MemoryParts[] = [...plan.devices, plan.host];
+  const estimated = [...plan.estimate.devices, plan.estimate.host];
   return measured.flatMap((m, i) => {
-    const e = m.estimate;
+    const e = estimated[i];
     const label = labels[i];
     if (!e || label === undefined) return [];
     return [[label, `${mib(e.modelMiB)}/${mib(m.modelMiB)}`, `${mib(e.contextMiB)}/${mib(m.contextMiB)}`, `${mib(e.computeMiB)}/${mib(m.computeMiB)}`]];

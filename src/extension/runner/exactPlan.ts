@@ -41,10 +41,11 @@ const sum = (c: MemoryParts): number => c.modelMiB + c.contextMiB + c.computeMiB
 function withMeasurements(p: Plan, measured: DryRunResult): Plan {
   const devices = p.devices.map((d, i) => {
     const m = measured.devices[i];
-    return m ? { name: m.name, totalMiB: m.totalMiB, freeMiB: m.freeMiB, ...partsOf(m), estimate: partsOf(d) } : d;
+    return m ? { name: m.name, totalMiB: m.totalMiB, freeMiB: m.freeMiB, ...partsOf(m) } : d;
   });
   const repack = measured.hostExtras.filter((e) => e.name.includes('REPACK')).reduce((total, e) => total + e.modelMiB, 0);
-  return { ...p, source: 'dry-run', devices, host: { ...partsOf(measured.host), estimate: partsOf(p.host) }, hostRepackMiB: repack };
+  const estimate = { devices: p.devices.map(partsOf), host: partsOf(p.host) };
+  return { ...p, source: 'dry-run', devices, host: partsOf(measured.host), estimate, hostRepackMiB: repack };
 }
 
 function quote(arg: string): string {
