@@ -19,12 +19,12 @@ const MIN_ADVISED_CONTEXT = 2048;
 const hostNeedMiB = (p: Plan): number => p.host.modelMiB + p.host.contextMiB + p.host.computeMiB;
 
 /** The best quantization of the same model whose weights fit RAM next to the same GPU share, context and buffers. */
-function quantThatFits(p: Plan, parameterCount: number, ramMiB: number): { name: string; bits: number; gb: number } | undefined {
+function quantThatFits(p: Plan, parameterCount: number, ramMiB: number): { name: string; gb: number } | undefined {
   const vram = p.devices.reduce((s, d) => s + d.modelMiB, 0);
   const overhead = p.host.contextMiB + p.host.computeMiB;
   const weightsMiB = (bits: number): number => (parameterCount * bits) / 8 / 2 ** 20;
   const fits = QUANT_BITS.find(([, bits]) => weightsMiB(bits) - vram + overhead <= ramMiB);
-  return fits && { name: fits[0], bits: fits[1], gb: (parameterCount * fits[1]) / 8 / 2 ** 30 };
+  return fits && { name: fits[0], gb: (parameterCount * fits[1]) / 8 / 2 ** 30 };
 }
 
 /** The largest halving of the plan's context (not below 2048) whose KV cache in RAM leaves the rest fitting. */
@@ -52,23 +52,30 @@ export function ramShortfallAdvice(p: Plan, hardware: HardwareFacts, parameterCo
   return `${head} A ${quant.name} file of this model (about ${quant.gb.toFixed(1)} GB) would fit.`;
 }
 
+/** What the advice needs to know of the model file (describeModel gives it). */
+export interface ModelSize {
+  parameterCount: number;
+  tensorBytes: number;
+  /** The file's quantization, e.g. "Q4_K_M": never offered as the smaller one. */
+  fileTypeName?: string;
+}
+
 /**
- * A plan short of RAM once as much as fits is on the GPU: what would make it fit instead, a smaller quantization of
- * the same model or a smaller context. Undefined when RAM is not short.
+ * A plan short of RAM (once the refit has moved to the GPU what fits there): what would make it fit, a smaller
+ * quantization of the same model (its weights in RAM scaled by bits per weight, the rest as measured) or a smaller
+ * context. Undefined when RAM is not short.
  */
-export function ramFitAdvice(p: Plan, hardware: HardwareFacts, parameterCount: number, ramMarginMiB = 1024): string | undefined {
+export function ramFitAdvice(p: Plan, hardware: HardwareFacts, model: ModelSize, ramMarginMiB = 1024): string | undefined {
   const ram = hardware.ramAvailableMiB - ramMarginMiB;
   if (hostNeedMiB(p) <= ram) return undefined;
-  const weightsMiB = p.host.modelMiB + p.devices.reduce((s, d) => s + d.modelMiB, 0);
-  const bitsNow = parameterCount > 0 ? (weightsMiB * 2 ** 20 * 8) / parameterCount : 0;
-  const quant = quantThatFits(p, parameterCount, ram);
-  const smaller = quant && quant.bits < bitsNow ? quant : undefined;
+  const bitsNow = model.parameterCount > 0 ? (model.tensorBytes * 8) / model.parameterCount : 0;
+  const rest = p.host.contextMiB + p.host.computeMiB;
+  const smaller = QUANT_BITS.find(([name, bits]) => bits < bitsNow && name !== model.fileTypeName && (p.host.modelMiB * bits) / bitsNow + rest <= ram);
   const ctx = contextThatFits(p, ram);
   const options = [
-    ...(smaller ? [`the ${smaller.name} quantization of this model (about ${smaller.gb.toFixed(1)} GB)`] : []),
+    ...(smaller ? [`the ${smaller[0]} quantization of this model (about ${((model.parameterCount * smaller[1]) / 8 / 2 ** 30).toFixed(1)} GB)`] : []),
     ...(ctx !== undefined ? [`a context of ${ctx} tokens (--ctx ${ctx})`] : []),
   ];
-  const head = 'Everything that fits the GPU is already on it, and RAM is still short';
-  if (options.length === 0) return `${head}: even a 2-bit quantization or a ${MIN_ADVISED_CONTEXT}-token context would not fit; choose a smaller model or close other programs.`;
-  return `${head}: ${options.join(' or ')} would fit.`;
+  if (options.length === 0) return `Not even a 2-bit quantization or a ${MIN_ADVISED_CONTEXT}-token context would fit RAM; choose a smaller model or close other programs.`;
+  return `RAM would fit ${options.join(' or ')}.`;
 }

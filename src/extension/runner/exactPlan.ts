@@ -69,10 +69,9 @@ function moreOnGpu(a: Plan, b: Plan): boolean {
   return la > lb || (la === lb && ea > eb);
 }
 
-/** One plan of the refit loop, as estimated and as measured, with the wishes it was planned with. */
+/** One plan of the refit loop as measured, with the wishes it was planned with. */
 interface Measured {
   wishes: PlanWishes;
-  estimate: Plan;
   result: DryRunResult;
 }
 
@@ -108,7 +107,7 @@ export async function exactPlan(inputs: ExactPlanInputs): Promise<PlanReport> {
       const over = Math.max(-Infinity, ...gpuOverMiB(result, hardware, userMargin));
       // Moving toward the GPU overfilled it: the previous plan, which fit the GPU, stands.
       if (towardGpu && over > ROUNDING_MIB) break;
-      kept = { wishes, estimate: current, result };
+      kept = { wishes, result };
       if (offloadSet || refit >= MAX_REFITS) break;
       const margin = marginOf(wishes);
       if (over > ROUNDING_MIB) {
@@ -140,9 +139,9 @@ export async function exactPlan(inputs: ExactPlanInputs): Promise<PlanReport> {
 /** The kept plan with the measured numbers, its reasons and warnings said from them, and advice when RAM is short. */
 function measuredPlan(inputs: ExactPlanInputs, kept: Measured): Plan {
   const measurement = { devices: kept.result.devices, host: kept.result.host, marginMiB: inputs.wishes.marginMiB, ramMarginMiB: inputs.wishes.ramMarginMiB };
-  // The same inputs as the kept estimate, so the same choices; only what the sentences quote differs.
+  // The same inputs as the measured plan, so the same choices; only what the sentences quote differs.
   const said = withMeasurements(plan(inputs.header, inputs.hardware, kept.wishes, measurement), kept.result);
-  const advice = ramFitAdvice(said, inputs.hardware, describeModel(inputs.header).parameterCount, ramMarginOf(inputs.wishes));
+  const advice = ramFitAdvice(said, inputs.hardware, describeModel(inputs.header), ramMarginOf(inputs.wishes));
   return advice ? { ...said, warnings: [...said.warnings, advice] } : said;
 }
 
