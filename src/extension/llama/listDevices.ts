@@ -1,4 +1,4 @@
-import { gpusFromDeviceList, type HardwareFacts, type ListedDevice } from '../memory/hardware';
+import { gpusFromDeviceList, type GpuFacts, type HardwareFacts, type ListedDevice } from '../memory/hardware';
 import { run } from '../common/run';
 import { cleanEnv } from './childEnv';
 
@@ -30,13 +30,23 @@ export async function listBuildDevices(binary: string): Promise<BuildDevice[]> {
   }
 }
 
+/** The live GPUs that can be the build's devices: NVIDIA's for CUDA, AMD's for ROCm, any for other backends. */
+function liveCandidates(facts: HardwareFacts, devices: readonly BuildDevice[]): GpuFacts[] {
+  const backends = new Set(devices.map((d) => d.name.replace(/\d+$/, '')));
+  const only = backends.size === 1 ? [...backends][0] : undefined;
+  if (only === 'CUDA') return facts.gpus.filter((g) => (g.source ?? 'nvidia-smi') === 'nvidia-smi');
+  if (only === 'ROCm') return facts.gpus.filter((g) => g.source === 'sysfs');
+  return facts.gpus;
+}
+
 /**
  * The GPUs to plan for: those the build can use. The live numbers (nvidia-smi, AMD's sysfs) are kept where the
- * machine reports the same number of GPUs; else llama.cpp's own, marked as read at start. A build without GPU
- * support plans for none, whatever the machine has.
+ * machine reports as many GPUs of the build's kind (an AMD iGPU beside an NVIDIA card does not count for CUDA);
+ * else llama.cpp's own, marked as read at start. A build without GPU support plans for none, whatever the machine has.
  */
 export function gpusForBuild(facts: HardwareFacts, devices: readonly BuildDevice[]): HardwareFacts {
   if (devices.length === 0) return { ...facts, gpus: [] };
-  if (facts.gpus.length === devices.length) return facts;
+  const live = liveCandidates(facts, devices);
+  if (live.length === devices.length) return { ...facts, gpus: live };
   return { ...facts, gpus: gpusFromDeviceList(devices) };
 }
