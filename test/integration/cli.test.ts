@@ -118,6 +118,30 @@ describe('the CLI, run as a process', { skip: requireTool('the CLI bundle', exis
     assert.ok(['f16', 'q8_0', 'q4_0'].includes(plan.cacheTypeK) && ['f16', 'q8_0', 'q4_0'].includes(plan.cacheTypeV));
   });
 
+  test('plan --json: per device and for RAM the estimate beside the numbers, the dry run\'s measurement on top of it', async () => {
+    type Parts = { modelMiB: number; contextMiB: number; computeMiB: number };
+    type Json = { source: string; devices: (Parts & { estimate: Parts })[]; host: Parts & { estimate: Parts } };
+    const parts = (p: Parts): Parts => ({ modelMiB: p.modelMiB, contextMiB: p.contextMiB, computeMiB: p.computeMiB });
+    const stub = join(fx.dir, 'llama3-8b-Q4_K_M.gguf');
+    await writeSparseModel(stub, 'llama3-8b', { quant: 'Q4_K_M' });
+    const simulated = await cli('plan', stub, '--vram', '12288', '--json');
+    assert.equal(simulated.code, 0, simulated.stderr);
+    const estimate = JSON.parse(simulated.stdout) as Json;
+    assert.equal(estimate.source, 'estimate');
+    const [gpu] = estimate.devices;
+    assert.ok(gpu && gpu.modelMiB > 0);
+    assert.deepEqual(gpu.estimate, parts(gpu), 'without a dry run the estimate is the number');
+    assert.deepEqual(estimate.host.estimate, parts(estimate.host));
+    const measured = await cli('plan', fx.model, '--json');
+    assert.equal(measured.code, 0, measured.stderr);
+    const dry = JSON.parse(measured.stdout) as Json;
+    assert.equal(dry.source, 'dry-run');
+    for (const key of ['modelMiB', 'contextMiB', 'computeMiB'] as const) {
+      assert.ok(Number.isInteger(dry.host[key]), `${key}: llama.cpp measures whole MiB`);
+      assert.equal(typeof dry.host.estimate[key], 'number', `estimated ${key}`);
+    }
+  });
+
   test('plan of an hf: ref before download: the header read from the hub, planned as an estimate, the stub removed', async () => {
     const hub = new FakeHub();
     await hub.start();

@@ -38,3 +38,13 @@ test('nvidia-smi compute apps: VRAM of one pid per GPU index', () => {
   const gpus = '0, GPU-aaa\n1, GPU-bbb\n';
   assert.deepEqual([...parseComputeApps(apps, gpus, 4242)], [[0, 9000], [1, 100]]);
 });
+
+test('memory watch: a GPU known only from llama.cpp\'s list at start raises no VRAM alert (its free figure is not now)', () => {
+  const atStart = facts(300);
+  const listed: HardwareFacts = { ...atStart, gpus: atStart.gpus.map((g) => ({ ...g, source: 'llama.cpp' as const })) };
+  assert.deepEqual(assessMemory({ facts: listed, serverVramMiB: new Map([[0, 10]]), plannedVramMiB: planned, marginMiB: 1024, ramMarginMiB: 2048 }), []);
+  const unified: HardwareFacts = { ...atStart, gpus: atStart.gpus.map((g) => ({ ...g, source: 'unified' as const })) };
+  assert.deepEqual(assessMemory({ facts: unified, plannedVramMiB: planned, marginMiB: 1024, ramMarginMiB: 2048 }), []);
+  const sysfs: HardwareFacts = { ...atStart, gpus: atStart.gpus.map((g) => ({ ...g, source: 'sysfs' as const })) };
+  assert.deepEqual(assessMemory({ facts: sysfs, plannedVramMiB: planned, marginMiB: 1024, ramMarginMiB: 2048 }).map((a) => a.kind), ['vram-taken'], 'AMD sysfs is live');
+});

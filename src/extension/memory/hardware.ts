@@ -1,8 +1,15 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { cpus, freemem, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { run, which } from '../common/run';
 
 const MiB = 1024 * 1024;
+
+/**
+ * Where a GPU's memory numbers come from: sampled live from nvidia-smi or (AMD on Linux) sysfs; RAM itself for a
+ * GPU with unified memory (Apple silicon); or llama.cpp's device list, read when the server started.
+ */
+export type VramSource = 'nvidia-smi' | 'sysfs' | 'unified' | 'llama.cpp';
 
 export interface GpuFacts {
   index: number;
@@ -10,6 +17,17 @@ export interface GpuFacts {
   totalMiB: number;
   freeMiB: number;
   usedMiB: number;
+  /** Where the numbers come from; nvidia-smi when absent. */
+  source?: VramSource;
+}
+
+/** A device as llama.cpp lists it (`llama-server --list-devices`), passed in as data: memory/ runs no llama.cpp. */
+export interface ListedDevice {
+  /** Backend name, e.g. "CUDA0", "Vulkan0", "MTL0". */
+  name: string;
+  description: string;
+  totalMiB: number;
+  freeMiB: number;
 }
 
 export interface HardwareFacts {
@@ -19,6 +37,23 @@ export interface HardwareFacts {
   ramAvailableMiB: number;
   physicalCores: number;
   logicalCores: number;
+}
+
+/** Metal devices ("MTL0", older builds "Metal") share RAM with the CPU. */
+function isUnifiedMemory(device: ListedDevice): boolean {
+  return /^(MTL|Metal)\d*$/.test(device.name);
+}
+
+/** The GPUs of llama.cpp's device list, with the numbers it reported (unified memory marked as such). */
+export function gpusFromDeviceList(devices: readonly ListedDevice[]): GpuFacts[] {
+  return devices.map((d, index) => ({
+    index,
+    name: d.description || d.name,
+    totalMiB: d.totalMiB,
+    freeMiB: d.freeMiB,
+    usedMiB: Math.max(0, d.totalMiB - d.freeMiB),
+    source: isUnifiedMemory(d) ? 'unified' : 'llama.cpp',
+  }));
 }
 
 /** Samples the machine; injected wherever memory is planned or shown, so a 12 GB card is a test input. */
@@ -81,10 +116,44 @@ export function parseNvidiaSmi(csv: string): GpuFacts[] {
   return gpus;
 }
 
+/**
+ * AMD GPUs as the amdgpu driver shows them: /sys/class/drm/cardN/device/mem_info_vram_{total,used}, in bytes; the
+ * name from product_name where the card has one. Indexes are left at 0 for the caller to number.
+ */
+export async function readSysfsVram(sysRoot = '/sys'): Promise<GpuFacts[]> {
+  const drm = join(sysRoot, 'class', 'drm');
+  let cards: string[];
+  try {
+    cards = (await readdir(drm)).filter((name) => /^card\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  cards.sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)));
+  const read = (card: string, file: string): Promise<string | undefined> => readFile(join(drm, card, 'device', file), 'utf8').then((t) => t.trim(), () => undefined);
+  const gpus: GpuFacts[] = [];
+  for (const card of cards) {
+    const [total, used, product] = await Promise.all([read(card, 'mem_info_vram_total'), read(card, 'mem_info_vram_used'), read(card, 'product_name')]);
+    const totalMiB = Number(total) / MiB;
+    const usedMiB = Number(used) / MiB;
+    if (total === undefined || used === undefined || !Number.isFinite(totalMiB) || !Number.isFinite(usedMiB) || totalMiB <= 0) continue;
+    gpus.push({ index: 0, name: product || `AMD GPU (${card})`, totalMiB, usedMiB, freeMiB: Math.max(0, totalMiB - usedMiB), source: 'sysfs' });
+  }
+  return gpus;
+}
+
+export interface SystemProbeOptions {
+  /** Where sysfs is mounted (tests give a folder of their own); default /sys. */
+  sysRoot?: string;
+}
+
 export class SystemHardwareProbe implements HardwareProbe {
+  constructor(private readonly options: SystemProbeOptions = {}) {}
+
+  /** RAM, cores, and the GPUs each platform can sample live: NVIDIA (nvidia-smi), then AMD on Linux (sysfs). */
   async sample(): Promise<HardwareFacts> {
-    const [ram, physical, gpus] = await Promise.all([this.ram(), this.physicalCores(), this.nvidiaGpus()]);
+    const [ram, physical, nvidia, amd] = await Promise.all([this.ram(), this.physicalCores(), this.nvidiaGpus(), readSysfsVram(this.options.sysRoot)]);
     const logical = cpus().length;
+    const gpus = [...nvidia, ...amd.map((g, i) => ({ ...g, index: nvidia.length + i }))];
     return { gpus, ...ram, physicalCores: physical ?? logical, logicalCores: logical };
   }
 
@@ -135,21 +204,68 @@ export class SystemHardwareProbe implements HardwareProbe {
     if (!smi) return [];
     try {
       const { code, stdout } = await run(smi, ['--query-gpu=index,name,memory.total,memory.used,memory.free', '--format=csv,noheader,nounits'], { timeoutMs: 10_000 });
-      return code === 0 ? parseNvidiaSmi(stdout) : [];
+      return code === 0 ? parseNvidiaSmi(stdout).map((g) => ({ ...g, source: 'nvidia-smi' as const })) : [];
     } catch {
       return [];
     }
   }
 }
 
-/** One line for the status bar: VRAM when a GPU is known, else the server's RSS and system RAM. */
-export function memoryReadout(facts: HardwareFacts, serverRssMiB: number | undefined): string {
-  const gib = (mib: number): string => (mib / 1024).toFixed(1);
-  if (facts.gpus.length > 0) {
-    const used = facts.gpus.reduce((s, g) => s + g.usedMiB, 0);
-    const total = facts.gpus.reduce((s, g) => s + g.totalMiB, 0);
-    return `VRAM ${gib(used)}/${gib(total)} GiB`;
+/** Sources whose numbers are sampled again each time: they say what is in use now. */
+export function isLiveSource(source: VramSource | undefined): boolean {
+  return source === undefined || source === 'nvidia-smi' || source === 'sysfs';
+}
+
+/**
+ * A GPU's memory as it can be known now: 'live' sampled now, 'unified' RAM itself (the GPU shares it), 'start'
+ * llama.cpp's figure from when the server started (nothing samples this device live), 'none' nothing at all.
+ */
+export type VramReading =
+  | { device: string; kind: 'live' | 'unified' | 'start'; usedMiB: number; totalMiB: number; source: VramSource }
+  | { device: string; kind: 'none' };
+
+/**
+ * One reading per device the server uses (`devices`: as planned, live GPUs or llama.cpp's device list at start),
+ * from the live sample where one matches it.
+ */
+export function vramReadings(devices: readonly GpuFacts[], live: HardwareFacts): VramReading[] {
+  return devices.map((d): VramReading => {
+    const source = d.source ?? 'nvidia-smi';
+    if (source === 'unified') {
+      return { device: d.name, kind: 'unified', usedMiB: Math.max(0, live.ramTotalMiB - live.ramAvailableMiB), totalMiB: live.ramTotalMiB, source };
+    }
+    if (source === 'llama.cpp') return d.totalMiB > 0 ? { device: d.name, kind: 'start', usedMiB: d.usedMiB, totalMiB: d.totalMiB, source } : { device: d.name, kind: 'none' };
+    const now = live.gpus.find((g) => (g.source ?? 'nvidia-smi') === source && g.index === d.index);
+    return now && now.totalMiB > 0 ? { device: d.name, kind: 'live', usedMiB: now.usedMiB, totalMiB: now.totalMiB, source } : { device: d.name, kind: 'none' };
+  });
+}
+
+export const VRAM_NOT_MEASURED = 'VRAM not measured for this device';
+
+const gib = (mib: number): string => (mib / 1024).toFixed(1);
+
+/** A reading in a few words: "6.0/12.0 GiB", "0.0/2.0 GiB at start", "12.0/32.0 GiB unified", "not measured". */
+function readingWords(r: VramReading): string {
+  switch (r.kind) {
+    case 'live':
+      return `${gib(r.usedMiB)}/${gib(r.totalMiB)} GiB`;
+    case 'start':
+      return `${gib(r.usedMiB)}/${gib(r.totalMiB)} GiB at start`;
+    case 'unified':
+      return `${gib(r.usedMiB)}/${gib(r.totalMiB)} GiB unified`;
+    case 'none':
+      return 'not measured';
   }
+}
+
+/**
+ * One line for the status bar and the CLI: VRAM per device the server uses when there is one (readings; by default
+ * the sampled GPUs), else the server's RSS and system RAM.
+ */
+export function memoryReadout(facts: HardwareFacts, serverRssMiB: number | undefined, readings: readonly VramReading[] = vramReadings(facts.gpus, facts)): string {
+  const only = readings.length === 1 ? readings[0] : undefined;
+  if (only?.kind === 'none') return VRAM_NOT_MEASURED;
+  if (readings.length > 0) return `VRAM ${readings.map((r) => (r.kind === 'none' ? `not measured for ${r.device}` : readingWords(r))).join(', ')}`;
   const ramUsed = facts.ramTotalMiB - facts.ramAvailableMiB;
   const rss = serverRssMiB === undefined ? '' : serverRssMiB < 1024 ? `${Math.round(serverRssMiB)} MiB` : `${gib(serverRssMiB)} GiB`;
   const server = rss ? `server ${rss} · ` : '';

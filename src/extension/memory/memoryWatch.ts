@@ -1,4 +1,4 @@
-import type { HardwareFacts } from './hardware';
+import { isLiveSource, type HardwareFacts } from './hardware';
 import { formatGiB } from './formatGiB';
 
 export type MemoryAlert =
@@ -20,13 +20,14 @@ export interface WatchInput {
 /**
  * Compares a live sample with the plan: another program taking VRAM below the margin, the model
  * holding clearly less VRAM than planned (the driver spilled it to system RAM, which is slow), or
- * system RAM running out. Pure: the caller samples and decides how to warn.
+ * system RAM running out. Only live GPU samples count (nvidia-smi, sysfs). Pure: the caller samples and decides how to warn.
  */
 export function assessMemory(input: WatchInput): MemoryAlert[] {
   const alerts: MemoryAlert[] = [];
   for (const gpu of input.facts.gpus) {
     const planned = input.plannedVramMiB.get(gpu.index) ?? 0;
-    if (planned <= 0) continue;
+    // A figure read at start says nothing about now; unified memory is RAM, watched below.
+    if (planned <= 0 || !isLiveSource(gpu.source)) continue;
     if (gpu.freeMiB < input.marginMiB / 2) {
       alerts.push({
         kind: 'vram-taken',

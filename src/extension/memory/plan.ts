@@ -19,8 +19,8 @@ import type { HardwareFacts } from './hardware';
 import { isMoe, modelShape, type ModelShape } from './modelShape';
 import { choose, DEFAULT_BATCH, DEFAULT_UBATCH, marginOf, ramMarginOf, setup, type Candidate, type Setup } from './offloadSearch';
 import { formatGiB } from './formatGiB';
-import { cacheReasons, offloadReasons, shortfallWarnings, threadsFor } from './planReasons';
-import type { Plan, PlanWishes } from './planTypes';
+import { cacheReasons, offloadReasons, saidByEstimate, saidByMeasurement, shortfallWarnings, threadsFor } from './planReasons';
+import type { Measurement, Plan, PlanWishes } from './planTypes';
 
 export type { Plan, PlanWishes } from './planTypes';
 
@@ -99,13 +99,13 @@ function fitContext(shape: ModelShape, hardware: HardwareFacts, wishes: PlanWish
  * mmap, unless the file is bigger than the RAM left while the part that stays on the CPU fits (then --no-mmap
  * reads only that part instead of paging the whole file).
  */
-function chooseMmap(shape: ModelShape, hardware: HardwareFacts, wishes: PlanWishes, e: Estimate, ramBudget: number): { mmap: boolean; reason: string } {
+function chooseMmap(shape: ModelShape, hardware: HardwareFacts, wishes: PlanWishes, e: Estimate, ramBudget: number, hostModelMiB: number): { mmap: boolean; reason: string } {
   if (typeof wishes.mmap === 'boolean') {
     return { mmap: wishes.mmap, reason: wishes.mmap ? 'Weights memory-mapped (mmap), as set.' : 'Weights read into RAM (--no-mmap), as set.' };
   }
   const fileMiB = shape.totalBytes / (1024 * 1024);
   if (hardware.gpus.length > 0 && fileMiB + e.host.contextMiB + e.host.computeMiB > ramBudget && totalMiB(e.host) <= ramBudget) {
-    return { mmap: false, reason: `Weights read into RAM (--no-mmap): the ${formatGiB(fileMiB)} file is larger than the RAM left, and only the CPU's ${formatGiB(e.host.modelMiB)} of it is needed there.` };
+    return { mmap: false, reason: `Weights read into RAM (--no-mmap): the ${formatGiB(fileMiB)} file is larger than the RAM left, and only the CPU's ${formatGiB(hostModelMiB)} of it is needed there.` };
   }
   return { mmap: true, reason: 'Weights memory-mapped (mmap): the file stays in the page cache and loads fast the next time.' };
 }
@@ -126,7 +126,11 @@ function serverArgs(s: Setup, chosen: Candidate, threads: number, mmap: boolean)
   return args;
 }
 
-export function plan(model: GgufHeader | ModelShape, hardware: HardwareFacts, wishesIn: PlanWishes = {}): Plan {
+/**
+ * The plan for a model on a machine. With `measured` (llama.cpp's dry run of this same plan), the choices are the
+ * same, but the reasons and warnings quote the measurement, held to its margins.
+ */
+export function plan(model: GgufHeader | ModelShape, hardware: HardwareFacts, wishesIn: PlanWishes = {}, measured?: Measurement): Plan {
   const shape = 'nLayer' in model ? model : modelShape(model);
   const reasons: string[] = [];
   const warnings: string[] = [];
@@ -134,9 +138,11 @@ export function plan(model: GgufHeader | ModelShape, hardware: HardwareFacts, wi
   const { s, chosen, baseline, contextSize } = fitContext(shape, hardware, wishes, reasons, warnings);
   const e = chosen.estimate;
   const { threads, reason: threadsReason } = threadsFor(hardware, wishes.threads);
-  const { mmap, reason: mmapReason } = chooseMmap(shape, hardware, wishes, e, s.ramBudget);
-  reasons.push(mmapReason, ...offloadReasons(s, chosen), ...cacheReasons(s, chosen, baseline), threadsReason);
-  warnings.push(...shortfallWarnings(s, chosen));
+  const said = measured ? saidByMeasurement(hardware, measured) : saidByEstimate(s, chosen);
+  const { mmap, reason: mmapReason } = chooseMmap(shape, hardware, wishes, e, s.ramBudget, said.host.modelMiB);
+  reasons.push(mmapReason, ...offloadReasons(s, chosen, said), ...cacheReasons(s, chosen, baseline, said), threadsReason);
+  const shortfalls = shortfallWarnings(s, said);
+  warnings.push(...shortfalls);
 
   return {
     source: 'estimate',
@@ -165,7 +171,7 @@ export function plan(model: GgufHeader | ModelShape, hardware: HardwareFacts, wi
     batch: s.batch,
     ubatch: s.ubatch,
     tensorSplit: s.tensorSplit,
-    fits: chosen.fits,
+    fits: shortfalls.length === 0,
     reasons,
     warnings,
   };

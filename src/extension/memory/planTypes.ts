@@ -33,19 +33,38 @@ export interface PlanWishes {
   cpuRepack?: CpuRepack;
 }
 
-export interface PlanDevice {
-  name: string;
-  totalMiB: number;
-  freeMiB: number;
+/** MiB of weights, KV cache and compute buffers on one device or in RAM. */
+export interface MemoryParts {
   modelMiB: number;
   contextMiB: number;
   computeMiB: number;
 }
 
-export interface PlanHost {
-  modelMiB: number;
-  contextMiB: number;
-  computeMiB: number;
+export interface PlanDevice extends MemoryParts {
+  name: string;
+  totalMiB: number;
+  freeMiB: number;
+}
+
+export type PlanHost = MemoryParts;
+
+/** Headroom's estimate per GPU (in the plan's order) and for RAM. */
+export interface PlanEstimate {
+  devices: MemoryParts[];
+  host: MemoryParts;
+}
+
+/**
+ * llama.cpp's dry run of a plan, per GPU (in the plan's order) and for RAM, with the margins it is held to: given to
+ * the planner, its reasons and warnings quote these numbers instead of the estimate's.
+ */
+export interface Measurement {
+  devices: readonly MemoryParts[];
+  host: MemoryParts;
+  /** The user's GPU margin (the planner may have been given a wider one to correct its estimate); default 1024. */
+  marginMiB?: number;
+  /** The user's RAM margin; default 1024. */
+  ramMarginMiB?: number;
 }
 
 export interface Plan {
@@ -55,6 +74,8 @@ export interface Plan {
   args: string[];
   devices: PlanDevice[];
   host: PlanHost;
+  /** Headroom's estimate of `devices` and `host`, kept beside llama.cpp's measurement once a dry run replaced them. */
+  estimate?: PlanEstimate;
   /** Part of host.modelMiB in CPU_REPACK buffers (CPU-only machines). */
   hostRepackMiB: number;
   /** -ngl counting: the output layer is one of `total` (= n_layer + 1). */

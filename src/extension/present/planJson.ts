@@ -1,4 +1,10 @@
 import type { PlanReport } from '../memory/planReport';
+import type { MemoryParts } from '../memory/planTypes';
+
+const parts = (c: MemoryParts): MemoryParts => ({ modelMiB: c.modelMiB, contextMiB: c.contextMiB, computeMiB: c.computeMiB });
+
+/** The numbers (measured after a dry run) with Headroom's estimate beside them; without a dry run the two are the same. */
+const withEstimate = (c: MemoryParts, estimate: MemoryParts | undefined): MemoryParts & { estimate: MemoryParts } => ({ ...parts(c), estimate: parts(estimate ?? c) });
 
 /** `headroom plan --json`: the documented contract (issue 3) plus extra fields; keep the documented ones. */
 export function planJson(report: PlanReport): Record<string, unknown> {
@@ -6,8 +12,8 @@ export function planJson(report: PlanReport): Record<string, unknown> {
   return {
     source: p.source,
     args: ['--ctx-size', String(p.contextSize), ...p.args],
-    devices: p.devices.map((d) => ({ name: d.name, totalMiB: d.totalMiB, freeMiB: d.freeMiB, modelMiB: d.modelMiB, contextMiB: d.contextMiB, computeMiB: d.computeMiB })),
-    host: { modelMiB: p.host.modelMiB, contextMiB: p.host.contextMiB, computeMiB: p.host.computeMiB },
+    devices: p.devices.map((d, i) => ({ name: d.name, totalMiB: d.totalMiB, freeMiB: d.freeMiB, ...withEstimate(d, p.estimate?.devices[i]) })),
+    host: withEstimate(p.host, p.estimate?.host),
     gpuLayers: p.gpuLayers,
     contextSize: p.contextSize,
     cacheTypeK: p.cacheTypeK,

@@ -1,9 +1,10 @@
 // `headroom plan`'s human output: per device a stacked text bar of weights, KV cache, compute, other
 // programs, margin and free memory against the device's total; a table of the same numbers in MiB; the
-// plan's choices, llama.cpp's own fit, reasons and warnings; where the numbers come from; and the exact command line.
+// estimate beside a dry run's measurement; the plan's choices, llama.cpp's own fit, reasons and warnings; where the
+// numbers come from; and the exact command line.
 import type { PlanDeviceView, SegmentKind } from '../../webview/protocol/plan';
 import type { PlanReport } from '../memory/planReport';
-import type { LlamaCppFit } from '../memory/planTypes';
+import type { LlamaCppFit, MemoryParts } from '../memory/planTypes';
 import { gib, planView } from './planView';
 
 export interface PlanTextOptions {
@@ -93,7 +94,8 @@ function legend(color: boolean): string {
 }
 
 function table(rows: string[][], rightAlignFrom = 1): string[] {
-  const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
+  const columns = Math.max(0, ...rows.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows.map((r) =>
     r
       .map((cell, c) => (c >= rightAlignFrom ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
@@ -110,6 +112,20 @@ export function llamaCppFitLine(fit: LlamaCppFit): string {
   if (fit.tensorSplit) parts.push(`-ts ${fit.tensorSplit.join(',')}`);
   if (fit.tensorOverrides) parts.push(`-ot <${fit.tensorOverrides.length} tensor override${fit.tensorOverrides.length === 1 ? '' : 's'}>`);
   return `llama.cpp's own fit: ${parts.join(' ')}`;
+}
+
+/** Per device, then RAM: Headroom's estimate beside the dry run's measurement; none without a dry run. */
+function estimateRows(report: PlanReport, labels: readonly string[]): string[][] {
+  const { plan } = report;
+  if (plan.source !== 'dry-run' || !plan.estimate) return [];
+  const measured: MemoryParts[] = [...plan.devices, plan.host];
+  const estimated = [...plan.estimate.devices, plan.estimate.host];
+  return measured.flatMap((m, i) => {
+    const e = estimated[i];
+    const label = labels[i];
+    if (!e || label === undefined) return [];
+    return [[label, `${mib(e.modelMiB)}/${mib(m.modelMiB)}`, `${mib(e.contextMiB)}/${mib(m.contextMiB)}`, `${mib(e.computeMiB)}/${mib(m.computeMiB)}`]];
+  });
 }
 
 export function renderPlanText(report: PlanReport, opts: PlanTextOptions = {}): string {
@@ -146,6 +162,8 @@ export function renderPlanText(report: PlanReport, opts: PlanTextOptions = {}): 
     ]),
   ];
   out.push(...table(rows), '');
+  const compared = estimateRows(report, view.devices.map((d) => d.label));
+  if (compared.length > 0) out.push(...table([['MiB, estimate/dry run', 'weights', 'KV cache', 'compute'], ...compared]), '');
 
   const factWidth = Math.max(...view.facts.map((f) => f.label.length));
   for (const f of view.facts) out.push(`${f.label.padEnd(factWidth)}  ${f.value}`);

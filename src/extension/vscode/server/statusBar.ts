@@ -1,22 +1,10 @@
 import * as vscode from 'vscode';
 import type { Disposable } from '../../common/emitter';
-import { memoryReadout, type HardwareProbe } from '../../memory/hardware';
+import { isLiveSource, vramReadings, type HardwareProbe } from '../../memory/hardware';
 import { assessMemory, type MemoryAlert } from '../../memory/memoryWatch';
-import { planSummary, sourceLabel } from '../../present/planView';
+import { statusBarContent, type MemorySample } from '../../present/statusBarText';
 import type { ServerState } from '../../llama/serverState';
 import type { ServerController } from './serverController';
-
-const ICONS: Record<ServerState['kind'], string> = {
-  stopped: '$(circle-slash)',
-  locating: '$(loading~spin)',
-  planning: '$(loading~spin)',
-  building: '$(tools)',
-  starting: '$(loading~spin)',
-  loading: '$(loading~spin)',
-  ready: '$(pulse)',
-  crashed: '$(warning)',
-  failed: '$(error)',
-};
 
 /** Below this much available RAM the status bar warns: the system is about to swap or kill something. */
 const RAM_LOW_MIB = 512;
@@ -26,7 +14,7 @@ export class StatusBar implements Disposable {
   private readonly item = vscode.window.createStatusBarItem('headroom.status', vscode.StatusBarAlignment.Right, 100);
   private readonly subscriptions: Disposable[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private memory = '';
+  private memory: MemorySample | undefined;
   private tokensPerSecond: number | null = null;
   private alerts: MemoryAlert[] = [];
   /** Alert kinds already shown as a notification for the running server (each is shown once). */
@@ -66,7 +54,7 @@ export class StatusBar implements Disposable {
     } else if (state.kind !== 'ready' && this.timer) {
       clearInterval(this.timer);
       this.timer = null;
-      this.memory = '';
+      this.memory = undefined;
       this.alerts = [];
       this.notified.clear();
     }
@@ -76,14 +64,19 @@ export class StatusBar implements Disposable {
   private async sample(): Promise<void> {
     const server = this.controller.server;
     const [facts, rss] = await Promise.all([this.probe.sample(), server ? this.probe.processRssMiB(server.pid) : Promise.resolve(undefined)]);
-    this.memory = memoryReadout(facts, rss);
     const report = this.controller.plan;
+    // The GPUs the server was planned on (llama.cpp's device list, or the live ones), read from this sample where it can.
+    this.memory = { facts, serverRssMiB: rss, readings: vramReadings(report?.hardware.gpus ?? facts.gpus, facts) };
     if (server && report) {
       const serverVram = facts.gpus.length > 0 ? await this.probe.processVramMiB(server.pid) : undefined;
+      const planned = report.plan.devices.flatMap((d, i): [number, number][] => {
+        const gpu = report.hardware.gpus[i];
+        return gpu && isLiveSource(gpu.source) ? [[gpu.index, d.modelMiB + d.contextMiB + d.computeMiB]] : [];
+      });
       this.alerts = assessMemory({
         facts,
         serverVramMiB: serverVram && serverVram.size > 0 ? serverVram : undefined,
-        plannedVramMiB: new Map(report.plan.devices.map((d, i) => [i, d.modelMiB + d.contextMiB + d.computeMiB])),
+        plannedVramMiB: new Map(planned),
         marginMiB: report.marginMiB ?? 1024,
         ramMarginMiB: RAM_LOW_MIB,
       });
@@ -102,45 +95,18 @@ export class StatusBar implements Disposable {
   }
 
   private render(state: ServerState): void {
-    const view = this.controller.view;
-    const parts = [`${ICONS[state.kind]} Headroom`];
-    if (state.kind === 'ready') {
-      if (this.alerts.length > 0) parts[0] = `$(warning) Headroom`;
-      if (this.memory) parts.push(this.memory);
-      if (this.tokensPerSecond !== null) parts.push(`${this.tokensPerSecond.toFixed(1)} tok/s`);
-    } else if (state.kind !== 'stopped') {
-      parts.push(view.label);
-    }
-    this.item.text = parts.join(' · ');
-    const tip = new vscode.MarkdownString(undefined, true);
+    const content = statusBarContent({
+      state,
+      view: this.controller.view,
+      memory: this.memory,
+      tokensPerSecond: this.tokensPerSecond,
+      alerts: this.alerts,
+      plan: this.controller.plan,
+    });
+    this.item.text = content.text;
+    const tip = new vscode.MarkdownString(content.tooltip, true);
     tip.isTrusted = false;
-    tip.appendMarkdown(`**Headroom** — ${escapeMd(view.label)}\n\n`);
-    if (state.kind === 'ready') {
-      tip.appendMarkdown(`Model: ${codeSpan(state.model)}  \nContext: ${state.contextSize} tokens  \nServer: ${escapeMd(state.baseUrl)} (pid ${state.pid})\n\n`);
-      if (this.memory) tip.appendMarkdown(`Memory: ${escapeMd(this.memory)}\n\n`);
-      const report = this.controller.plan;
-      if (report) tip.appendMarkdown(`Plan (${escapeMd(sourceLabel(report.plan))}): ${escapeMd(planSummary(report.plan))}\n\n`);
-      for (const alert of this.alerts) tip.appendMarkdown(`$(warning) ${escapeMd(alert.message)}\n\n`);
-    }
-    if (view.detail && state.kind !== 'ready') tip.appendCodeblock(view.detail, 'text');
-    tip.appendMarkdown('Click for actions.');
     this.item.tooltip = tip;
-    this.item.backgroundColor =
-      state.kind === 'failed' || state.kind === 'crashed'
-        ? new vscode.ThemeColor('statusBarItem.errorBackground')
-        : state.kind === 'ready' && this.alerts.length > 0
-          ? new vscode.ThemeColor('statusBarItem.warningBackground')
-          : undefined;
+    this.item.backgroundColor = content.background ? new vscode.ThemeColor(`statusBarItem.${content.background}Background`) : undefined;
   }
-}
-
-/** A Markdown code span of `text` as is: backslash escapes are literal inside one, so the fence outgrows any backtick run. */
-function codeSpan(text: string): string {
-  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
-  const fence = '`'.repeat(longest + 1);
-  return `${fence} ${text} ${fence}`;
-}
-
-function escapeMd(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
