@@ -6,7 +6,6 @@ import { parseFittedArgs } from '../../src/extension/llama/dryRun';
 import { planDevices, planSummary, planView } from '../../src/extension/present/planView';
 import { itemAt } from '../fixtures/itemAt';
 import { cpuReport, gpuReport, moeReport, overReport, splitReport } from './planFixtures';
-import { itemAt } from '../fixtures/itemAt';
 
 /** The characters between the brackets of the line that starts with `label`. */
 function barOf(text: string, label: string): string {
