@@ -9,7 +9,7 @@
 // The tree endpoint was picked over /api/models/{repo}?blobs=true because it names the sha256 of
 // each LFS file, which the download is checked against.
 import { HeadroomError } from '../common/errors';
-import { FetchFn, httpGet, statusError } from './http';
+import { type FetchFn, httpGet, statusError } from './http';
 
 export const DEFAULT_HF_BASE_URL = 'https://huggingface.co';
 

@@ -2,12 +2,12 @@
 // split model, with one progress stream over all of them.
 import { basename, join } from 'node:path';
 import { HeadroomError } from '../common/errors';
-import { assertRoomFor, DiskLayer, REAL_DISK } from './diskSpace';
-import { DownloadedFile, downloadFile } from './downloader';
+import { assertRoomFor, type DiskLayer, REAL_DISK } from './diskSpace';
+import { type DownloadedFile, downloadFile } from './downloader';
 import type { RetryOptions } from './downloadRetries';
-import { assertRepoId, authHeaders, HfConfig, listRepoFiles, resolveUrl } from './hfApi';
-import { DownloadProgress, progressOf, SpeedMeter } from './progress';
-import { groupGgufFiles, ModelRef, parseModelRef, pickRemoteModel, RemoteModel } from './remoteModels';
+import { assertRepoId, authHeaders, type HfConfig, listRepoFiles, resolveUrl } from './hfApi';
+import { type DownloadProgress, progressOf, SpeedMeter } from './progress';
+import { groupGgufFiles, type ModelRef, parseModelRef, pickRemoteModel, type RemoteModel } from './remoteModels';
 import { splitPartPaths } from './splitName';
 import { partialPath, sizeOf } from './transfer';
 

@@ -1,16 +1,16 @@
 // One file's bytes on their way into `<dest>.partial`: resumed with Range where an earlier try
 // stopped, retried within DownloadRetries' bounds, with room on the disk checked first. The server's
 // Content-Length says when a body is done, never whether the file is right: downloadChecks does that.
-import { createHash, Hash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { FileHandle, open, rm, stat } from 'node:fs/promises';
+import { type FileHandle, open, rm, stat } from 'node:fs/promises';
 import { renameWithRetry } from '../common/renameWithRetry';
 import { dirname } from 'node:path';
 import type { DownloadedFile, DownloadFileRequest } from './downloader';
-import { DownloadCheckError, FileMismatch, sha256Mismatch, sizeOrHeaderMismatch } from './downloadChecks';
+import { DownloadCheckError, type FileMismatch, sha256Mismatch, sizeOrHeaderMismatch } from './downloadChecks';
 import { DownloadRetries } from './downloadRetries';
-import { assertRoomFor, diskFullError, DiskLayer, isDiskFull, REAL_DISK } from './diskSpace';
-import { httpGet, HttpResult, statusError, TooManyRedirectsError } from './http';
+import { assertRoomFor, diskFullError, type DiskLayer, isDiskFull, REAL_DISK } from './diskSpace';
+import { httpGet, type HttpResult, statusError, TooManyRedirectsError } from './http';
 import { parseContentRange } from './remoteSource';
 
 const SHA256 = /^[0-9a-f]{64}$/;

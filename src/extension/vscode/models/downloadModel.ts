@@ -1,13 +1,13 @@
 // "Download Model...": a recommended coding model, or hf:owner/repo (its quants judged from headers
 // read remotely) or a URL; downloaded with a cancellable progress notification.
 import * as vscode from 'vscode';
-import { CatalogueEntry, recommendModels } from '../../models/catalogue';
+import { type CatalogueEntry, recommendModels } from '../../models/catalogue';
 import { describeVerification } from '../../models/downloadChecks';
 import { DownloadCancelledError } from '../../models/downloadRetries';
 import { formatBytes, formatDuration } from '../../models/format';
 import { AccessDeniedError } from '../../models/http';
-import { PullPlan, planPull, runPull } from '../../models/pull';
-import { parseModelRef, RemoteModel } from '../../models/remoteModels';
+import { type PullPlan, planPull, runPull } from '../../models/pull';
+import { parseModelRef, type RemoteModel } from '../../models/remoteModels';
 import { adviseQuants, judgeRemoteModels } from '../../models/remoteVerdicts';
 import { VERDICT_ICONS } from './modelScan';
 import { readModelSettings } from '../config';
