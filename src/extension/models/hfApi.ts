@@ -53,8 +53,8 @@ export function resolveUrl(repo: string, file: string, config: HfConfig = {}): s
 }
 
 function nextLink(link: string | null, current: string): string | undefined {
-  const m = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link) : null;
-  return m ? new URL(m[1], current).toString() : undefined;
+  const target = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : undefined;
+  return target ? new URL(target, current).toString() : undefined;
 }
 
 export async function listRepoFiles(repo: string, config: HfConfig = {}, signal?: AbortSignal): Promise<RepoFile[]> {

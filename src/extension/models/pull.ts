@@ -57,7 +57,7 @@ export function planForModel(model: RemoteModel, options: Pick<PullOptions, 'fol
     sha256: f.sha256,
     withToken: true,
   }));
-  return { files, modelPath: files[0].dest, model };
+  return { files, modelPath: files[0]!.dest, model }; // groupGgufFiles gives every model at least one file
 }
 
 function planForUrl(url: string, folder: string, hf: HfConfig): PullPlan {
@@ -68,12 +68,12 @@ function planForUrl(url: string, folder: string, hf: HfConfig): PullPlan {
   const names = splitPartPaths(name) ?? [name];
   const hfOrigin = new URL(hf.baseUrl ?? 'https://huggingface.co').origin;
   const files = names.map((n) => ({ url: new URL(`${dir}${encodeURIComponent(n)}${u.search}`, u.origin).toString(), dest: join(folder, n), withToken: u.origin === hfOrigin }));
-  return { files, modelPath: files[0].dest };
+  return { files, modelPath: files[0]!.dest }; // one name, or a split's parts (at least part 1)
 }
 
 /**
  * The plan for a ref. A repository with no file or quant named is listed and `choose` picks one
- * (the VS Code picker, or the CLI's listing); without `choose` that is an error naming the files.
+ * (the VS Code picker, or the CLI's listing; never asked with an empty list); without `choose` that is an error naming the files.
  */
 export async function planPull(
   ref: string,

@@ -55,8 +55,9 @@ async function askForRef(deps: ModelUiDeps): Promise<string | undefined> {
 /** Reads every quant's header remotely and lets the user pick, best for this machine first. */
 async function chooseQuant(deps: ModelUiDeps, models: RemoteModel[]): Promise<RemoteModel | undefined> {
   const hf = await hfConfig(deps);
+  const repo = models[0]!.repo; // planPull asks only with models found
   const judgedWithAdvice = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Headroom: reading ${models.length} model headers from ${models[0].repo}`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: `Headroom: reading ${models.length} model headers from ${repo}`, cancellable: true },
     async (_progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
@@ -74,7 +75,7 @@ async function chooseQuant(deps: ModelUiDeps, models: RemoteModel[]): Promise<Re
       detail: `${VERDICT_ICONS[j.verdict.kind]} ${j.verdict.text}${j.summary ? '' : ' (header unreadable: estimated from size)'}`,
       model: j.model,
     })),
-    { title: `Headroom: ${models[0].repo}`, placeHolder: judgedWithAdvice.advice?.why ?? 'Best for this machine first', matchOnDescription: true },
+    { title: `Headroom: ${repo}`, placeHolder: judgedWithAdvice.advice?.why ?? 'Best for this machine first', matchOnDescription: true },
   );
   return picked?.model;
 }
