@@ -9,16 +9,17 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DiskFullError, DiskLayer, SPACE_MARGIN_BYTES } from '../../src/extension/models/diskSpace';
+import { DiskFullError, type DiskLayer, SPACE_MARGIN_BYTES } from '../../src/extension/models/diskSpace';
 import { DownloadCheckError } from '../../src/extension/models/downloadChecks';
-import { DownloadCancelledError, DownloadGaveUpError, RetryOptions } from '../../src/extension/models/downloadRetries';
+import { DownloadCancelledError, DownloadGaveUpError, type RetryOptions } from '../../src/extension/models/downloadRetries';
 import { formatBytes } from '../../src/extension/models/format';
-import { HfConfig, listRepoFiles } from '../../src/extension/models/hfApi';
+import { type HfConfig, listRepoFiles } from '../../src/extension/models/hfApi';
 import { AccessDeniedError } from '../../src/extension/models/http';
-import { DownloadProgress } from '../../src/extension/models/progress';
+import { type DownloadProgress } from '../../src/extension/models/progress';
 import { planPull, runPull } from '../../src/extension/models/pull';
 import { writeModel } from '../../src/extension/gguf/writer/models';
 import { writeSplitModel } from '../unit/modelsFixtures';
+import { itemAt } from '../fixtures/itemAt';
 import { requireTool } from '../fixtures/requireTool';
 import { FakeHub } from './downloadServer';
 
@@ -73,8 +74,8 @@ test('listing: the tree API, paginated, files only, with sizes and sha256', asyn
   try {
     const files = await listRepoFiles(REPO, hf());
     assert.deepEqual(files.map((f) => f.path), ['README.md', 'tiny-q8_0.gguf', 'sub/tiny-f16.gguf']);
-    assert.equal(files[1].size, (await stat(source)).size);
-    assert.equal(files[1].sha256, await hub.sha256(source));
+    assert.equal(itemAt(files, 1).size, (await stat(source)).size);
+    assert.equal(itemAt(files, 1).sha256, await hub.sha256(source));
   } finally {
     hub.pageSize = 1000;
   }
@@ -86,14 +87,14 @@ test('download through a redirect to another origin: sha256 checked, progress re
   const { plan, files } = await pull(`hf:${REPO}:Q8_0`, folder, { onProgress: (p) => seen.push(p) });
   assert.equal(plan.modelPath, join(folder, 'tester/Tiny-GGUF/tiny-q8_0.gguf'));
   assert.deepEqual(await readFile(plan.modelPath), await readFile(source));
-  assert.equal(files[0].verified, 'sha256');
-  const last = seen[seen.length - 1];
+  assert.equal(itemAt(files, 0).verified, 'sha256');
+  const last = itemAt(seen, -1);
   assert.equal(last.receivedBytes, (await stat(source)).size);
   assert.equal(last.totalBytes, (await stat(source)).size);
   assert.ok(!existsSync(`${plan.modelPath}.partial`));
   // Pulling again finds it in place.
   const again = await pull(`hf:${REPO}/tiny-q8_0.gguf`, folder);
-  assert.equal(again.files[0].alreadyPresent, true);
+  assert.equal(itemAt(again.files, 0).alreadyPresent, true);
 });
 
 test('an interrupted connection resumes with a Range request and verifies', async () => {
@@ -102,7 +103,7 @@ test('an interrupted connection resumes with a Range request and verifies', asyn
   const before = hub.log.length;
   const { plan, files } = await pull(`hf:${REPO}:Q8_0`, folder);
   assert.deepEqual(await readFile(plan.modelPath), await readFile(source));
-  assert.equal(files[0].verified, 'sha256');
+  assert.equal(itemAt(files, 0).verified, 'sha256');
   const ranges = hub.log.slice(before).filter((r) => r.server === 'cdn').map((r) => r.range);
   // The server cut the socket after sending 200,000 bytes; what was in flight may be lost, so the
   // resume starts where the file on disk ends, at most there.
@@ -129,8 +130,8 @@ test('cancel keeps only the .partial; the next pull resumes from it', async () =
   const kept = (await stat(`${dest}.partial`)).size;
   assert.ok(kept > 100_000);
   const { files } = await pull(`hf:${REPO}:Q8_0`, folder);
-  assert.equal(files[0].resumedFrom, kept);
-  assert.equal(files[0].verified, 'sha256');
+  assert.equal(itemAt(files, 0).resumedFrom, kept);
+  assert.equal(itemAt(files, 0).verified, 'sha256');
   assert.deepEqual(await readFile(dest), await readFile(source));
 });
 
@@ -141,7 +142,7 @@ test('a server that ignores Range on resume: starts over and still verifies', as
   try {
     const { plan, files } = await pull(`hf:${REPO}:Q8_0`, folder);
     assert.deepEqual(await readFile(plan.modelPath), await readFile(source));
-    assert.equal(files[0].verified, 'sha256');
+    assert.equal(itemAt(files, 0).verified, 'sha256');
   } finally {
     hub.faults.ignoreRange = false;
   }
@@ -165,17 +166,17 @@ test('a wrong size or hash upstream: nothing under the final name; a size the se
 test('a split model downloads every part, with one progress over all of them', async () => {
   const repo = 'tester/Split-GGUF';
   const parts = await writeSplitModel(join(dir, 'src/split'), 'Split-Q8_0');
-  hub.addFile(repo, 'Split-Q8_0-00001-of-00002.gguf', { diskPath: parts[0] });
-  hub.addFile(repo, 'Split-Q8_0-00002-of-00002.gguf', { diskPath: parts[1] });
+  hub.addFile(repo, 'Split-Q8_0-00001-of-00002.gguf', { diskPath: itemAt(parts, 0) });
+  hub.addFile(repo, 'Split-Q8_0-00002-of-00002.gguf', { diskPath: itemAt(parts, 1) });
   const folder = await fresh('split');
   const seen: DownloadProgress[] = [];
   const { plan, files } = await pull(`hf:${repo}:Q8_0`, folder, { onProgress: (p) => seen.push(p) });
   assert.equal(files.length, 2);
   assert.match(plan.modelPath, /Split-Q8_0-00001-of-00002\.gguf$/);
-  const total = (await stat(parts[0])).size + (await stat(parts[1])).size;
-  assert.equal(seen[seen.length - 1].receivedBytes, total);
+  const total = (await stat(itemAt(parts, 0))).size + (await stat(itemAt(parts, 1))).size;
+  assert.equal(itemAt(seen, -1).receivedBytes, total);
   assert.ok(seen.every((p) => p.totalBytes === total));
-  for (const [i, f] of files.entries()) assert.deepEqual(await readFile(f.path), await readFile(parts[i]));
+  for (const [i, f] of files.entries()) assert.deepEqual(await readFile(f.path), await readFile(itemAt(parts, i)));
 });
 
 test('a plain URL (no listing, no hash) is checked by its GGUF header, not by the Content-Length it came with', async () => {
@@ -183,7 +184,7 @@ test('a plain URL (no listing, no hash) is checked by its GGUF header, not by th
   const folder = await fresh('url');
   const { plan, files } = await pull(`${hub.cdnUrl}/plain/model.gguf`, folder);
   assert.equal(plan.modelPath, join(folder, 'model.gguf'));
-  assert.equal(files[0].verified, 'header');
+  assert.equal(itemAt(files, 0).verified, 'header');
   assert.deepEqual(await readFile(plan.modelPath), await readFile(source));
 });
 
@@ -332,14 +333,14 @@ test('only a file that checks out counts as already here: a wrong file under the
   await mkdir(folder, { recursive: true });
   await writeFile(dest, (await readFile(source)).subarray(0, 1000)); // what the old downloader left after a lying server
   const { files } = await pull(url, folder);
-  assert.equal(files[0].alreadyPresent, false);
+  assert.equal(itemAt(files, 0).alreadyPresent, false);
   assert.deepEqual(await readFile(dest), await readFile(source));
   const listed = join(folder, REPO, 'tiny-q8_0.gguf');
   await mkdir(join(folder, REPO), { recursive: true });
   await writeFile(listed, await readFile(join(dir, 'src/tiny-f16.gguf'))); // a valid GGUF, but not the size the hub lists
   const hfPull = await pull(`hf:${REPO}:Q8_0`, folder);
-  assert.equal(hfPull.files[0].alreadyPresent, false);
-  assert.equal(hfPull.files[0].verified, 'sha256');
+  assert.equal(itemAt(hfPull.files, 0).alreadyPresent, false);
+  assert.equal(itemAt(hfPull.files, 0).verified, 'sha256');
   assert.deepEqual(await readFile(listed), await readFile(source));
 });
 
@@ -374,11 +375,11 @@ test('a server that goes silent mid-body: the connection is dropped after idleMs
   const folder = await fresh('silent-once');
   const since = hub.log.length;
   const { files } = await pull(url, folder, { idleMs: 1000 });
-  assert.equal(files[0].verified, 'header');
+  assert.equal(itemAt(files, 0).verified, 'header');
   const ranges = cdnRequestsFor('silent-once.gguf', since).map((r) => r.range);
   assert.equal(ranges.length, 2);
   assert.equal(ranges[1], 'bytes=150000-');
-  assert.deepEqual(await readFile(files[0].path), await readFile(source));
+  assert.deepEqual(await readFile(itemAt(files, 0).path), await readFile(source));
 });
 
 test('a server that always goes silent: the time bound ends it, well before maxTries, with the .partial kept', { timeout: 30_000 }, async () => {
@@ -452,20 +453,20 @@ test('disk full (simulated free space) mid-download: ENOSPC ends it at once with
   assert.ok(kept >= 200_000, `kept ${kept}`);
   assert.ok(!existsSync(dest));
   const { files } = await pull(`hf:${REPO}:Q8_0`, folder);
-  assert.equal(files[0].resumedFrom, kept);
-  assert.equal(files[0].verified, 'sha256');
+  assert.equal(itemAt(files, 0).resumedFrom, kept);
+  assert.equal(itemAt(files, 0).verified, 'sha256');
 });
 
 test('disk full (simulated free space) for a split model: all parts are counted before the first one is fetched', async () => {
   const repo = 'tester/BigSplit-GGUF';
   const parts = await writeSplitModel(join(dir, 'src/bigsplit'), 'BigSplit-Q8_0');
-  hub.addFile(repo, 'BigSplit-Q8_0-00001-of-00002.gguf', { diskPath: parts[0] });
-  hub.addFile(repo, 'BigSplit-Q8_0-00002-of-00002.gguf', { diskPath: parts[1] });
-  const both = (await stat(parts[0])).size + (await stat(parts[1])).size;
+  hub.addFile(repo, 'BigSplit-Q8_0-00001-of-00002.gguf', { diskPath: itemAt(parts, 0) });
+  hub.addFile(repo, 'BigSplit-Q8_0-00002-of-00002.gguf', { diskPath: itemAt(parts, 1) });
+  const both = (await stat(itemAt(parts, 0))).size + (await stat(itemAt(parts, 1))).size;
   const folder = await fresh('bigsplit');
   const since = hub.log.length;
   // Room for either part, with the margin, but not for both.
-  const free = Math.max((await stat(parts[0])).size, (await stat(parts[1])).size) + SPACE_MARGIN_BYTES;
+  const free = Math.max((await stat(itemAt(parts, 0))).size, (await stat(itemAt(parts, 1))).size) + SPACE_MARGIN_BYTES;
   await assert.rejects(pull(`hf:${repo}:Q8_0`, folder, { disk: simulatedDisk(free) }), (err: unknown) => {
     assert.ok(err instanceof DiskFullError, String(err));
     assert.ok(err.message.includes(`disk full: ${formatBytes(both + SPACE_MARGIN_BYTES)} needed`), err.message);

@@ -1,7 +1,7 @@
 // Free space for a download: checked before the first byte (the rest of the file plus a margin) and
 // named when a write fails with ENOSPC. The statfs and the write go through a DiskLayer so tests can
 // simulate a full disk without filling a real one.
-import { FileHandle, stat, statfs } from 'node:fs/promises';
+import { type FileHandle, stat, statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { HeadroomError } from '../common/errors';
 import { formatBytes } from './format';

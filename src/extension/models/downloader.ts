@@ -10,8 +10,8 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { withFileLock } from '../common/fileLock';
-import { sizeOrHeaderMismatch, Verification } from './downloadChecks';
-import { DownloadCancelledError, RetryOptions } from './downloadRetries';
+import { sizeOrHeaderMismatch, type Verification } from './downloadChecks';
+import { DownloadCancelledError, type RetryOptions } from './downloadRetries';
 import type { DiskLayer } from './diskSpace';
 import type { FetchFn } from './http';
 import { partialPath, sizeOf, Transfer } from './transfer';

@@ -9,7 +9,7 @@
 // The tree endpoint was picked over /api/models/{repo}?blobs=true because it names the sha256 of
 // each LFS file, which the download is checked against.
 import { HeadroomError } from '../common/errors';
-import { FetchFn, httpGet, statusError } from './http';
+import { type FetchFn, httpGet, statusError } from './http';
 
 export const DEFAULT_HF_BASE_URL = 'https://huggingface.co';
 
@@ -53,8 +53,8 @@ export function resolveUrl(repo: string, file: string, config: HfConfig = {}): s
 }
 
 function nextLink(link: string | null, current: string): string | undefined {
-  const m = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link) : null;
-  return m ? new URL(m[1], current).toString() : undefined;
+  const target = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : undefined;
+  return target ? new URL(target, current).toString() : undefined;
 }
 
 export async function listRepoFiles(repo: string, config: HfConfig = {}, signal?: AbortSignal): Promise<RepoFile[]> {

@@ -27,7 +27,7 @@ export class SpeedMeter {
     const last = this.samples[this.samples.length - 1];
     if (last && totalBytes < last.bytes) this.restart();
     this.samples.push({ at, bytes: totalBytes });
-    while (this.samples.length > 2 && at - this.samples[0].at > this.windowMs) this.samples.shift();
+    while (this.samples.length > 2 && at - this.samples[0]!.at > this.windowMs) this.samples.shift();
     return this.rate();
   }
 

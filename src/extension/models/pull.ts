@@ -2,12 +2,12 @@
 // split model, with one progress stream over all of them.
 import { basename, join } from 'node:path';
 import { HeadroomError } from '../common/errors';
-import { assertRoomFor, DiskLayer, REAL_DISK } from './diskSpace';
-import { DownloadedFile, downloadFile } from './downloader';
+import { assertRoomFor, type DiskLayer, REAL_DISK } from './diskSpace';
+import { type DownloadedFile, downloadFile } from './downloader';
 import type { RetryOptions } from './downloadRetries';
-import { assertRepoId, authHeaders, HfConfig, listRepoFiles, resolveUrl } from './hfApi';
-import { DownloadProgress, progressOf, SpeedMeter } from './progress';
-import { groupGgufFiles, ModelRef, parseModelRef, pickRemoteModel, RemoteModel } from './remoteModels';
+import { assertRepoId, authHeaders, type HfConfig, listRepoFiles, resolveUrl } from './hfApi';
+import { type DownloadProgress, progressOf, SpeedMeter } from './progress';
+import { groupGgufFiles, type ModelRef, parseModelRef, pickRemoteModel, type RemoteModel } from './remoteModels';
 import { splitPartPaths } from './splitName';
 import { partialPath, sizeOf } from './transfer';
 
@@ -57,7 +57,7 @@ export function planForModel(model: RemoteModel, options: Pick<PullOptions, 'fol
     sha256: f.sha256,
     withToken: true,
   }));
-  return { files, modelPath: files[0].dest, model };
+  return { files, modelPath: files[0]!.dest, model }; // groupGgufFiles gives every model at least one file
 }
 
 function planForUrl(url: string, folder: string, hf: HfConfig): PullPlan {
@@ -68,12 +68,12 @@ function planForUrl(url: string, folder: string, hf: HfConfig): PullPlan {
   const names = splitPartPaths(name) ?? [name];
   const hfOrigin = new URL(hf.baseUrl ?? 'https://huggingface.co').origin;
   const files = names.map((n) => ({ url: new URL(`${dir}${encodeURIComponent(n)}${u.search}`, u.origin).toString(), dest: join(folder, n), withToken: u.origin === hfOrigin }));
-  return { files, modelPath: files[0].dest };
+  return { files, modelPath: files[0]!.dest }; // one name, or a split's parts (at least part 1)
 }
 
 /**
  * The plan for a ref. A repository with no file or quant named is listed and `choose` picks one
- * (the VS Code picker, or the CLI's listing); without `choose` that is an error naming the files.
+ * (the VS Code picker, or the CLI's listing; never asked with an empty list); without `choose` that is an error naming the files.
  */
 export async function planPull(
   ref: string,

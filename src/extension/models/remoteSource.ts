@@ -2,7 +2,7 @@
 // (a few MB) to judge it before a 20 GB download.
 import { HeadroomError } from '../common/errors';
 import type { ByteSource } from '../gguf/byteReader';
-import { FetchFn, headersFor, httpGet, statusError } from './http';
+import { type FetchFn, headersFor, httpGet, statusError } from './http';
 
 export interface HttpSourceOptions {
   readonly headers?: Readonly<Record<string, string>>;

@@ -1,16 +1,16 @@
 // One file's bytes on their way into `<dest>.partial`: resumed with Range where an earlier try
 // stopped, retried within DownloadRetries' bounds, with room on the disk checked first. The server's
 // Content-Length says when a body is done, never whether the file is right: downloadChecks does that.
-import { createHash, Hash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { FileHandle, open, rm, stat } from 'node:fs/promises';
+import { type FileHandle, open, rm, stat } from 'node:fs/promises';
 import { renameWithRetry } from '../common/renameWithRetry';
 import { dirname } from 'node:path';
 import type { DownloadedFile, DownloadFileRequest } from './downloader';
-import { DownloadCheckError, FileMismatch, sha256Mismatch, sizeOrHeaderMismatch } from './downloadChecks';
+import { DownloadCheckError, type FileMismatch, sha256Mismatch, sizeOrHeaderMismatch } from './downloadChecks';
 import { DownloadRetries } from './downloadRetries';
-import { assertRoomFor, diskFullError, DiskLayer, isDiskFull, REAL_DISK } from './diskSpace';
-import { httpGet, HttpResult, statusError, TooManyRedirectsError } from './http';
+import { assertRoomFor, diskFullError, type DiskLayer, isDiskFull, REAL_DISK } from './diskSpace';
+import { httpGet, type HttpResult, statusError, TooManyRedirectsError } from './http';
 import { parseContentRange } from './remoteSource';
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -53,12 +53,18 @@ async function startsLikeGguf(path: string, size: number): Promise<boolean> {
  * when its request is aborted just as the body ends (seen on 20.20 with a fast loopback server).
  */
 function readUnlessAborted(reader: ReadableStreamDefaultReader<Uint8Array>, signal: AbortSignal): Promise<ReadableStreamReadResult<Uint8Array>> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) return Promise.reject(abortReason(signal));
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
+    const onAbort = (): void => reject(abortReason(signal));
     signal.addEventListener('abort', onAbort, { once: true });
     reader.read().then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/** The reason the signal was aborted with; AbortController.abort() gives a DOMException, which is an Error. */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error(String(reason));
 }
 
 function asError(err: unknown): Error {

@@ -27,10 +27,10 @@ function progressLine(p: DownloadProgress): string {
 async function listChoices(models: RemoteModel[], hf: HfConfig, signal: AbortSignal): Promise<undefined> {
   const hardware = await new SystemHardwareProbe().sample();
   const judged = await judgeRemoteModels(models, hardware, planVerdict, hf, signal);
-  say(`${models[0].repo}: name one of these (best for this machine first):`);
+  say(`${models[0]!.repo}: name one of these (best for this machine first):`); // planPull asks only with models found
   for (const j of judged) {
     const what = j.summary ? `${j.summary.architecture} · ${j.summary.quant ?? j.model.quant ?? '?'}` : (j.model.quant ?? '?');
-    const tag = j.model.quant ? `hf:${j.model.repo}:${j.model.quant}` : `hf:${j.model.repo}/${j.model.files[0].path}`;
+    const tag = j.model.quant ? `hf:${j.model.repo}:${j.model.quant}` : `hf:${j.model.repo}/${j.model.files[0]!.path}`; // groupGgufFiles gives every model at least one file
     say(`  ${tag}\n    ${what} · ${formatBytes(j.model.sizeBytes)} · ${j.verdict.text}${j.model.projector ? ' · projector' : ''}`);
   }
   const advice = adviseQuants(judged, hardware);

@@ -1,13 +1,13 @@
 // "Download Model...": a recommended coding model, or hf:owner/repo (its quants judged from headers
 // read remotely) or a URL; downloaded with a cancellable progress notification.
 import * as vscode from 'vscode';
-import { CatalogueEntry, recommendModels } from '../../models/catalogue';
+import { type CatalogueEntry, recommendModels } from '../../models/catalogue';
 import { describeVerification } from '../../models/downloadChecks';
 import { DownloadCancelledError } from '../../models/downloadRetries';
 import { formatBytes, formatDuration } from '../../models/format';
 import { AccessDeniedError } from '../../models/http';
-import { PullPlan, planPull, runPull } from '../../models/pull';
-import { parseModelRef, RemoteModel } from '../../models/remoteModels';
+import { type PullPlan, planPull, runPull } from '../../models/pull';
+import { parseModelRef, type RemoteModel } from '../../models/remoteModels';
 import { adviseQuants, judgeRemoteModels } from '../../models/remoteVerdicts';
 import { VERDICT_ICONS } from './modelScan';
 import { readModelSettings } from '../config';
@@ -55,8 +55,9 @@ async function askForRef(deps: ModelUiDeps): Promise<string | undefined> {
 /** Reads every quant's header remotely and lets the user pick, best for this machine first. */
 async function chooseQuant(deps: ModelUiDeps, models: RemoteModel[]): Promise<RemoteModel | undefined> {
   const hf = await hfConfig(deps);
+  const repo = models[0]!.repo; // planPull asks only with models found
   const judgedWithAdvice = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Headroom: reading ${models.length} model headers from ${models[0].repo}`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: `Headroom: reading ${models.length} model headers from ${repo}`, cancellable: true },
     async (_progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
@@ -74,7 +75,7 @@ async function chooseQuant(deps: ModelUiDeps, models: RemoteModel[]): Promise<Re
       detail: `${VERDICT_ICONS[j.verdict.kind]} ${j.verdict.text}${j.summary ? '' : ' (header unreadable: estimated from size)'}`,
       model: j.model,
     })),
-    { title: `Headroom: ${models[0].repo}`, placeHolder: judgedWithAdvice.advice?.why ?? 'Best for this machine first', matchOnDescription: true },
+    { title: `Headroom: ${repo}`, placeHolder: judgedWithAdvice.advice?.why ?? 'Best for this machine first', matchOnDescription: true },
   );
   return picked?.model;
 }
