@@ -21,8 +21,9 @@ export interface Failure {
 
 const PATTERNS: readonly { kind: FailureKind; re: RegExp; message: string }[] = [
   { kind: 'port-in-use', re: /couldn't bind|address already in use|bind\(\) failed|failed to bind/i, message: 'The port is already in use by another program. Choose another headroom.port, or 0 for a free one.' },
-  { kind: 'out-of-gpu-memory', re: /cudaMalloc failed|CUDA error: out of memory|out of memory|unable to allocate .*buffer|failed to allocate .*buffer|failed to fit params|ErrorOutOfDeviceMemory/i, message: 'The GPU ran out of memory while loading or running the model.' },
-  { kind: 'mmap-failed', re: /failed to mmap|mmap failed/i, message: 'The model file could not be memory-mapped: the system is short of RAM or address space.' },
+  { kind: 'out-of-gpu-memory', re: /cudaMalloc failed|CUDA error: out of memory|out of memory|unable to allocate .*buffer|failed to allocate .*buffer|failed to fit params|ErrorOutOfDeviceMemory|kIOGPUCommandBufferCallbackErrorOutOfMemory|command buffer \d+ failed with status 5\b/i, message: 'The GPU ran out of memory while loading or running the model.' },
+  // Windows' mmap is CreateFileMapping + MapViewOfFile; llama.cpp reports them as a failed model load, but the cause is memory.
+  { kind: 'mmap-failed', re: /failed to mmap|mmap failed|CreateFileMappingA? failed|MapViewOfFile failed/i, message: 'The model file could not be memory-mapped: the system is short of RAM or address space.' },
   { kind: 'model-missing', re: /failed to open .*(no such file|not found)|No such file or directory/i, message: 'The model file could not be opened. Check headroom.modelPath.' },
   { kind: 'bad-model', re: /gguf_init_from_file|invalid magic|failed to read (the )?(file|header|tensor)|failed to load model|unknown model architecture|error loading model|tensor .* data is not within the file bounds/i, message: 'llama.cpp could not load the model file: it is not a valid or supported GGUF model (a truncated download?).' },
   { kind: 'bad-arguments', re: /error while handling argument|invalid argument|unknown argument|error: invalid/i, message: 'llama-server rejected its arguments. Check headroom.extraServerArgs.' },
@@ -77,6 +78,22 @@ export function abortFailure(lines: readonly string[], exit: ExitInfo | null): F
 }
 
 /**
+ * Windows has no OOM killer: a process short of memory dies of its own failed allocation. NTSTATUS exit codes, as
+ * Node reports them (unsigned) or as a signed 32-bit int.
+ */
+const WINDOWS_MEMORY_EXITS: ReadonlyMap<number, string> = new Map([
+  // An allocation that returned null, dereferenced: on a loading model server, almost always memory.
+  [0xc0000005, 'llama-server crashed with an access violation (0xC0000005); on Windows that is most often an allocation that failed for lack of memory.'],
+  [0xc0000017, 'llama-server ran out of memory (STATUS_NO_MEMORY, 0xC0000017).'],
+]);
+
+function windowsMemoryExit(exit: ExitInfo | null): Failure | undefined {
+  if (exit?.code === null || exit?.code === undefined) return undefined;
+  const message = WINDOWS_MEMORY_EXITS.get(exit.code >>> 0);
+  return message === undefined ? undefined : { kind: 'out-of-ram', message };
+}
+
+/**
  * Reads llama-server's (or llama-fit-params') last output lines and exit to say, in plain words, why it stopped.
  * `oomKilled`: whether the kernel's OOM killer acted meanwhile (see oomKills.ts); undefined where unknown.
  */
@@ -85,6 +102,8 @@ export function classifyFailure(stderrTail: readonly string[], exit: ExitInfo | 
   if (aborted) return aborted;
   const text = stderrTail.join('\n');
   for (const p of PATTERNS) if (p.re.test(text)) return { kind: p.kind, message: p.message };
+  const windows = windowsMemoryExit(exit);
+  if (windows) return windows;
   if (exit?.signal === 'SIGKILL') {
     if (oomKilled === true) return { kind: 'out-of-ram', message: "llama-server was killed by the system's out-of-memory killer: it needed more RAM than was free." };
     if (oomKilled === false) return { kind: 'killed', message: 'llama-server was killed (SIGKILL) by another program or a user, not for lack of memory.' };

@@ -141,20 +141,131 @@ export async function readSysfsVram(sysRoot = '/sys'): Promise<GpuFacts[]> {
   return gpus;
 }
 
+/**
+ * macOS `vm_stat`: the pages the system can hand out without swapping (free, inactive, purgeable, speculative) times
+ * the page size from its header ("page size of 16384 bytes"). os.freemem() counts free pages only: 1-2 GB on a
+ * 32 GB Mac whose file cache holds the rest.
+ */
+export function parseVmStat(text: string): number | undefined {
+  const pageSize = Number(/page size of (\d+) bytes/.exec(text)?.[1]);
+  if (!Number.isFinite(pageSize) || pageSize <= 0) return undefined;
+  let pages = 0;
+  for (const name of ['free', 'inactive', 'purgeable', 'speculative']) {
+    const count = new RegExp(`^Pages ${name}:\\s+(\\d+)\\.?\\s*$`, 'm').exec(text)?.[1];
+    if (count === undefined) return undefined;
+    pages += Number(count);
+  }
+  return (pages * pageSize) / MiB;
+}
+
+/** `sysctl name...` output ("hw.memsize: 34359738368"), as name -> value; unknown names (stderr) are simply absent. */
+export function parseSysctl(text: string): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^([\w.]+):\s*(.*?)\s*$/.exec(line);
+    if (m?.[1] !== undefined && m[2] !== undefined) values.set(m[1], m[2]);
+  }
+  return values;
+}
+
+const positive = (text: string | undefined): number | undefined => {
+  const n = Number(text);
+  return text !== undefined && text !== '' && Number.isInteger(n) && n > 0 ? n : undefined;
+};
+
+/**
+ * The cores llama.cpp's threads should use on a Mac: the performance cores on Apple silicon (its efficiency cores
+ * only slow a matrix multiply down to their pace), every physical core on an Intel Mac (no perflevels).
+ */
+export function macPhysicalCores(sysctl: ReadonlyMap<string, string>): number | undefined {
+  return positive(sysctl.get('hw.perflevel0.physicalcpu')) ?? positive(sysctl.get('hw.physicalcpu'));
+}
+
+/**
+ * Physical cores on Windows from `wmic cpu get NumberOfCores` (a header, then one row per socket) or PowerShell's
+ * `(Get-CimInstance Win32_Processor).NumberOfCores` (one number per socket): their sum.
+ */
+export function parseWindowsCores(text: string): number | undefined {
+  const counts = text.split(/\r?\n|\r/).map((l) => l.trim()).filter((l) => /^\d+$/.test(l)).map(Number);
+  const sum = counts.reduce((a, b) => a + b, 0);
+  return sum > 0 ? sum : undefined;
+}
+
+/** Runs a system tool and gives its stdout (also after a non-zero exit), undefined when it could not run. */
+export type ToolRunner = (command: string, args: readonly string[]) => Promise<string | undefined>;
+
+const runTool: ToolRunner = (command, args) => run(command, args, { timeoutMs: 10_000 }).then((r) => r.stdout, () => undefined);
+
+const WINDOWS_CORE_QUERIES: readonly (readonly [string, readonly string[]])[] = [
+  ['wmic', ['cpu', 'get', 'NumberOfCores']],
+  // wmic is gone from recent Windows 11 builds.
+  ['powershell', ['-NoProfile', '-NonInteractive', '-Command', '(Get-CimInstance Win32_Processor).NumberOfCores']],
+];
+
 export interface SystemProbeOptions {
   /** Where sysfs is mounted (tests give a folder of their own); default /sys. */
   sysRoot?: string;
+  /** Which platform's tools to ask; default process.platform (tests give another with captured outputs). */
+  platform?: NodeJS.Platform;
+  /** Runs vm_stat, sysctl, wmic, powershell; tests give captured outputs. */
+  tool?: ToolRunner;
+}
+
+interface RamAndCores {
+  ramTotalMiB: number;
+  ramAvailableMiB: number;
+  physicalCores: number;
 }
 
 export class SystemHardwareProbe implements HardwareProbe {
   constructor(private readonly options: SystemProbeOptions = {}) {}
 
+  private get platform(): NodeJS.Platform {
+    return this.options.platform ?? process.platform;
+  }
+
+  private get tool(): ToolRunner {
+    return this.options.tool ?? runTool;
+  }
+
   /** RAM, cores, and the GPUs each platform can sample live: NVIDIA (nvidia-smi), then AMD on Linux (sysfs). */
   async sample(): Promise<HardwareFacts> {
-    const [ram, physical, nvidia, amd] = await Promise.all([this.ram(), this.physicalCores(), this.nvidiaGpus(), readSysfsVram(this.options.sysRoot)]);
     const logical = cpus().length;
+    const [ramAndCores, nvidia, amd] = await Promise.all([this.ramAndCores(logical), this.nvidiaGpus(), this.platform === 'linux' ? readSysfsVram(this.options.sysRoot) : Promise.resolve([])]);
     const gpus = [...nvidia, ...amd.map((g, i) => ({ ...g, index: nvidia.length + i }))];
-    return { gpus, ...ram, physicalCores: physical ?? logical, logicalCores: logical };
+    return { gpus, ...ramAndCores, logicalCores: logical };
+  }
+
+  private ramAndCores(logical: number): Promise<RamAndCores> {
+    if (this.platform === 'darwin') return this.mac(logical);
+    if (this.platform === 'win32') return this.windows(logical);
+    return this.linux(logical);
+  }
+
+  private async linux(logical: number): Promise<RamAndCores> {
+    const [ram, physical] = await Promise.all([this.ram(), this.physicalCores()]);
+    return { ...ram, physicalCores: physical ?? logical };
+  }
+
+  private async mac(logical: number): Promise<RamAndCores> {
+    const [sysctlText, vmStat] = await Promise.all([this.tool('sysctl', ['hw.memsize', 'hw.perflevel0.physicalcpu', 'hw.physicalcpu']), this.tool('vm_stat', [])]);
+    const sysctl = parseSysctl(sysctlText ?? '');
+    const memsize = positive(sysctl.get('hw.memsize'));
+    const ramTotalMiB = memsize !== undefined ? memsize / MiB : totalmem() / MiB;
+    const available = vmStat === undefined ? undefined : parseVmStat(vmStat);
+    return { ramTotalMiB, ramAvailableMiB: Math.min(ramTotalMiB, available ?? freemem() / MiB), physicalCores: macPhysicalCores(sysctl) ?? logical };
+  }
+
+  /** Windows' free memory (GlobalMemoryStatusEx) counts the standby list, so os.freemem() is right there. */
+  private async windows(logical: number): Promise<RamAndCores> {
+    let physical: number | undefined;
+    for (const [command, args] of WINDOWS_CORE_QUERIES) {
+      const out = await this.tool(command, args);
+      physical = out === undefined ? undefined : parseWindowsCores(out);
+      if (physical !== undefined) break;
+    }
+    // Neither tool answered: assume two threads per core (SMT), the common desktop case, rather than count every thread.
+    return { ramTotalMiB: totalmem() / MiB, ramAvailableMiB: freemem() / MiB, physicalCores: physical ?? Math.max(1, Math.floor(logical / 2)) };
   }
 
   async processRssMiB(pid: number): Promise<number | undefined> {
