@@ -3,7 +3,7 @@
 import { estimateMemory, kvTypeFits, totalMiB, type Estimate, type EstimateDevice, type KvCacheType } from './estimate';
 import type { HardwareFacts } from './hardware';
 import { isMoe, type ModelShape } from './modelShape';
-import type { PlanWishes } from './planTypes';
+import type { MemoryParts, PlanWishes } from './planTypes';
 
 export const DEFAULT_GPU_MARGIN_MIB = 1024;
 export const DEFAULT_RAM_MARGIN_MIB = 1024;
@@ -50,6 +50,16 @@ export function ramMarginOf(wishes: PlanWishes): number {
   return wishes.ramMarginMiB ?? DEFAULT_RAM_MARGIN_MIB;
 }
 
+/**
+ * What the GPUs that share RAM with the CPU (Metal on Apple silicon) and the host part need together: one pool,
+ * held to the RAM budget. Metal's "free" figure is its working-set limit less this process's allocations, in the same
+ * RAM, so budgeting the two apart over-commits it.
+ */
+export function onePoolMiB(hardware: HardwareFacts, devices: readonly MemoryParts[], host: MemoryParts): number {
+  const sum = (p: MemoryParts): number => p.modelMiB + p.contextMiB + p.computeMiB;
+  return devices.reduce((total, d, i) => (hardware.gpus[i]?.source === 'unified' ? total + sum(d) : total), sum(host));
+}
+
 function estimateFor(s: Setup, gpuLayers: number, cpuMoe: number, cacheType: KvCacheType, flashAttn: boolean, cacheTypeV = cacheType): Candidate {
   const estimate = estimateMemory(s.shape, {
     contextSize: s.contextSize,
@@ -65,7 +75,8 @@ function estimateFor(s: Setup, gpuLayers: number, cpuMoe: number, cacheType: KvC
     cpuRepack: s.wishes.cpuRepack,
   });
   const fitsGpu = estimate.devices.every((d, i) => totalMiB(d) <= gpuBudget(s, i));
-  const fits = fitsGpu && totalMiB(estimate.host) <= s.ramBudget;
+  // Host and unified-memory GPUs draw on one pool (the host part alone when no GPU shares RAM).
+  const fits = fitsGpu && onePoolMiB(s.hardware, estimate.devices, estimate.host) <= s.ramBudget;
   return { gpuLayers, cpuMoe, cacheType, flashAttn, estimate, fitsGpu, fits };
 }
 
@@ -161,10 +172,13 @@ export function choose(s: Setup): { chosen: Candidate; baseline: Candidate } {
   return { chosen, baseline };
 }
 
-/** Budgets and fixed settings of one search: GPU free memory less the margin, RAM available less its margin. */
+/** Budgets and fixed settings of one search: GPU free memory less the margin, RAM available less its margin (one pool with a unified-memory GPU). */
 export function setup(shape: ModelShape, hardware: HardwareFacts, wishes: PlanWishes, contextSize: number): Setup {
   const margin = marginOf(wishes);
-  const gpuBudgets = hardware.gpus.map((g) => g.freeMiB - margin);
+  const ramBudget = hardware.ramAvailableMiB - ramMarginOf(wishes);
+  // A GPU sharing RAM gets no more than the RAM there is, whatever its working-set limit says; with the host part
+  // it is held to that one pool in estimateFor.
+  const gpuBudgets = hardware.gpus.map((g) => (g.source === 'unified' ? Math.min(g.freeMiB - margin, ramBudget) : g.freeMiB - margin));
   const devices = hardware.gpus.map((g) => ({ name: g.name, freeMiB: g.freeMiB }));
   const tensorSplit = hardware.gpus.length > 1 ? gpuBudgets.map((b) => Math.max(0, Math.round(b))) : undefined;
   return {
@@ -173,7 +187,7 @@ export function setup(shape: ModelShape, hardware: HardwareFacts, wishes: PlanWi
     devices,
     tensorSplit: tensorSplit && tensorSplit.some((x) => x > 0) ? tensorSplit : undefined,
     gpuBudgets,
-    ramBudget: hardware.ramAvailableMiB - ramMarginOf(wishes),
+    ramBudget,
     contextSize,
     batch: wishes.batch ?? DEFAULT_BATCH,
     ubatch: wishes.ubatch ?? DEFAULT_UBATCH,

@@ -17,9 +17,9 @@ import { kvTypeFits, totalMiB, type Estimate } from './estimate';
 import type { GgufHeader } from '../gguf/header';
 import type { HardwareFacts } from './hardware';
 import { isMoe, modelShape, type ModelShape } from './modelShape';
-import { choose, DEFAULT_BATCH, DEFAULT_UBATCH, marginOf, ramMarginOf, setup, type Candidate, type Setup } from './offloadSearch';
+import { choose, DEFAULT_BATCH, DEFAULT_UBATCH, marginOf, onePoolMiB, ramMarginOf, setup, type Candidate, type Setup } from './offloadSearch';
 import { formatGiB } from './formatGiB';
-import { cacheReasons, offloadReasons, saidByEstimate, saidByMeasurement, shortfallWarnings, threadsFor } from './planReasons';
+import { cacheReasons, offloadReasons, saidByEstimate, saidByMeasurement, shortfallWarnings, threadsFor, type Said } from './planReasons';
 import type { Measurement, Plan, PlanWishes } from './planTypes';
 
 export type { Plan, PlanWishes } from './planTypes';
@@ -110,6 +110,17 @@ function chooseMmap(shape: ModelShape, hardware: HardwareFacts, wishes: PlanWish
   return { mmap: true, reason: 'Weights memory-mapped (mmap): the file stays in the page cache and loads fast the next time.' };
 }
 
+/**
+ * A unified-memory GPU (Metal) and the CPU part each within their own budget can still over-commit the one RAM they
+ * share: that shortfall, when there is one.
+ */
+function onePoolShortfall(hardware: HardwareFacts, said: Said): string[] {
+  if (!hardware.gpus.some((g) => g.source === 'unified')) return [];
+  const need = onePoolMiB(hardware, said.devices, said.host);
+  if (need <= said.ramBudget) return [];
+  return [`RAM is ${formatGiB(need - said.ramBudget)} short: the GPU shares it with the CPU (unified memory), and together they need ${formatGiB(need)} of the ${formatGiB(said.ramBudget)} available after the margin${said.measured ? ' (measured by the dry run)' : ''}.`];
+}
+
 /** llama-server's arguments for the chosen configuration (without --ctx-size, which the caller adds). */
 function serverArgs(s: Setup, chosen: Candidate, threads: number, mmap: boolean): string[] {
   const args: string[] = ['-ngl', String(chosen.gpuLayers), '--fit', 'off'];
@@ -141,7 +152,7 @@ export function plan(model: GgufHeader | ModelShape, hardware: HardwareFacts, wi
   const said = measured ? saidByMeasurement(hardware, measured) : saidByEstimate(s, chosen);
   const { mmap, reason: mmapReason } = chooseMmap(shape, hardware, wishes, e, s.ramBudget, said.host.modelMiB);
   reasons.push(mmapReason, ...offloadReasons(s, chosen, said), ...cacheReasons(s, chosen, baseline, said), threadsReason);
-  const shortfalls = shortfallWarnings(s, said);
+  const shortfalls = [...shortfallWarnings(s, said), ...onePoolShortfall(hardware, said)];
   warnings.push(...shortfalls);
 
   return {
@@ -190,7 +201,8 @@ export function budgetShortfalls(p: Plan, hardware: HardwareFacts, wishes: PlanW
     const have = (hardware.gpus[i]?.freeMiB ?? 0) - margin;
     if (need > have + 0.5) out.push(`${d.name}: needs ${need.toFixed(0)} MiB, has ${have.toFixed(0)} MiB`);
   });
-  const host = p.host.modelMiB + p.host.contextMiB + p.host.computeMiB;
+  // With a unified-memory GPU, RAM holds its part too.
+  const host = onePoolMiB(hardware, p.devices, p.host);
   const ram = hardware.ramAvailableMiB - ramMarginOf(wishes);
   if (host > ram + 0.5) out.push(`RAM: needs ${host.toFixed(0)} MiB, has ${ram.toFixed(0)} MiB`);
   return out;
