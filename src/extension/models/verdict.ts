@@ -40,8 +40,11 @@ export const VERDICT_ORDER: Readonly<Record<VerdictKind, number>> = { gpu: 0, pa
 
 export const sizeVerdict: VerdictFn = (model, hardware) => {
   const need = (bytes: number): number => bytes * (1 + OVERHEAD_SHARE);
-  const vram = Math.max(0, hardware.gpus.reduce((s, g) => s + g.freeMiB, 0) * MiB - RESERVE_BYTES);
   const ram = Math.max(0, hardware.ramAvailableMiB * MiB - RESERVE_BYTES);
+  // A GPU with unified memory (Metal) holds its part in that same RAM: one pool, not two.
+  const shared = hardware.gpus.some((g) => g.source === 'unified');
+  const gpuFree = Math.max(0, hardware.gpus.reduce((s, g) => s + g.freeMiB, 0) * MiB - RESERVE_BYTES);
+  const vram = shared ? Math.min(gpuFree, ram) : gpuFree;
   const total = need(model.tensorBytes);
   const layers = model.layerBytes.length;
   const totalLayers = layers > 0 ? layers + 1 : undefined;
@@ -55,13 +58,13 @@ export const sizeVerdict: VerdictFn = (model, hardware) => {
       used += need(bytes);
       onGpu++;
     }
-    if (onGpu > 0 && total - used <= ram) {
+    if (onGpu > 0 && total - used <= (shared ? ram - used : ram)) {
       return { kind: 'partial', text: `${onGpu}/${totalLayers} layers on GPU`, gpuLayers: onGpu, totalLayers };
     }
   }
   if (total <= ram) {
     return { kind: 'cpu', text: hardware.gpus.length > 0 ? 'on CPU (too big for the GPU)' : 'on CPU (RAM)', gpuLayers: 0, totalLayers };
   }
-  const free = vram + ram;
+  const free = shared ? ram : vram + ram;
   return { kind: 'no-fit', text: `does not fit: needs ${formatBytes(total)}, ${formatBytes(free)} free`, gpuLayers: 0, totalLayers };
 };

@@ -13,6 +13,7 @@ import { VERDICT_ICONS } from './modelScan';
 import { readModelSettings } from '../config';
 import { hfConfig, promptForToken } from './huggingFaceToken';
 import type { ModelUiDeps } from './modelUiDeps';
+import { pickerHardware } from './pickerHardware';
 
 interface RefItem extends vscode.QuickPickItem {
   readonly ref?: string;
@@ -24,7 +25,7 @@ export function catalogueRef(entry: CatalogueEntry): string {
 
 /** The recommended coding models with their verdicts, the recommended one first and starred. */
 export async function catalogueItems(deps: ModelUiDeps): Promise<RefItem[]> {
-  const hardware = await deps.hardware.sample();
+  const hardware = await pickerHardware(deps);
   const recs = recommendModels(hardware, deps.verdict);
   return [...recs.filter((r) => r.recommended), ...recs.filter((r) => !r.recommended)].map((r) => ({
     label: `${r.recommended ? '$(star-full) ' : ''}${r.entry.label}`,
@@ -61,7 +62,7 @@ async function chooseQuant(deps: ModelUiDeps, models: RemoteModel[]): Promise<Re
     async (_progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
-      const hardware = await deps.hardware.sample();
+      const hardware = await pickerHardware(deps);
       const list = await judgeRemoteModels(models, hardware, deps.verdict, hf, abort.signal);
       return { list, advice: adviseQuants(list, hardware) };
     },

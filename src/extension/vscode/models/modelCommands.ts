@@ -8,6 +8,7 @@ import { firstRunModel } from './firstRun';
 import { selectModel } from './modelPicker';
 import { HF_TOKEN_SECRET, promptForToken } from './huggingFaceToken';
 import type { ModelUiDeps } from './modelUiDeps';
+import { locatedBuildDevices } from './pickerHardware';
 import { saveModelChoice } from './saveModelChoice';
 
 export interface ModelCommands {
@@ -21,7 +22,7 @@ export interface ModelCommands {
 }
 
 export function modelCommands(options: { log: vscode.LogOutputChannel; secrets?: vscode.SecretStorage }): ModelCommands {
-  const deps: ModelUiDeps = { log: options.log, secrets: options.secrets, hardware: new SystemHardwareProbe(), verdict: planVerdict };
+  const deps: ModelUiDeps = { log: options.log, secrets: options.secrets, hardware: new SystemHardwareProbe(), buildDevices: locatedBuildDevices, verdict: planVerdict };
   return {
     firstRun: () => firstRunModel(deps),
     select: () => selectModel(deps, () => downloadModel(deps)),

@@ -7,6 +7,7 @@ import type { Verdict } from '../../models/verdict';
 import { VERDICT_ORDER } from '../../models/verdict';
 import { readModelSettings } from '../config';
 import type { ModelUiDeps } from './modelUiDeps';
+import { pickerHardware } from './pickerHardware';
 
 export interface JudgedModel extends FoundModel {
   readonly verdict: Verdict;
@@ -18,7 +19,7 @@ export async function scanModels(deps: ModelUiDeps): Promise<JudgedModel[]> {
   const locations = modelLocations({ home: homedir(), modelFolders: [...settings.modelFolders, settings.downloadFolder] });
   const [result, hardware] = await Promise.all([
     HeaderCache.open(headerCacheFile()).then((cache) => discoverModels(locations, { cache })),
-    deps.hardware.sample(),
+    pickerHardware(deps),
   ]);
   for (const s of result.skipped) deps.log.debug(`models: skipped ${s.path}: ${s.reason}`);
   return result.models.map((m) => ({ ...m, verdict: deps.verdict(m.summary, hardware) }));
