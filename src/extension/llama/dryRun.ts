@@ -46,9 +46,10 @@ export function parseMemoryBreakdown(text: string): MemoryBreakdown | undefined 
     if (!line.includes('common_memory_breakdown_print')) continue;
     const gpu = GPU_ROW.exec(line);
     if (gpu) {
+      // Every group of GPU_ROW is required, so a match has them all.
       devices.push({
-        name: gpu[1],
-        description: gpu[2],
+        name: gpu[1]!,
+        description: gpu[2]!,
         totalMiB: Number(gpu[3]),
         freeMiB: Number(gpu[4]),
         modelMiB: Number(gpu[6]),
@@ -61,7 +62,7 @@ export function parseMemoryBreakdown(text: string): MemoryBreakdown | undefined 
     if (!other) continue;
     const row = { modelMiB: Number(other[3]), contextMiB: Number(other[4]), computeMiB: Number(other[5]) };
     if (other[1] === 'Host') host = row;
-    else hostExtras.push({ name: other[1], ...row });
+    else hostExtras.push({ name: other[1]!, ...row });
   }
   if (!host) return undefined;
   const total = hostExtras.reduce(
@@ -73,7 +74,7 @@ export function parseMemoryBreakdown(text: string): MemoryBreakdown | undefined 
 
 /** Splits a command line on spaces, keeping double-quoted parts (llama-fit-params quotes -ot) whole, quotes removed. */
 function splitArgs(line: string): string[] {
-  return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
+  return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '');
 }
 
 /** The arguments llama-fit-params prints on stdout once its fit succeeded (`-c 4096 -ngl 48 ...`), as parsed. */

@@ -1,6 +1,7 @@
 // The facts about a GGUF model that memory planning needs: hyper-parameters, and each tensor's
 // bytes with the layer it belongs to (as llama.cpp's loader assigns tensors to devices).
 import { describeModel, type GgufHeader } from '../gguf/header';
+import { graphFacts, type GraphFacts } from './graphFacts';
 
 export type TensorPlace = 'input' | 'output' | 'layer' | 'global';
 
@@ -39,6 +40,8 @@ export interface ModelShape {
   /** No output.weight: llama.cpp reuses token_embd for the output projection. */
   readonly tiedOutput: boolean;
   readonly totalBytes: number;
+  /** What beyond a plain transformer shapes the compute graph and KV cache (sliding windows, MLA, shared experts). */
+  readonly graph?: GraphFacts;
 }
 
 /** llama.cpp's LLM_FFN_EXPS_REGEX (common/common.h). */
@@ -108,6 +111,7 @@ export function modelShape(header: GgufHeader): ModelShape {
     tensors,
     tiedOutput: !outputTensor,
     totalBytes: d.tensorBytes,
+    graph: graphFacts(header),
   };
 }
 

@@ -1,0 +1,217 @@
+// ggml-backend's scheduler (ggml/src/ggml-backend.cpp, ggml_backend_sched_split_graph) on a shape-only
+// graph: which backend runs each op, where the graph splits between backends, and the copies of
+// split inputs that the destination backend's compute buffer holds (a CPU weight copied to a GPU for
+// a big batch, the mask and the embeddings copied from the CPU, logits copied back).
+import { isViewOp, nbytes, nrows, type Tensor, type TensorBuffer } from './ggml';
+
+/** One backend, as the scheduler asks about it. The CPU backend is always the last one. */
+export interface SchedBackend {
+  /** GPU index, or -1 for the CPU. */
+  readonly device: number;
+  supportsOp(op: Tensor): boolean;
+  /** Whether the backend wants an op whose weight is in host memory (big batches). */
+  offloadOp(op: Tensor): boolean;
+}
+
+/** The graph as the allocator sees it: split inputs' copies included, each tensor with its backend. */
+export interface SplitGraph {
+  readonly nodes: Tensor[];
+  readonly nodeBackend: number[];
+  readonly leafs: Tensor[];
+  readonly leafBackend: number[];
+  readonly splits: number;
+}
+
+const MAX_SPLIT_INPUTS = 30;
+
+/** A GPU backend limited only by the largest tensor it accepts (Vulkan: maxStorageBufferRange). */
+export function gpuBackend(device: number, maxTensorBytes: number, minBatch = 32): SchedBackend {
+  return {
+    device,
+    supportsOp: (op) => nbytes(op) <= maxTensorBytes && op.src.every((s) => !s || nbytes(s) <= maxTensorBytes),
+    offloadOp: (op) => batchSize(op) >= minBatch,
+  };
+}
+
+export const CPU_BACKEND: SchedBackend = { device: -1, supportsOp: () => true, offloadOp: () => false };
+
+/** ggml_vk_get_op_batch_size / CUDA's get_op_batch_size. */
+function batchSize(op: Tensor): number {
+  if (op.op === 'GET_ROWS') return 0;
+  if (op.op === 'MUL_MAT') return op.ne[1];
+  if (op.op === 'MUL_MAT_ID' || op.op === 'ROPE') return op.ne[2];
+  return nrows(op);
+}
+
+function bufferOf(t: Tensor): TensorBuffer | undefined {
+  return t.viewSrc ? t.viewSrc.buffer : t.buffer;
+}
+
+/**
+ * Assigns backends and splits the graph, as ggml_backend_sched_split_graph does (one copy per
+ * input, no pipeline parallelism). `pinned` are llama.cpp's own assignments (the layer norms of a
+ * fully offloaded model).
+ */
+export function splitGraph(
+  nodes: readonly Tensor[],
+  leafs: readonly Tensor[],
+  backends: readonly SchedBackend[],
+  pinned: ReadonlyMap<Tensor, number>,
+  opOffload = true,
+): SplitGraph {
+  const cpu = backends.length - 1;
+  const backendOf = new Map<Tensor, number>(pinned);
+  const get = (t: Tensor | undefined): number => (t ? (backendOf.get(t) ?? -1) : -1);
+  const supportsBuft = (b: number, buf: TensorBuffer): boolean => (b === cpu ? buf.device < 0 : buf.device === backends[b]!.device);
+  // The buffer type of backend b's compute buffer: a GPU's own memory, or host memory for the CPU.
+  const computeBuffer = (b: number): TensorBuffer => ({ device: backends[b]!.device, weights: false, repack: false });
+
+  const fromBuffer = (t: Tensor, op: Tensor): number => {
+    const buf = bufferOf(t);
+    if (!buf) return -1;
+    return backends.findIndex((be, i) => supportsBuft(i, buf) && be.supportsOp(op));
+  };
+  const bufferSupported = (t: Tensor, b: number): boolean => {
+    let buf = bufferOf(t);
+    if (!buf) {
+      let id = get(t);
+      if (id < 0 && t.viewSrc) id = get(t.viewSrc);
+      if (id >= 0) buf = computeBuffer(id);
+    }
+    return buf !== undefined && supportsBuft(b, buf);
+  };
+  const fromCur = (t: Tensor): number => {
+    let id = fromBuffer(t, t);
+    if (id >= 0) return id;
+    if (t.viewSrc) {
+      id = fromBuffer(t.viewSrc, t);
+      if (id >= 0) return id;
+    }
+    if (bufferOf(t)) return -1;
+    if (t.input) return cpu;
+    if (t.op === 'ROPE' || t.op === 'FLASH_ATTN_EXT') return -1;
+    for (const src of t.src) {
+      if (!src?.buffer?.weights) continue;
+      const srcBackend = fromBuffer(src, t);
+      if (opOffload && srcBackend === cpu && !src.buffer.repack) {
+        for (let b = 0; b < srcBackend; b++) {
+          if (backends[b]!.supportsOp(t) && backends[b]!.offloadOp(t)) return b;
+        }
+      }
+      return srcBackend;
+    }
+    return -1;
+  };
+  const setIfSupported = (node: Tensor, b: number): void => {
+    if (backends[b]!.supportsOp(node)) backendOf.set(node, b);
+  };
+
+  // Pass 1: tensors with pre-allocated inputs.
+  for (const t of [...leafs, ...nodes]) if (get(t) < 0) backendOf.set(t, fromCur(t));
+
+  // Pass 2: expand GPU assignments down and up, then the rest down and up.
+  const expand = (order: readonly Tensor[], skipCpu: boolean): void => {
+    let cur = -1;
+    for (const node of order) {
+      if (isViewOp(node.op)) continue;
+      const id = get(node);
+      if (id >= 0) cur = skipCpu && id === cpu ? -1 : id;
+      else if (cur >= 0) setIfSupported(node, cur);
+    }
+  };
+  const reversed = [...nodes].reverse();
+  expand(nodes, true);
+  expand(reversed, true);
+  expand(nodes, false);
+  expand(reversed, false);
+
+  // Pass 3: unassigned nodes go to the backend that supports most of their inputs.
+  for (const node of nodes) {
+    if (isViewOp(node.op) || get(node) >= 0) continue;
+    let best = -1;
+    backends.forEach((be, b) => {
+      if (!be.supportsOp(node)) return;
+      const n = node.src.filter((s) => s && (get(s) >= 0 || get(s.viewSrc) >= 0) && bufferSupported(s, b)).length;
+      if (n > best) {
+        best = n;
+        backendOf.set(node, b);
+      }
+    });
+  }
+
+  // Pass 4: views and remaining sources.
+  for (const node of nodes) {
+    if (node.viewSrc && get(node) < 0) backendOf.set(node, get(node.viewSrc));
+    for (const src of node.src) {
+      if (!src || get(src) >= 0) continue;
+      backendOf.set(src, src.viewSrc ? get(src.viewSrc) : get(node));
+    }
+    for (let b = 0; b < backends.length && get(node) < 0; b++) setIfSupported(node, b);
+  }
+
+  // Pass 5: splits, and a copy of every input that the split's backend cannot read where it is.
+  // A copy is made once per backend and reused by later splits on that backend.
+  const copies = new Map<Tensor, Map<number, Tensor>>();
+  const copyNodes: { input: Tensor; copy: Tensor; backend: number; splitStart: number }[] = [];
+  let splits = 0;
+  let cur = -1;
+  let splitStart = 0;
+  let inputs = 0;
+  nodes.forEach((node, i) => {
+    if (isViewOp(node.op)) return;
+    const id = get(node);
+    let newSplit = cur < 0 || id !== cur;
+    if (!newSplit && inputs > 0) {
+      for (const src of node.src) {
+        if (!src) continue;
+        if (src.buffer?.weights && get(src) !== cur && !bufferSupported(src, cur)) {
+          newSplit = true;
+          break;
+        }
+        if (inputs >= MAX_SPLIT_INPUTS && get(src) !== cur && !copies.get(src)?.has(cur) && !bufferSupported(src, cur)) {
+          newSplit = true;
+          break;
+        }
+      }
+    }
+    if (newSplit) {
+      splits++;
+      cur = id;
+      splitStart = splits === 1 ? 0 : i;
+      inputs = 0;
+    }
+    node.src.forEach((s, j) => {
+      if (!s || get(s) === cur || bufferSupported(s, cur)) return;
+      let perBackend = copies.get(s);
+      if (!perBackend) {
+        perBackend = new Map();
+        copies.set(s, perBackend);
+      }
+      let copy = perBackend.get(cur);
+      if (!copy) {
+        copy = { ...s, id: -1 - copyNodes.length, name: `${cur}#${s.name}#0`, op: 'NONE', src: [], viewSrc: undefined, input: false, output: false, buffer: undefined, ne: [...s.ne], nb: [...s.nb] };
+        perBackend.set(cur, copy);
+        copyNodes.push({ input: s, copy, backend: cur, splitStart });
+        inputs++;
+      }
+      node.src[j] = copy;
+    });
+  });
+
+  // The graph copy: each split's input copies first (with a dependency keeping the source alive
+  // until the copy is made), then its nodes.
+  const outNodes: Tensor[] = [];
+  const outBackend: number[] = [];
+  let c = 0;
+  nodes.forEach((node, i) => {
+    while (c < copyNodes.length && copyNodes[c]!.splitStart === i) {
+      const { input, copy, backend } = copyNodes[c++]!;
+      const dep: Tensor = { ...input, id: -1_000_000 - c, name: `${input.name} (dep)`, op: 'NONE', src: [input], viewSrc: input.viewSrc ?? input, input: false, output: false, buffer: undefined };
+      outNodes.push(dep, copy);
+      outBackend.push(get(input), backend);
+    }
+    outNodes.push(node);
+    outBackend.push(get(node));
+  });
+  return { nodes: outNodes, nodeBackend: outBackend, leafs: [...leafs], leafBackend: leafs.map(get), splits };
+}
