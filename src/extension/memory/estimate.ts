@@ -34,6 +34,7 @@ import { buildArchGraph } from './graph/archGraphs';
 import { reserveSizes, type BufferSpec } from './graph/allocator';
 import type { Tensor, TensorBuffer } from './graph/ggml';
 import { LlmGraphBuilder } from './graph/llmGraph';
+import { vulkanReorder } from './graph/vulkanReorder';
 import { CPU_BACKEND, gpuBackend, splitGraph, type SchedBackend, type SplitGraph } from './graph/scheduler';
 import { isSlidingLayer, type GraphFacts } from './graphFacts';
 import { modelShape, type ModelShape, type ShapedTensor } from './modelShape';
@@ -54,7 +55,11 @@ export interface EstimateDevice {
   readonly maxTensorBytes?: number;
   /** The largest buffer ggml allocates at once (Vulkan: 1 GiB); compute buffers are split in such chunks. Default: no limit. */
   readonly maxBufferBytes?: number;
+  /** The GPU backend: Vulkan reorders the ops it runs (ggml_vk_graph_optimize), which changes what is alive together. Default 'cuda'. */
+  readonly backend?: GpuBackendKind;
 }
+
+export type GpuBackendKind = 'cuda' | 'vulkan' | 'metal';
 
 export interface EstimateOptions {
   /** Requested context (tokens); padded to 256 as llama.cpp does. */
@@ -167,6 +172,8 @@ function cumulativeSplits(devices: readonly EstimateDevice[], tensorSplit?: read
 }
 
 function repackable(t: ShapedTensor, repack: ReadonlySet<number>): boolean {
+  // The repack buffer type takes mul_mat weights of 2 dimensions and mul_mat_id experts of 3.
+  if (t.dims.length !== (t.expert ? 3 : 2)) return false;
   const rows = t.dims[1] ?? 1;
   const multiple = t.type === GgmlType.Q4_0 || t.type === GgmlType.IQ4_NL || t.type === GgmlType.MXFP4 || t.type === GgmlType.Q8_0 ? 4 : 8;
   // x86 kernels need rows % 8 for every type; ARM's 4x4/4x8 kernels need rows % 4 for the 32-blocks.
@@ -341,11 +348,13 @@ function placeWeights(layout: Layout): PlacedWeights {
   };
   for (const t of shape.tensors) place(t, wantedDevice(t, layout));
   const embd = shape.tensors.find((t) => t.name === 'token_embd.weight');
-  if (shape.tiedOutput && embd && outputDevice >= 0) {
-    // TENSOR_DUPLICATED: a second copy of token_embd for the output projection, on the output device.
-    place({ ...embd, name: 'output.weight', place: 'output', matmul: true }, outputDevice);
-  } else if (shape.tiedOutput && embd) {
-    byName.set('output.weight', { device: -1, repack: false });
+  if (shape.tiedOutput && embd) {
+    // TENSOR_DUPLICATED: the output projection reuses token_embd. It is the same tensor when it lands in
+    // the same buffer type (plain host memory); on a GPU or in CPU_REPACK it is a second copy.
+    const output: ShapedTensor = { ...embd, name: 'output.weight', place: 'output', matmul: true };
+    const p = placeTensor(output, outputDevice, layout);
+    if (p.device >= 0 || p.repack) place(output, outputDevice);
+    else byName.set(output.name, p);
   }
   return placed;
 }
@@ -378,7 +387,7 @@ const computeCache = new WeakMap<ModelShape, Map<string, Placed>>();
 function computeBuffers(layout: Layout, weights: ReadonlyMap<string, Placement>): Placed {
   const key = JSON.stringify([
     layout.nCtx, layout.nUbatch, layout.flashAttn, layout.cacheTypeK, layout.cacheTypeV, layout.kvOffload,
-    layout.devices.map((d) => [d.maxTensorBytes, d.maxBufferBytes]),
+    layout.devices.map((d) => [d.maxTensorBytes, d.maxBufferBytes, d.backend]),
     [...weights.values()].map((p) => p.device * 2 + (p.repack ? 1 : 0)).join(''),
     layout.layerDevice.join(','),
   ]);
@@ -409,7 +418,7 @@ function simulateCompute(layout: Layout, weights: ReadonlyMap<string, Placement>
 
 function scheduleCompute(layout: Layout, weights: ReadonlyMap<string, Placement>): SplitGraph & { sizes: number[] } {
   const { shape, devices } = layout;
-  const backends: SchedBackend[] = [...devices.map((d, i) => gpuBackend(i, d.maxTensorBytes ?? Infinity)), CPU_BACKEND];
+  const backends: SchedBackend[] = [...devices.map((d, i) => gpuBackend(i, d.maxTensorBytes ?? Infinity, d.backend === 'vulkan' ? vulkanReorder : undefined)), CPU_BACKEND];
   const cpu = backends.length - 1;
   const pinned = new Map<Tensor, number>();
   const fullOffload = layout.gpuLayers > shape.nLayer;

@@ -152,6 +152,8 @@ export function reserveSizes(
   nodeBuffer: readonly number[],
   leafBuffer: readonly number[],
   specs: readonly BufferSpec[],
+  /** Diagnostics: told of every allocation and free, with the buffer and its size after it. */
+  trace?: (event: 'alloc' | 'free', t: Tensor, bufferId: number, bufferSize: number) => void,
 ): number[] {
   const allocators = specs.map((s) => new DynAllocator(s));
   const hash = new Map<Tensor, HashNode>();
@@ -196,6 +198,8 @@ export function reserveSizes(
             p.allocated = false;
             vs.allocated = false;
             freeExtraSpace(node, parent.viewSrc);
+            trace?.('free', parent.viewSrc, h.bufferId, allocators[h.bufferId]!.size());
+            trace?.('alloc', node, h.bufferId, allocators[h.bufferId]!.size());
             return;
           }
           continue;
@@ -204,11 +208,14 @@ export function reserveSizes(
         h.addr = p.addr;
         p.allocated = false;
         freeExtraSpace(node, parent);
+        trace?.('free', parent, h.bufferId, allocators[h.bufferId]!.size());
+        trace?.('alloc', node, h.bufferId, allocators[h.bufferId]!.size());
         return;
       }
     }
     h.bufferId = bufferId;
     h.addr = allocators[bufferId]!.alloc(nbytes(node));
+    trace?.('alloc', node, bufferId, allocators[bufferId]!.size());
   };
 
   const freeNode = (node: Tensor): void => {
@@ -216,6 +223,7 @@ export function reserveSizes(
     const h = get(node);
     if (h.addr) allocators[h.bufferId]!.free(h.addr, nbytes(node));
     h.allocated = false;
+    trace?.('free', node, h.bufferId, allocators[h.bufferId]!.size());
   };
 
   leafs.forEach((leaf, i) => allocateNode(leaf, leafBuffer[i]!));

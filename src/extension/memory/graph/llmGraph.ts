@@ -3,7 +3,7 @@
 // (n_ubatch tokens, n_ubatch outputs, the whole KV cache), op for op and in the same order.
 import { GgmlType } from '../../gguf/ggmlTypes';
 import { isSlidingLayer, type GraphFacts } from '../graphFacts';
-import type { ModelShape } from '../modelShape';
+import type { ModelShape, ShapedTensor } from '../modelShape';
 import { GgmlContext, GgmlGraph, I32, I64, isContiguous, rowSize, type Tensor, type TensorBuffer } from './ggml';
 
 export interface GraphConfig {
@@ -41,6 +41,18 @@ interface AttnInputs {
   vRot: Tensor | undefined;
 }
 
+const indexes = new WeakMap<ModelShape, ReadonlyMap<string, ShapedTensor>>();
+
+/** The model's tensors by name (built once per shape: graphs look weights up by name thousands of times). */
+function tensorsByName(shape: ModelShape): ReadonlyMap<string, ShapedTensor> {
+  let index = indexes.get(shape);
+  if (!index) {
+    index = new Map(shape.tensors.map((t) => [t.name, t]));
+    indexes.set(shape, index);
+  }
+  return index;
+}
+
 /** The graph of one model and configuration. */
 export class LlmGraphBuilder {
   private readonly ctx = new GgmlContext();
@@ -48,6 +60,7 @@ export class LlmGraphBuilder {
   private readonly weights = new Map<string, Tensor | null>();
   private readonly caches = new Map<string, Tensor>();
   private readonly nTokens: number;
+  private readonly byName: ReadonlyMap<string, ShapedTensor>;
 
   constructor(
     private readonly shape: ModelShape,
@@ -55,6 +68,7 @@ export class LlmGraphBuilder {
     private readonly cfg: GraphConfig,
   ) {
     this.nTokens = cfg.nTokens;
+    this.byName = tensorsByName(shape);
   }
 
   private expand(t: Tensor): void {
@@ -70,7 +84,7 @@ export class LlmGraphBuilder {
   w(name: string): Tensor | undefined {
     const found = this.weights.get(name);
     if (found !== undefined) return found ?? undefined;
-    const info = this.shape.tensors.find((t) => t.name === name);
+    const info = this.byName.get(name);
     const buffer = info ? this.cfg.weightBuffer(name) : undefined;
     const t = info && buffer ? this.ctx.preallocated(name, info.type, info.dims, buffer) : undefined;
     this.weights.set(name, t ?? null);
@@ -384,7 +398,7 @@ export class LlmGraphBuilder {
   private outputWeight(): Tensor {
     const own = this.w('output.weight');
     if (own) return own;
-    const embd = this.shape.tensors.find((t) => t.name === 'token_embd.weight');
+    const embd = this.byName.get('token_embd.weight');
     const buffer = this.cfg.weightBuffer('output.weight');
     if (!embd || !buffer) throw new RangeError('the model has neither output.weight nor token_embd.weight');
     return this.ctx.preallocated('output.weight (tied)', embd.type, embd.dims, buffer);
@@ -395,7 +409,7 @@ export class LlmGraphBuilder {
    * (TENSOR_DUPLICATED finds the copy already in that context), so the layers of one device share one.
    */
   rope(t: Tensor, pos: Tensor, il: number): Tensor {
-    const info = this.shape.tensors.find((x) => x.name === 'rope_freqs.weight');
+    const info = this.byName.get('rope_freqs.weight');
     const buffer = info ? this.cfg.weightBuffer(`blk.${il}.rope_freqs.weight`) : undefined;
     let factors: Tensor | undefined;
     if (info && buffer) {

@@ -11,6 +11,8 @@ export interface SchedBackend {
   supportsOp(op: Tensor): boolean;
   /** Whether the backend wants an op whose weight is in host memory (big batches). */
   offloadOp(op: Tensor): boolean;
+  /** The backend's graph_optimize: the order it runs a split's nodes in (Vulkan reorders). */
+  readonly optimize?: (nodes: readonly Tensor[]) => Tensor[];
 }
 
 /** The graph as the allocator sees it: split inputs' copies included, each tensor with its backend. */
@@ -25,11 +27,12 @@ export interface SplitGraph {
 const MAX_SPLIT_INPUTS = 30;
 
 /** A GPU backend limited only by the largest tensor it accepts (Vulkan: maxStorageBufferRange). */
-export function gpuBackend(device: number, maxTensorBytes: number, minBatch = 32): SchedBackend {
+export function gpuBackend(device: number, maxTensorBytes: number, optimize?: (nodes: readonly Tensor[]) => Tensor[], minBatch = 32): SchedBackend {
   return {
     device,
     supportsOp: (op) => nbytes(op) <= maxTensorBytes && op.src.every((s) => !s || nbytes(s) <= maxTensorBytes),
     offloadOp: (op) => batchSize(op) >= minBatch,
+    optimize,
   };
 }
 
@@ -152,16 +155,15 @@ export function splitGraph(
   // Pass 5: splits, and a copy of every input that the split's backend cannot read where it is.
   // A copy is made once per backend and reused by later splits on that backend.
   const copies = new Map<Tensor, Map<number, Tensor>>();
-  const copyNodes: { input: Tensor; copy: Tensor; backend: number; splitStart: number }[] = [];
-  let splits = 0;
-  let cur = -1;
-  let splitStart = 0;
+  const splits: { start: number; backend: number; copies: { input: Tensor; copy: Tensor }[] }[] = [];
   let inputs = 0;
   nodes.forEach((node, i) => {
     if (isViewOp(node.op)) return;
     const id = get(node);
-    let newSplit = cur < 0 || id !== cur;
-    if (!newSplit && inputs > 0) {
+    let split = splits[splits.length - 1];
+    let newSplit = !split || id !== split.backend;
+    if (split && !newSplit && inputs > 0) {
+      const cur = split.backend;
       for (const src of node.src) {
         if (!src) continue;
         if (src.buffer?.weights && get(src) !== cur && !bufferSupported(src, cur)) {
@@ -174,12 +176,12 @@ export function splitGraph(
         }
       }
     }
-    if (newSplit) {
-      splits++;
-      cur = id;
-      splitStart = splits === 1 ? 0 : i;
+    if (newSplit || !split) {
+      split = { start: splits.length === 0 ? 0 : i, backend: id, copies: [] };
+      splits.push(split);
       inputs = 0;
     }
+    const cur = split.backend;
     node.src.forEach((s, j) => {
       if (!s || get(s) === cur || bufferSupported(s, cur)) return;
       let perBackend = copies.get(s);
@@ -189,9 +191,9 @@ export function splitGraph(
       }
       let copy = perBackend.get(cur);
       if (!copy) {
-        copy = { ...s, id: -1 - copyNodes.length, name: `${cur}#${s.name}#0`, op: 'NONE', src: [], viewSrc: undefined, input: false, output: false, buffer: undefined, ne: [...s.ne], nb: [...s.nb] };
+        copy = { ...s, id: -1 - copies.size, name: `${cur}#${s.name}#0`, op: 'NONE', src: [], viewSrc: undefined, input: false, output: false, buffer: undefined, ne: [...s.ne], nb: [...s.nb] };
         perBackend.set(cur, copy);
-        copyNodes.push({ input: s, copy, backend: cur, splitStart });
+        split.copies.push({ input: s, copy });
         inputs++;
       }
       node.src[j] = copy;
@@ -199,19 +201,21 @@ export function splitGraph(
   });
 
   // The graph copy: each split's input copies first (with a dependency keeping the source alive
-  // until the copy is made), then its nodes.
+  // until the copy is made), then its nodes in the order its backend runs them.
   const outNodes: Tensor[] = [];
   const outBackend: number[] = [];
-  let c = 0;
-  nodes.forEach((node, i) => {
-    while (c < copyNodes.length && copyNodes[c]!.splitStart === i) {
-      const { input, copy, backend } = copyNodes[c++]!;
-      const dep: Tensor = { ...input, id: -1_000_000 - c, name: `${input.name} (dep)`, op: 'NONE', src: [input], viewSrc: input.viewSrc ?? input, input: false, output: false, buffer: undefined };
+  splits.forEach((split, k) => {
+    for (const { input, copy } of split.copies) {
+      const dep: Tensor = { ...input, id: -1_000_000 - outNodes.length, name: `${input.name} (dep)`, op: 'NONE', src: [input], viewSrc: input.viewSrc ?? input, input: false, output: false, buffer: undefined };
       outNodes.push(dep, copy);
-      outBackend.push(get(input), backend);
+      outBackend.push(get(input), split.backend);
     }
-    outNodes.push(node);
-    outBackend.push(get(node));
+    const range = nodes.slice(split.start, splits[k + 1]?.start ?? nodes.length);
+    const optimize = backends[split.backend]?.optimize;
+    for (const node of optimize ? optimize(range) : range) {
+      outNodes.push(node);
+      outBackend.push(get(node));
+    }
   });
-  return { nodes: outNodes, nodeBackend: outBackend, leafs: [...leafs], leafBackend: leafs.map(get), splits };
+  return { nodes: outNodes, nodeBackend: outBackend, leafs: [...leafs], leafBackend: leafs.map(get), splits: splits.length };
 }
