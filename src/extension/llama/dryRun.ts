@@ -37,13 +37,34 @@ export interface DryRunResult extends MemoryBreakdown {
 const GPU_ROW = /\|\s+-\s+(\S+)\s+\((.*)\)\s+\|\s+(\d+)\s+=\s+(\d+)\s+\+\s+\(\s*(\d+)\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\s*\)\s+\+\s+(-?\d+)\s+\|/;
 const OTHER_ROW = /\|\s+-\s+(\S+)\s+\|\s+(\d+)\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\s+\|/;
 
-/** Reads `common_memory_breakdown_print`'s table (llama-fit-params -lv 4, or llama-server at exit). */
-export function parseMemoryBreakdown(text: string): MemoryBreakdown | undefined {
-  const devices: DeviceBreakdown[] = [];
-  const hostExtras: (ComponentMiB & { name: string })[] = [];
+/**
+ * Reads every `common_memory_breakdown_print` table in the output, in order. llama-fit-params prints
+ * one for the arguments as given, then one per configuration it tries while fitting (when -ngl or the
+ * context were left to it); llama-server prints one at exit.
+ */
+export function parseMemoryBreakdowns(text: string): MemoryBreakdown[] {
+  const tables: MemoryBreakdown[] = [];
+  let devices: DeviceBreakdown[] = [];
+  let hostExtras: (ComponentMiB & { name: string })[] = [];
   let host: ComponentMiB | undefined;
+  const finish = (): void => {
+    if (host) {
+      const total = hostExtras.reduce(
+        (sum, e) => ({ modelMiB: sum.modelMiB + e.modelMiB, contextMiB: sum.contextMiB + e.contextMiB, computeMiB: sum.computeMiB + e.computeMiB }),
+        host,
+      );
+      tables.push({ devices, host: total, hostExtras });
+    }
+    devices = [];
+    hostExtras = [];
+    host = undefined;
+  };
   for (const line of text.split('\n')) {
     if (!line.includes('common_memory_breakdown_print')) continue;
+    if (line.includes('memory breakdown [MiB]')) {
+      finish();
+      continue;
+    }
     const gpu = GPU_ROW.exec(line);
     if (gpu) {
       // Every group of GPU_ROW is required, so a match has them all.
@@ -64,12 +85,13 @@ export function parseMemoryBreakdown(text: string): MemoryBreakdown | undefined 
     if (other[1] === 'Host') host = row;
     else hostExtras.push({ name: other[1]!, ...row });
   }
-  if (!host) return undefined;
-  const total = hostExtras.reduce(
-    (sum, e) => ({ modelMiB: sum.modelMiB + e.modelMiB, contextMiB: sum.contextMiB + e.contextMiB, computeMiB: sum.computeMiB + e.computeMiB }),
-    host,
-  );
-  return { devices, host: total, hostExtras };
+  finish();
+  return tables;
+}
+
+/** The first breakdown in the output: for llama-fit-params, the one of the arguments as given. */
+export function parseMemoryBreakdown(text: string): MemoryBreakdown | undefined {
+  return parseMemoryBreakdowns(text)[0];
 }
 
 /** Splits a command line on spaces, keeping double-quoted parts (llama-fit-params quotes -ot) whole, quotes removed. */
