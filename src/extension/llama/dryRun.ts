@@ -121,13 +121,19 @@ export function parseFittedArgs(stdout: string): LlamaCppFit | undefined {
   return fit;
 }
 
+export interface DryRunOptions {
+  /** Variables added to the cleaned environment (GGML_VK_VISIBLE_DEVICES=0 lets Vulkan use a CPU device such as lavapipe). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /**
  * Runs llama.cpp's own dry run (llama-fit-params) for a model and arguments: it loads nothing, takes
  * a fraction of a second even for a 70B header, and measures exactly what this build would allocate.
  */
-export async function dryRun(fitParams: string, modelPath: string, args: readonly string[]): Promise<DryRunResult> {
+export async function dryRun(fitParams: string, modelPath: string, args: readonly string[], options: DryRunOptions = {}): Promise<DryRunResult> {
   const started = performance.now();
-  const result = await run(fitParams, ['--model', modelPath, ...args, '--log-verbosity', '4'], { timeoutMs: 120_000, env: cleanEnv(process.env) });
+  const env = { ...cleanEnv(process.env), ...options.env };
+  const result = await run(fitParams, ['--model', modelPath, ...args, '--log-verbosity', '4'], { timeoutMs: 120_000, env });
   const ms = performance.now() - started;
   const breakdown = parseMemoryBreakdown(result.stderr + result.stdout);
   if (!breakdown) {

@@ -449,7 +449,7 @@ function scheduleCompute(layout: Layout, weights: ReadonlyMap<string, Placement>
   const split = splitGraph(builder.graph.nodes, builder.graph.leafs, backends, pinned);
   const hostChunk = devices[0]?.maxBufferBytes ?? Infinity;
   const specs: BufferSpec[] = [...devices.map((d) => ({ alignment: 64, maxChunk: d.maxBufferBytes ?? Infinity })), { alignment: 32, maxChunk: hostChunk }];
-  return { ...split, sizes: reserveSizes(split.nodes, split.leafs, split.nodeBackend, split.leafBackend, specs) };
+  return { ...split, sizes: reserveSizes(split.nodes, split.leafs, split.nodeBackend, split.leafBackend, specs, split.idLimit) };
 }
 
 export function totalMiB(c: ComponentEstimate): number {

@@ -134,17 +134,10 @@ class DynAllocator {
 /** ggml_op_can_inplace: ops that may write over their first suitable source. */
 const INPLACE_OPS: ReadonlySet<GgmlOp> = new Set<GgmlOp>(['SCALE', 'ADD', 'MUL', 'DIV', 'UNARY', 'ROPE', 'RMS_NORM', 'CLAMP', 'SOFT_MAX']);
 
-interface HashNode {
-  nChildren: number;
-  nViews: number;
-  bufferId: number;
-  addr: Address | undefined;
-  allocated: boolean;
-}
-
 /**
  * The bytes each buffer (one per backend) needs for the graph, as ggml_gallocr_reserve_n_size
- * computes them. nodeBuffer[i] / leafBuffer[i] say which buffer node i / leaf i is allocated in.
+ * computes them. nodeBuffer[i] / leafBuffer[i] say which buffer node i / leaf i is allocated in;
+ * tensor ids are below idLimit (the allocator's state is indexed by id).
  */
 export function reserveSizes(
   nodes: readonly Tensor[],
@@ -152,88 +145,87 @@ export function reserveSizes(
   nodeBuffer: readonly number[],
   leafBuffer: readonly number[],
   specs: readonly BufferSpec[],
+  idLimit: number,
   /** Diagnostics: told of every allocation and free, with the buffer and its size after it. */
   trace?: (event: 'alloc' | 'free', t: Tensor, bufferId: number, bufferSize: number) => void,
 ): number[] {
   const allocators = specs.map((s) => new DynAllocator(s));
-  const hash = new Map<Tensor, HashNode>();
-  const get = (t: Tensor): HashNode => {
-    let h = hash.get(t);
-    if (!h) {
-      h = { nChildren: 0, nViews: 0, bufferId: -1, addr: undefined, allocated: false };
-      hash.set(t, h);
-    }
-    return h;
+  // ggml-alloc's hash_node, per tensor id.
+  const nChildren = new Int32Array(idLimit);
+  const nViews = new Int32Array(idLimit);
+  const bufferOf = new Int32Array(idLimit).fill(-1);
+  const addrChunk = new Int32Array(idLimit).fill(-1);
+  const addrOffset = new Float64Array(idLimit);
+  const allocated = new Uint8Array(idLimit);
+  const addrOf = (t: Tensor): Address | undefined => (addrChunk[t.id]! >= 0 ? { chunk: addrChunk[t.id]!, offset: addrOffset[t.id]! } : undefined);
+  const setAddr = (t: Tensor, bufferId: number, addr: Address | undefined): void => {
+    bufferOf[t.id] = bufferId;
+    addrChunk[t.id] = addr ? addr.chunk : -1;
+    addrOffset[t.id] = addr ? addr.offset : 0;
   };
-  const isOwn = (t: Tensor): boolean => get(t).allocated;
+  const isOwn = (t: Tensor): boolean => allocated[t.id] === 1;
   // Weights and the KV cache sit in their own buffers; views are never allocated themselves.
   const isAllocated = (t: Tensor): boolean => t.buffer !== undefined || isOwn(t);
 
   const freeExtraSpace = (node: Tensor, parent: Tensor): void => {
-    const p = get(parent);
-    const alloc = allocators[p.bufferId]!;
-    const align = specs[p.bufferId]!.alignment;
+    const bufferId = bufferOf[parent.id]!;
+    const addr = addrOf(parent);
+    const align = specs[bufferId]!.alignment;
     const parentSize = Math.ceil(nbytes(parent) / align) * align;
     const nodeSize = Math.ceil(nbytes(node) / align) * align;
-    if (parentSize > nodeSize && p.addr) alloc.free({ chunk: p.addr.chunk, offset: p.addr.offset + nodeSize }, parentSize - nodeSize);
+    if (parentSize > nodeSize && addr) allocators[bufferId]!.free({ chunk: addr.chunk, offset: addr.offset + nodeSize }, parentSize - nodeSize);
   };
 
   const allocateNode = (node: Tensor, bufferId: number): void => {
-    const h = get(node);
     if (isAllocated(node) || node.viewSrc !== undefined) return;
-    h.allocated = true;
+    allocated[node.id] = 1;
     if (INPLACE_OPS.has(node.op)) {
       for (const parent of node.src) {
         if (!parent || !isOwn(parent)) continue;
         if (parent.output || parent.viewSrc?.output) continue;
         if (!sameLayout(node, parent)) continue;
-        const p = get(parent);
-        if (p.nChildren !== 1 || p.nViews !== 0) continue;
-        if (parent.viewSrc) {
-          const vs = get(parent.viewSrc);
+        if (nChildren[parent.id] !== 1 || nViews[parent.id] !== 0) continue;
+        const vs = parent.viewSrc;
+        if (vs) {
           // (ggml also compares view_src->data with parent->data; while reserving both are still NULL.)
-          if (vs.nViews === 1 && vs.nChildren === 0) {
-            h.bufferId = p.bufferId;
-            h.addr = p.addr;
-            p.allocated = false;
-            vs.allocated = false;
-            freeExtraSpace(node, parent.viewSrc);
-            trace?.('free', parent.viewSrc, h.bufferId, allocators[h.bufferId]!.size());
-            trace?.('alloc', node, h.bufferId, allocators[h.bufferId]!.size());
-            return;
-          }
-          continue;
+          if (nViews[vs.id] !== 1 || nChildren[vs.id] !== 0) continue;
+          allocated[parent.id] = 0;
+          allocated[vs.id] = 0;
+          setAddr(node, bufferOf[parent.id]!, addrOf(parent));
+          freeExtraSpace(node, vs);
+          trace?.('free', vs, bufferOf[node.id]!, allocators[bufferOf[node.id]!]!.size());
+          trace?.('alloc', node, bufferOf[node.id]!, allocators[bufferOf[node.id]!]!.size());
+          return;
         }
-        h.bufferId = p.bufferId;
-        h.addr = p.addr;
-        p.allocated = false;
+        allocated[parent.id] = 0;
+        setAddr(node, bufferOf[parent.id]!, addrOf(parent));
         freeExtraSpace(node, parent);
-        trace?.('free', parent, h.bufferId, allocators[h.bufferId]!.size());
-        trace?.('alloc', node, h.bufferId, allocators[h.bufferId]!.size());
+        trace?.('free', parent, bufferOf[node.id]!, allocators[bufferOf[node.id]!]!.size());
+        trace?.('alloc', node, bufferOf[node.id]!, allocators[bufferOf[node.id]!]!.size());
         return;
       }
     }
-    h.bufferId = bufferId;
-    h.addr = allocators[bufferId]!.alloc(nbytes(node));
+    setAddr(node, bufferId, allocators[bufferId]!.alloc(nbytes(node)));
     trace?.('alloc', node, bufferId, allocators[bufferId]!.size());
   };
 
   const freeNode = (node: Tensor): void => {
     if (node.output) return;
-    const h = get(node);
-    if (h.addr) allocators[h.bufferId]!.free(h.addr, nbytes(node));
-    h.allocated = false;
-    trace?.('free', node, h.bufferId, allocators[h.bufferId]!.size());
+    const bufferId = bufferOf[node.id]!;
+    const addr = addrOf(node);
+    if (addr) allocators[bufferId]!.free(addr, nbytes(node));
+    allocated[node.id] = 0;
+    trace?.('free', node, bufferId, allocators[bufferId]!.size());
   };
 
   leafs.forEach((leaf, i) => allocateNode(leaf, leafBuffer[i]!));
 
   nodes.forEach((node, i) => {
-    if (node.viewSrc && node.op !== 'NONE') get(node.viewSrc).nViews++;
+    if (node.viewSrc && node.op !== 'NONE') nViews[node.viewSrc.id]!++;
     if (node.input) allocateNode(node, nodeBuffer[i]!);
     for (const src of node.src) {
       if (!src) continue;
-      get(src).nChildren++;
+      nChildren[src.id]!++;
       if (src.input) allocateNode(src, nodeBuffer[i]!);
     }
   });
@@ -244,14 +236,13 @@ export function reserveSizes(
     allocateNode(node, bufferId);
     for (const parent of node.src) {
       if (!parent) continue;
-      const p = get(parent);
-      p.nChildren--;
-      if (p.nChildren !== 0 || p.nViews !== 0) continue;
-      if (parent.viewSrc) {
-        const vs = get(parent.viewSrc);
-        vs.nViews--;
-        if (vs.nViews === 0 && vs.nChildren === 0 && vs.allocated) freeNode(parent.viewSrc);
-      } else if (p.allocated) {
+      const children = --nChildren[parent.id]!;
+      if (children !== 0 || nViews[parent.id] !== 0) continue;
+      const vs = parent.viewSrc;
+      if (vs) {
+        const views = --nViews[vs.id]!;
+        if (views === 0 && nChildren[vs.id] === 0 && allocated[vs.id] === 1) freeNode(vs);
+      } else if (allocated[parent.id] === 1) {
         freeNode(parent);
       }
     }

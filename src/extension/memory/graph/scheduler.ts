@@ -22,6 +22,8 @@ export interface SplitGraph {
   readonly leafs: Tensor[];
   readonly leafBackend: number[];
   readonly splits: number;
+  /** One more than the largest tensor id, copies included: the allocator indexes its state by id. */
+  readonly idLimit: number;
 }
 
 const MAX_SPLIT_INPUTS = 30;
@@ -30,7 +32,7 @@ const MAX_SPLIT_INPUTS = 30;
 export function gpuBackend(device: number, maxTensorBytes: number, optimize?: (nodes: readonly Tensor[]) => Tensor[], minBatch = 32): SchedBackend {
   return {
     device,
-    supportsOp: (op) => nbytes(op) <= maxTensorBytes && op.src.every((s) => !s || nbytes(s) <= maxTensorBytes),
+    supportsOp: maxTensorBytes === Infinity ? () => true : (op) => nbytes(op) <= maxTensorBytes && op.src.every((s) => !s || nbytes(s) <= maxTensorBytes),
     offloadOp: (op) => batchSize(op) >= minBatch,
     optimize,
   };
@@ -63,8 +65,14 @@ export function splitGraph(
   opOffload = true,
 ): SplitGraph {
   const cpu = backends.length - 1;
-  const backendOf = new Map<Tensor, number>(pinned);
-  const get = (t: Tensor | undefined): number => (t ? (backendOf.get(t) ?? -1) : -1);
+  // Backend per tensor id (-1: none yet); graphs have thousands of tensors, so an array, not a map.
+  let nextId = 0;
+  for (const t of nodes) nextId = Math.max(nextId, t.id + 1);
+  for (const t of leafs) nextId = Math.max(nextId, t.id + 1);
+  const backendIds = new Array<number>(nextId).fill(-1);
+  for (const [t, b] of pinned) backendIds[t.id] = b;
+  const get = (t: Tensor | undefined): number => (t ? (backendIds[t.id] ?? -1) : -1);
+  const backendOf = { set: (t: Tensor, b: number): void => void (backendIds[t.id] = b) };
   const supportsBuft = (b: number, buf: TensorBuffer): boolean => (b === cpu ? buf.device < 0 : buf.device === backends[b]!.device);
   // The buffer type of backend b's compute buffer: a GPU's own memory, or host memory for the CPU.
   const computeBuffer = (b: number): TensorBuffer => ({ device: backends[b]!.device, weights: false, repack: false });
@@ -191,7 +199,7 @@ export function splitGraph(
       }
       let copy = perBackend.get(cur);
       if (!copy) {
-        copy = { ...s, id: -1 - copies.size, name: `${cur}#${s.name}#0`, op: 'NONE', src: [], viewSrc: undefined, input: false, output: false, buffer: undefined, ne: [...s.ne], nb: [...s.nb] };
+        copy = { ...s, id: nextId++, name: `${cur}#${s.name}#0`, op: 'NONE', src: [], viewSrc: undefined, input: false, output: false, buffer: undefined, ne: [...s.ne], nb: [...s.nb] };
         perBackend.set(cur, copy);
         split.copies.push({ input: s, copy });
         inputs++;
@@ -206,7 +214,7 @@ export function splitGraph(
   const outBackend: number[] = [];
   splits.forEach((split, k) => {
     for (const { input, copy } of split.copies) {
-      const dep: Tensor = { ...input, id: -1_000_000 - outNodes.length, name: `${input.name} (dep)`, op: 'NONE', src: [input], viewSrc: input.viewSrc ?? input, input: false, output: false, buffer: undefined };
+      const dep: Tensor = { ...input, id: nextId++, name: `${input.name} (dep)`, op: 'NONE', src: [input], viewSrc: input.viewSrc ?? input, input: false, output: false, buffer: undefined };
       outNodes.push(dep, copy);
       outBackend.push(get(input), split.backend);
     }
@@ -217,5 +225,5 @@ export function splitGraph(
       outBackend.push(get(node));
     }
   });
-  return { nodes: outNodes, nodeBackend: outBackend, leafs: [...leafs], leafBackend: leafs.map(get), splits: splits.length };
+  return { nodes: outNodes, nodeBackend: outBackend, leafs: [...leafs], leafBackend: leafs.map(get), splits: splits.length, idLimit: nextId };
 }
