@@ -7,6 +7,9 @@ import { reserveSizes, type BufferSpec } from '../../src/extension/memory/graph/
 import { GgmlContext, GgmlGraph, type Tensor } from '../../src/extension/memory/graph/ggml';
 import { CPU_BACKEND, gpuBackend, splitGraph } from '../../src/extension/memory/graph/scheduler';
 import { vulkanReorder } from '../../src/extension/memory/graph/vulkanReorder';
+import { computeSchedule } from '../../src/extension/memory/estimate';
+import { modelShape } from '../../src/extension/memory/modelShape';
+import { sparseHeader } from '../../src/extension/gguf/writer/sparseHeader';
 
 const KiB = 1024;
 const CPU_ONLY: BufferSpec[] = [{ alignment: 32, maxChunk: Infinity }];
@@ -95,4 +98,17 @@ test('vulkan reorder: independent ops run together, a fused RMS_NORM + MUL stays
   assert.deepEqual(g.nodes.map((t) => t.op), ['RMS_NORM', 'MUL', 'MUL_MAT', 'UNARY', 'MUL_MAT', 'ADD']);
   // The k product does not read q, so it joins q's; the unary op waits for q.
   assert.deepEqual(vulkanReorder(g.nodes).map((t) => t.op), ['RMS_NORM', 'MUL', 'MUL_MAT', 'MUL_MAT', 'UNARY', 'ADD']);
+});
+
+test("cuda: each MoE layer's weighted sum keeps the experts' outputs and weights alive until its last ADD (fusion)", async () => {
+  const shape = modelShape(await sparseHeader('qwen3-30b-a3b', 'Q4_K_M'));
+  const keeps = (backend: 'cuda' | 'vulkan'): Tensor[][] =>
+    computeSchedule(shape, { contextSize: 4096, devices: [{ name: 'g', freeMiB: 80000, backend }] })
+      .nodes.filter((t) => t.name.endsWith('(keep)'))
+      .map((t) => t.src.filter((s): s is Tensor => s !== undefined));
+  const cuda = keeps('cuda');
+  assert.equal(cuda.length, shape.nLayer);
+  // The experts' outputs [n_embd, n_expert_used, n_tokens] and their weights [1, n_expert_used, n_tokens].
+  assert.deepEqual(cuda[0]?.map((t) => t.ne), [[2048, 8, 512, 1], [1, 8, 512, 1]]);
+  assert.equal(keeps('vulkan').length, 0);
 });

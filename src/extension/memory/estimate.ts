@@ -35,6 +35,7 @@ import { reserveSizes, type BufferSpec } from './graph/allocator';
 import type { Tensor, TensorBuffer } from './graph/ggml';
 import { LlmGraphBuilder } from './graph/llmGraph';
 import { vulkanReorder } from './graph/vulkanReorder';
+import { cudaAllocDeps } from './graph/cudaAllocDeps';
 import { CPU_BACKEND, gpuBackend, splitGraph, type SchedBackend, type SplitGraph } from './graph/scheduler';
 import { isSlidingLayer, type GraphFacts } from './graphFacts';
 import { modelShape, type ModelShape, type ShapedTensor } from './modelShape';
@@ -403,6 +404,13 @@ function computeBuffers(layout: Layout, weights: ReadonlyMap<string, Placement>)
   return { devices: [...result.devices], host: result.host };
 }
 
+/** What a GPU backend's graph_optimize does to the scheduler's graph (Metal's is not modelled). */
+function graphOptimize(backend: GpuBackendKind | undefined): Pick<SchedBackend, 'optimize' | 'allocDeps'> {
+  if (backend === 'vulkan') return { optimize: vulkanReorder };
+  if (backend === 'metal') return {};
+  return { allocDeps: cudaAllocDeps };
+}
+
 /** The scheduled reserve graph of an estimate (for diagnostics: which op runs where, what is copied). */
 export function computeSchedule(model: GgufHeader | ModelShape, options: EstimateOptions): SplitGraph & { sizes: number[] } {
   const shape = 'nLayer' in model ? model : modelShape(model);
@@ -418,7 +426,7 @@ function simulateCompute(layout: Layout, weights: ReadonlyMap<string, Placement>
 
 function scheduleCompute(layout: Layout, weights: ReadonlyMap<string, Placement>): SplitGraph & { sizes: number[] } {
   const { shape, devices } = layout;
-  const backends: SchedBackend[] = [...devices.map((d, i) => gpuBackend(i, d.maxTensorBytes ?? Infinity, d.backend === 'vulkan' ? vulkanReorder : undefined)), CPU_BACKEND];
+  const backends: SchedBackend[] = [...devices.map((d, i) => gpuBackend(i, d.maxTensorBytes ?? Infinity, graphOptimize(d.backend))), CPU_BACKEND];
   const cpu = backends.length - 1;
   const pinned = new Map<Tensor, number>();
   const fullOffload = layout.gpuLayers > shape.nLayer;

@@ -13,6 +13,8 @@ export interface SchedBackend {
   offloadOp(op: Tensor): boolean;
   /** The backend's graph_optimize: the order it runs a split's nodes in (Vulkan reorders). */
   readonly optimize?: (nodes: readonly Tensor[]) => Tensor[];
+  /** The backend's graph_optimize asking to keep tensors alive until a node ran (CUDA's fused MoE sum). */
+  readonly allocDeps?: (nodes: readonly Tensor[]) => Map<Tensor, Tensor[]>;
 }
 
 /** The graph as the allocator sees it: split inputs' copies included, each tensor with its backend. */
@@ -29,12 +31,17 @@ export interface SplitGraph {
 const MAX_SPLIT_INPUTS = 30;
 
 /** A GPU backend limited only by the largest tensor it accepts (Vulkan: maxStorageBufferRange). */
-export function gpuBackend(device: number, maxTensorBytes: number, optimize?: (nodes: readonly Tensor[]) => Tensor[], minBatch = 32): SchedBackend {
+export function gpuBackend(
+  device: number,
+  maxTensorBytes: number,
+  graphOptimize: Pick<SchedBackend, 'optimize' | 'allocDeps'> = {},
+  minBatch = 32,
+): SchedBackend {
   return {
+    ...graphOptimize,
     device,
     supportsOp: maxTensorBytes === Infinity ? () => true : (op) => nbytes(op) <= maxTensorBytes && op.src.every((s) => !s || nbytes(s) <= maxTensorBytes),
     offloadOp: (op) => batchSize(op) >= minBatch,
-    optimize,
   };
 }
 
@@ -219,10 +226,19 @@ export function splitGraph(
       outBackend.push(get(input), split.backend);
     }
     const range = nodes.slice(split.start, splits[k + 1]?.start ?? nodes.length);
-    const optimize = backends[split.backend]?.optimize;
-    for (const node of optimize ? optimize(range) : range) {
+    const backend = backends[split.backend];
+    const ordered = backend?.optimize ? backend.optimize(range) : range;
+    const deps = backend?.allocDeps?.(ordered);
+    for (const node of ordered) {
       outNodes.push(node);
       outBackend.push(get(node));
+      const keep = deps?.get(node);
+      if (keep) {
+        // The dependency node: a view of the first kept tensor whose sources are all of them.
+        const first = keep[0]!;
+        outNodes.push({ ...first, id: nextId++, name: `${node.name} (keep)`, op: 'NONE', src: [...keep], viewSrc: first.viewSrc ?? first, input: false, output: false, buffer: undefined });
+        outBackend.push(split.backend);
+      }
     }
   });
   return { nodes: outNodes, nodeBackend: outBackend, leafs: [...leafs], leafBackend: leafs.map(get), splits: splits.length, idLimit: nextId };
