@@ -20,6 +20,14 @@ test('gemma3: five of every six layers cache only the window plus a batch (padde
   assert.equal(e.host.contextMiB, ((5 * 8192 + 29 * 1536) * 4096) / MiB);
 });
 
+test("gemma3 under llama-server's -np auto (4 sequences, one unified cache): a window per sequence", async () => {
+  // llama-server logged "creating SWA KV cache, size = 2560 cells" for a 512-token window at -c 8192 (4 * 512 + 512).
+  assert.equal(slidingCells(512, 8192, 512, 4), 2560);
+  const shape = modelShape(await sparseHeader('gemma3-4b', 'Q4_K_M'));
+  const e = estimateMemory(shape, { contextSize: 8192, sequences: 4 });
+  assert.equal(e.host.contextMiB, ((5 * 8192 + 29 * 4608) * 4096) / MiB);
+});
+
 test('deepseek2 (MLA): one compressed K row per cell (kv_lora_rank + rope), no V cache', async () => {
   const shape = modelShape(await sparseHeader('deepseek-v2-lite', 'Q4_K_M'));
   assert.deepEqual(shape.graph?.latentAttention, { kvLoraRank: 512, qLoraRank: 0, ropeDim: 64, headDimK: 192, headDimV: 128 });

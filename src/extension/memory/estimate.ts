@@ -85,6 +85,11 @@ export interface EstimateOptions {
   readonly cpuRepack?: CpuRepack;
   /** --no-kv-offload: every layer's cache on the CPU. Default true. */
   readonly kvOffload?: boolean;
+  /**
+   * Sequences sharing one unified cache (-np with --kv-unified): a sliding-window layer then keeps a
+   * window per sequence. Default 1, as llama-fit-params plans; llama-server's "-np auto" is 4, unified.
+   */
+  readonly sequences?: number;
 }
 
 export interface ComponentEstimate {
@@ -145,9 +150,9 @@ export function padContext(n: number): number {
   return Math.max(256, Math.ceil(n / 256) * 256);
 }
 
-/** Cells of a sliding-window layer's cache (llama_kv_cache_iswa: one sequence, not unified). */
-export function slidingCells(window: number, nCtx: number, nUbatch: number): number {
-  return Math.ceil(Math.min(nCtx, window + nUbatch) / 256) * 256;
+/** Cells of a sliding-window layer's cache (llama_kv_cache_iswa): a window per sequence of a unified cache, plus a batch. */
+export function slidingCells(window: number, nCtx: number, nUbatch: number, sequences = 1): number {
+  return Math.ceil(Math.min(nCtx, window * sequences + nUbatch) / 256) * 256;
 }
 
 /** Which device (index, or -1 for the CPU) llama.cpp puts layer `il` on (il === nLayer is the output layer). */
@@ -217,6 +222,8 @@ interface Layout {
   readonly cpuMoe: number;
   readonly repack: ReadonlySet<number>;
   readonly kvOffload: boolean;
+  /** Cells of a sliding-window layer's cache. */
+  readonly swaCells: number;
 }
 
 /** Where one weight is loaded. */
@@ -281,9 +288,10 @@ function resolveLayout(shape: ModelShape, options: EstimateOptions): Layout {
   const splits = devices.length ? cumulativeSplits(devices, options.tensorSplit) : [];
   const layerDevice: number[] = [];
   for (let il = 0; il <= nLayer; il++) layerDevice.push(layerDeviceFor(il, nLayer, gpuLayers, splits));
+  const facts = shape.graph ?? PLAIN_TRANSFORMER;
   return {
     shape,
-    facts: shape.graph ?? PLAIN_TRANSFORMER,
+    facts,
     devices,
     nCtx,
     nBatch,
@@ -297,6 +305,7 @@ function resolveLayout(shape: ModelShape, options: EstimateOptions): Layout {
     cpuMoe: Math.max(0, options.cpuMoeLayers ?? 0),
     repack: REPACK_TYPES[options.cpuRepack ?? 'x86'],
     kvOffload: options.kvOffload !== false,
+    swaCells: facts.slidingWindow ? slidingCells(facts.slidingWindow.window, nCtx, nUbatch, Math.max(1, options.sequences ?? 1)) : nCtx,
   };
 }
 
@@ -363,7 +372,7 @@ function placeWeights(layout: Layout): PlacedWeights {
 /** Cells, and K and V bytes per cell, of layer il's cache. */
 function kvLayer(layout: Layout, il: number): { cells: number; k: number; v: number } {
   const { shape, facts } = layout;
-  const cells = isSlidingLayer(facts.slidingWindow, il) && facts.slidingWindow ? slidingCells(facts.slidingWindow.window, layout.nCtx, layout.nUbatch) : layout.nCtx;
+  const cells = isSlidingLayer(facts.slidingWindow, il) ? layout.swaCells : layout.nCtx;
   const k = kvRowBytes(layout.cacheTypeK, shape.nHeadKv * shape.headDimK);
   const v = facts.latentAttention ? 0 : kvRowBytes(layout.cacheTypeV, shape.nHeadKv * shape.headDimV);
   return { cells, k, v };
@@ -387,7 +396,7 @@ const computeCache = new WeakMap<ModelShape, Map<string, Placed>>();
 /** Compute buffers: llama.cpp's reserve graph, scheduled and allocated (see the header comment). */
 function computeBuffers(layout: Layout, weights: ReadonlyMap<string, Placement>): Placed {
   const key = JSON.stringify([
-    layout.nCtx, layout.nUbatch, layout.flashAttn, layout.cacheTypeK, layout.cacheTypeV, layout.kvOffload,
+    layout.nCtx, layout.swaCells, layout.nUbatch, layout.flashAttn, layout.cacheTypeK, layout.cacheTypeV, layout.kvOffload,
     layout.devices.map((d) => [d.maxTensorBytes, d.maxBufferBytes, d.backend]),
     [...weights.values()].map((p) => p.device * 2 + (p.repack ? 1 : 0)).join(''),
     layout.layerDevice.join(','),
@@ -439,7 +448,7 @@ function scheduleCompute(layout: Layout, weights: ReadonlyMap<string, Placement>
   const builder = new LlmGraphBuilder(shape, layout.facts, {
     nTokens: layout.nUbatch,
     nKv: layout.nCtx,
-    nKvSwa: layout.facts.slidingWindow ? slidingCells(layout.facts.slidingWindow.window, layout.nCtx, layout.nUbatch) : layout.nCtx,
+    nKvSwa: layout.swaCells,
     flashAttn: layout.flashAttn,
     typeK: KV_TYPE_BYTES[layout.cacheTypeK].ggml,
     typeV: KV_TYPE_BYTES[layout.cacheTypeV].ggml,
