@@ -61,3 +61,23 @@ test('a GPU refuses weights over its largest tensor: they fall back to host memo
   assert.deepEqual(g.refusedTensors, ['output.weight']);
   assert.equal(g.hostRepackMiB, gemma.tensors.find((t) => t.name === 'token_embd.weight')!.bytes / MiB);
 });
+
+test("llama-server's reserve: one logits row per slot, a sliding window per slot (recorded from its logs)", async () => {
+  // llama-server -c 8192 --no-warmup (slots: auto = 4, unified cache) on the small-gemma3 Q8_0 stub, CPU build:
+  // "CPU_Mapped model buffer size = 510.31 MiB", KV 64 + 100 MiB, "CPU compute buffer size = 59.52 MiB".
+  const gemma = modelShape(await sparseHeader('small-gemma3', 'Q8_0'));
+  const server = estimateMemory(gemma, { contextSize: 8192, outputs: 4, sequences: 4 });
+  assert.equal(server.host.contextMiB, 164);
+  assert.equal(server.host.computeMiB.toFixed(2), '59.52');
+  assert.equal(server.host.modelMiB.toFixed(2), '510.31');
+  // llama-fit-params reserves logits for every token of the batch: with Llama 3's 128k vocabulary that is most of the buffer.
+  const llama3 = modelShape(await sparseHeader('llama3-8b', 'Q4_K_M'));
+  const fit = estimateMemory(llama3, { contextSize: 8192 }).host.computeMiB;
+  const slots = estimateMemory(llama3, { contextSize: 8192, outputs: 4 }).host.computeMiB;
+  assert.ok(fit - slots > 100, `${fit.toFixed(1)} vs ${slots.toFixed(1)} MiB`);
+  // The Vulkan build on lavapipe, -ngl 17 -np 1 on small-llama Q8_0: "Vulkan0 compute buffer size = 45.01 MiB", host 12.01.
+  const llama = modelShape(await sparseHeader('small-llama', 'Q8_0'));
+  const lavapipe = { name: 'Vulkan0', freeMiB: 2048, maxTensorBytes: 128 * MiB, maxBufferBytes: 1024 * MiB, backend: 'vulkan' } as const;
+  const vk = estimateMemory(llama, { contextSize: 4096, gpuLayers: 17, outputs: 1, devices: [lavapipe] });
+  assert.deepEqual([vk.devices[0]?.computeMiB.toFixed(2), vk.host.computeMiB.toFixed(2)], ['45.01', '12.01']);
+});

@@ -90,6 +90,11 @@ export interface EstimateOptions {
    * window per sequence. Default 1, as llama-fit-params plans; llama-server's "-np auto" is 4, unified.
    */
   readonly sequences?: number;
+  /**
+   * Logits rows the compute graphs are reserved for (n_outputs_max). Default: every token of a batch, as
+   * llama-fit-params reserves; llama-server reserves one per slot (-np; "auto" is 4).
+   */
+  readonly outputs?: number;
 }
 
 export interface ComponentEstimate {
@@ -224,6 +229,8 @@ interface Layout {
   readonly kvOffload: boolean;
   /** Cells of a sliding-window layer's cache. */
   readonly swaCells: number;
+  /** Logits rows of the reserve graph. */
+  readonly nOutputs: number;
 }
 
 /** Where one weight is loaded. */
@@ -305,6 +312,7 @@ function resolveLayout(shape: ModelShape, options: EstimateOptions): Layout {
     cpuMoe: Math.max(0, options.cpuMoeLayers ?? 0),
     repack: REPACK_TYPES[options.cpuRepack ?? 'x86'],
     kvOffload: options.kvOffload !== false,
+    nOutputs: Math.max(1, Math.min(options.outputs ?? nBatch, nUbatch)),
     swaCells: facts.slidingWindow ? slidingCells(facts.slidingWindow.window, nCtx, nUbatch, Math.max(1, options.sequences ?? 1)) : nCtx,
   };
 }
@@ -396,7 +404,7 @@ const computeCache = new WeakMap<ModelShape, Map<string, Placed>>();
 /** Compute buffers: llama.cpp's reserve graph, scheduled and allocated (see the header comment). */
 function computeBuffers(layout: Layout, weights: ReadonlyMap<string, Placement>): Placed {
   const key = JSON.stringify([
-    layout.nCtx, layout.swaCells, layout.nUbatch, layout.flashAttn, layout.cacheTypeK, layout.cacheTypeV, layout.kvOffload,
+    layout.nCtx, layout.swaCells, layout.nUbatch, layout.nOutputs, layout.flashAttn, layout.cacheTypeK, layout.cacheTypeV, layout.kvOffload,
     layout.devices.map((d) => [d.maxTensorBytes, d.maxBufferBytes, d.backend]),
     [...weights.values()].map((p) => p.device * 2 + (p.repack ? 1 : 0)).join(''),
     layout.layerDevice.join(','),
@@ -447,6 +455,7 @@ function scheduleCompute(layout: Layout, weights: ReadonlyMap<string, Placement>
   };
   const builder = new LlmGraphBuilder(shape, layout.facts, {
     nTokens: layout.nUbatch,
+    nOutputs: layout.nOutputs,
     nKv: layout.nCtx,
     nKvSwa: layout.swaCells,
     flashAttn: layout.flashAttn,

@@ -7,8 +7,10 @@ import type { ModelShape, ShapedTensor } from '../modelShape';
 import { GgmlContext, GgmlGraph, I32, I64, isContiguous, rowSize, type Tensor, type TensorBuffer } from './ggml';
 
 export interface GraphConfig {
-  /** n_ubatch (the reserve graph's tokens and outputs). */
+  /** n_ubatch (the reserve graph's tokens). */
   readonly nTokens: number;
+  /** Rows of logits the graph keeps: n_outputs_max (llama-fit-params: n_batch, so every token; llama-server: one per slot). */
+  readonly nOutputs: number;
   /** KV cells of the full cache and of the sliding-window cache. */
   readonly nKv: number;
   readonly nKvSwa: number;
@@ -123,7 +125,7 @@ export class LlmGraphBuilder {
   }
 
   inpOutIds(): Tensor {
-    return this.ctx.input('inp_out_ids', I32, [this.nTokens]);
+    return this.ctx.input('inp_out_ids', I32, [Math.min(this.cfg.nOutputs, this.nTokens)]);
   }
 
   /** build_input_k_rot: a Hadamard rotation for quantized caches of 64-multiple heads. */
