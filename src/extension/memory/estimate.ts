@@ -24,10 +24,14 @@
 //   layers (gemma3) hold pad256(min(n_ctx, n_swa + n_ubatch)) cells; MLA (deepseek2) keeps only the
 //   compressed K. Each layer's cache lives on the layer's device.
 // - Compute buffers: not a formula but llama.cpp's own procedure, replayed on shapes (memory/graph/):
-//   the worst-case graph sched_reserve builds (n_ubatch tokens and outputs, the whole cache) is built
-//   op for op as src/models/<arch>.cpp builds it, ggml-backend's scheduler assigns each op a backend
-//   (weights' device, op offload of big batches to the GPU, GPU expansion, ops a GPU refuses on the
-//   CPU) and inserts the copies between splits, and ggml-alloc's allocator sizes each backend's buffer.
+//   the worst-case graph sched_reserve builds (n_ubatch tokens, n_outputs_max logits rows: every token
+//   for llama-fit-params, one per slot for llama-server; the whole cache) is built op for op as
+//   src/models/<arch>.cpp builds it, ggml-backend's scheduler assigns each op a backend (weights'
+//   device, op offload of big batches to the GPU, GPU expansion, ops a GPU refuses on the CPU) and
+//   inserts the copies between splits, the GPU backend's graph_optimize reorders (Vulkan) or keeps
+//   tensors alive (CUDA), and ggml-alloc's allocator sizes each backend's buffer. Not modelled:
+//   pipeline parallelism (several GPUs, full offload: 4 copies of the inputs), --no-kv-offload's
+//   attention on the CPU, Metal's graph_optimize.
 import { GgmlType } from '../gguf/ggmlTypes';
 import type { GgufHeader } from '../gguf/header';
 import { buildArchGraph } from './graph/archGraphs';
