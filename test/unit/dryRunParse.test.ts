@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFittedArgs, parseMemoryBreakdown } from '../../src/extension/llama/dryRun';
+import { parseFittedArgs, parseMemoryBreakdown, parseMemoryBreakdowns } from '../../src/extension/llama/dryRun';
 
 test('breakdown: CPU-only output (recorded from llama-fit-params on a 70B Q4_K_M header)', () => {
   const text = [
@@ -62,4 +62,27 @@ test('fitted args: two GPUs with -ts, and -ot quoted as this build prints it; ot
 test('fitted args: none when the fit failed (llama-fit-params prints nothing on stdout then)', () => {
   assert.equal(parseFittedArgs(''), undefined);
   assert.equal(parseFittedArgs('-lv 4\n'), undefined);
+});
+
+/** Recorded from this project's Vulkan build on Mesa's lavapipe (llama3-8b Q4_K_M stub, -c 4096, nothing else set): the fit tries configurations. */
+const VULKAN_FIT = [
+  '0.00.263.169 I common_memory_breakdown_print: | memory breakdown [MiB]                         | total   free    self   model   context   compute    unaccounted |',
+  '0.00.263.184 I common_memory_breakdown_print: |   - Vulkan0 (llvmpipe (LLVM 15.0.6, 256 bits)) |  2048 = 2048 + (4616 =  3992 +     512 +     112) +       -4616 |',
+  '0.00.263.184 I common_memory_breakdown_print: |   - Host                                       |                  959 =   692 +       0 +     266                |',
+  '0.00.265.267 I common_params_fit_impl: projected to use 4616 MiB of device memory vs. 2048 MiB of free device memory',
+  '0.01.264.008 I common_memory_breakdown_print: | memory breakdown [MiB]                         | total   free    self   model   context   compute    unaccounted |',
+  '0.01.264.014 I common_memory_breakdown_print: |   - Vulkan0 (llvmpipe (LLVM 15.0.6, 256 bits)) |  2048 = 2048 + ( 874 =   662 +      80 +     131) +        -874 |',
+  '0.01.264.015 I common_memory_breakdown_print: |   - Host                                       |                 4721 =  4022 +     432 +     266                |',
+].join('\n');
+
+test('breakdown: of several tables (a fit that tries configurations) the first is the arguments as given', () => {
+  const first = parseMemoryBreakdown(VULKAN_FIT);
+  assert.deepEqual(first?.devices, [
+    { name: 'Vulkan0', description: 'llvmpipe (LLVM 15.0.6, 256 bits)', totalMiB: 2048, freeMiB: 2048, modelMiB: 3992, contextMiB: 512, computeMiB: 112 },
+  ]);
+  assert.deepEqual(first?.host, { modelMiB: 692, contextMiB: 0, computeMiB: 266 });
+  const all = parseMemoryBreakdowns(VULKAN_FIT);
+  assert.equal(all.length, 2);
+  assert.deepEqual(all[1]?.devices.map((d) => [d.modelMiB, d.contextMiB, d.computeMiB]), [[662, 80, 131]]);
+  assert.deepEqual(all[1]?.host, { modelMiB: 4022, contextMiB: 432, computeMiB: 266 });
 });

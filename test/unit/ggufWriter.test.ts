@@ -118,6 +118,10 @@ const expectedParams: Record<SparsePreset, number> = {
   'llama3-70b': 70.55e9,
   'mixtral-8x7b': 46.7e9,
   'qwen3-30b-a3b': 30.53e9,
+  'qwen2.5-7b': 7.62e9,
+  'gemma3-4b': 3.88e9,
+  'phi3-mini': 3.82e9,
+  'deepseek-v2-lite': 15.71e9,
 };
 
 for (const preset of SPARSE_PRESETS) {

@@ -38,18 +38,40 @@ export interface DryRunResult extends MemoryBreakdown {
 const GPU_ROW = /\|\s+-\s+(\S+)\s+\((.*)\)\s+\|\s+(\d+)\s+=\s+(\d+)\s+\+\s+\(\s*(\d+)\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\s*\)\s+\+\s+(-?\d+)\s+\|/;
 const OTHER_ROW = /\|\s+-\s+(\S+)\s+\|\s+(\d+)\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\s+\|/;
 
-/** Reads `common_memory_breakdown_print`'s table (llama-fit-params -lv 4, or llama-server at exit). */
-export function parseMemoryBreakdown(text: string): MemoryBreakdown | undefined {
-  const devices: DeviceBreakdown[] = [];
-  const hostExtras: (ComponentMiB & { name: string })[] = [];
+/**
+ * Reads every `common_memory_breakdown_print` table in the output, in order. llama-fit-params prints
+ * one for the arguments as given, then one per configuration it tries while fitting (when -ngl or the
+ * context were left to it); llama-server prints one at exit.
+ */
+export function parseMemoryBreakdowns(text: string): MemoryBreakdown[] {
+  const tables: MemoryBreakdown[] = [];
+  let devices: DeviceBreakdown[] = [];
+  let hostExtras: (ComponentMiB & { name: string })[] = [];
   let host: ComponentMiB | undefined;
+  const finish = (): void => {
+    if (host) {
+      const total = hostExtras.reduce(
+        (sum, e) => ({ modelMiB: sum.modelMiB + e.modelMiB, contextMiB: sum.contextMiB + e.contextMiB, computeMiB: sum.computeMiB + e.computeMiB }),
+        host,
+      );
+      tables.push({ devices, host: total, hostExtras });
+    }
+    devices = [];
+    hostExtras = [];
+    host = undefined;
+  };
   for (const line of text.split('\n')) {
     if (!line.includes('common_memory_breakdown_print')) continue;
+    if (line.includes('memory breakdown [MiB]')) {
+      finish();
+      continue;
+    }
     const gpu = GPU_ROW.exec(line);
     if (gpu) {
+      // Every group of GPU_ROW is required, so a match has them all.
       devices.push({
-        name: gpu[1],
-        description: gpu[2],
+        name: gpu[1]!,
+        description: gpu[2]!,
         totalMiB: Number(gpu[3]),
         freeMiB: Number(gpu[4]),
         modelMiB: Number(gpu[6]),
@@ -62,19 +84,20 @@ export function parseMemoryBreakdown(text: string): MemoryBreakdown | undefined 
     if (!other) continue;
     const row = { modelMiB: Number(other[3]), contextMiB: Number(other[4]), computeMiB: Number(other[5]) };
     if (other[1] === 'Host') host = row;
-    else hostExtras.push({ name: other[1], ...row });
+    else hostExtras.push({ name: other[1]!, ...row });
   }
-  if (!host) return undefined;
-  const total = hostExtras.reduce(
-    (sum, e) => ({ modelMiB: sum.modelMiB + e.modelMiB, contextMiB: sum.contextMiB + e.contextMiB, computeMiB: sum.computeMiB + e.computeMiB }),
-    host,
-  );
-  return { devices, host: total, hostExtras };
+  finish();
+  return tables;
+}
+
+/** The first breakdown in the output: for llama-fit-params, the one of the arguments as given. */
+export function parseMemoryBreakdown(text: string): MemoryBreakdown | undefined {
+  return parseMemoryBreakdowns(text)[0];
 }
 
 /** Splits a command line on spaces, keeping double-quoted parts (llama-fit-params quotes -ot) whole, quotes removed. */
 function splitArgs(line: string): string[] {
-  return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
+  return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '');
 }
 
 /** The arguments llama-fit-params prints on stdout once its fit succeeded (`-c 4096 -ngl 48 ...`), as parsed. */
@@ -99,13 +122,19 @@ export function parseFittedArgs(stdout: string): LlamaCppFit | undefined {
   return fit;
 }
 
+export interface DryRunOptions {
+  /** Variables added to the cleaned environment (GGML_VK_VISIBLE_DEVICES=0 lets Vulkan use a CPU device such as lavapipe). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /**
  * Runs llama.cpp's own dry run (llama-fit-params) for a model and arguments: it loads nothing, takes
  * a fraction of a second even for a 70B header, and measures exactly what this build would allocate.
  */
-export async function dryRun(fitParams: string, modelPath: string, args: readonly string[]): Promise<DryRunResult> {
+export async function dryRun(fitParams: string, modelPath: string, args: readonly string[], options: DryRunOptions = {}): Promise<DryRunResult> {
   const started = performance.now();
-  const result = await run(fitParams, ['--model', modelPath, ...args, '--log-verbosity', '4'], { timeoutMs: 120_000, env: cleanEnv(process.env) });
+  const env = { ...cleanEnv(process.env), ...options.env };
+  const result = await run(fitParams, ['--model', modelPath, ...args, '--log-verbosity', '4'], { timeoutMs: 120_000, env });
   const ms = performance.now() - started;
   const breakdown = parseMemoryBreakdown(result.stderr + result.stdout);
   if (!breakdown) {

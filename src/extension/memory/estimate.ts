@@ -3,34 +3,45 @@
 // the way llama.cpp's memory breakdown (llama-fit-params -lv 4, see llama/dryRun.ts) reports them.
 //
 // Where each number comes from (llama.cpp source, read for this build):
-// - Weights: src/llama-model.cpp load_tensors. token_embd always stays on the CPU ("input layer");
-//   with -ngl N the LAST N-1 repeating layers and the output layer (index n_layer) go to the GPUs
-//   (i_gpu_start = n_layer + 1 - N), split over several GPUs by -ts / free memory (upper_bound over
-//   cumulative fractions). --n-cpu-moe N / --cpu-moe override the expert tensors of the first N / all
-//   layers to the CPU. Tied embeddings (no output.weight) put a copy of token_embd on the output device.
-// - CPU repack: on a CPU-only machine, weights whose ggml type has a repacked kernel (x86 AVX2:
-//   Q4_0, Q4_K, IQ4_NL, MXFP4, and Q2_K with AVX-512; ARM: also Q5_K, Q6_K, Q8_0) and whose row count
-//   is a multiple of 8 are loaded into CPU_REPACK buffers (anonymous memory) instead of being mmapped.
-//   On a machine with a GPU the pinned host buffer type comes first, so CPU weights are not repacked.
-//   The estimate's host.modelMiB is Host + CPU_REPACK, exactly as dryRun's `host` sums them;
-//   hostRepackMiB says how much of it is repacked (it is never mmapped, so it needs free RAM).
-// - KV cache: src/llama-kv-cache.cpp. n_ctx is padded to a multiple of 256 (llama-context.cpp);
-//   per layer K = n_ctx * n_head_kv * head_dim_k and V likewise, in ggml_row_size of the cache type
-//   (f16: 2 bytes; q8_0: 34 bytes per 32; q4_0: 18 bytes per 32). Each layer's cache lives on the
-//   layer's device. Sliding-window caches (iSWA) are not modelled: the estimate is high for them.
-// - Compute buffer: the peak of ggml-alloc over the reserved graph (n_ubatch tokens, n_ubatch
-//   outputs). Calibrated on dry runs of real-shaped models; the buffer is the largest of
-//     logits:     n_ubatch * (n_vocab + 2 n_embd) * 4 (2.5 n_embd with a quantized cache)
-//     attention:  flash:  n_ubatch * (2 q + 3 n_embd + k_gqa + v_gqa) * 4 + mask f16 (n_kv * n_ubatch * 2)
-//                 no FA:  n_kv * n_ubatch * (n_head + 1) * 4 (KQ and an f32 mask) + the same activations
-//     FFN:        n_ubatch * (3 ff + 4 n_embd) * 4 + mask, ff = n_ff (dense) or n_ff_exp * n_expert_used (MoE)
-//   With GPUs each device holds the peaks of the parts it computes (the output device holds logits).
-//   Approximate, not measurable without a GPU: with weights left on the CPU, llama.cpp copies them
-//   to the first GPU for big batches (op offload), so GPU 0's compute buffer gets the largest such
-//   weight added; the host compute buffer of a fully offloaded model is taken as the embedding
-//   output plus an f32 mask.
+// - Weights: src/llama-model.cpp load_tensors and llama-model-loader.cpp select_weight_buft. token_embd
+//   always stays on the CPU ("input layer"); with -ngl N the LAST N-1 repeating layers and the output
+//   layer (index n_layer) go to the GPUs (i_gpu_start = n_layer + 1 - N), split over several GPUs by
+//   -ts / free memory (upper_bound over cumulative fractions). --n-cpu-moe N / --cpu-moe override the
+//   expert tensors of the first N / all layers to the CPU. Tied embeddings (no output.weight) put a
+//   copy of token_embd on the output device. Each tensor takes the first buffer type of its list whose
+//   device accepts the op it is used in: a GPU refuses a weight, or the op's input or output, larger
+//   than its largest tensor (Vulkan: maxStorageBufferRange, 128 MiB on lavapipe), and such a weight
+//   falls through to the host list: the GPU's pinned host buffer (refused for the same reason), then
+//   CPU_REPACK when its kernels take the type, then plain CPU memory.
+// - CPU repack: weights whose ggml type has a repacked kernel (x86 AVX2: Q4_0, Q4_K, IQ4_NL, MXFP4,
+//   and Q2_K with AVX-512; ARM: also Q5_K, Q6_K, Q8_0) and whose row count is a multiple of 8 are
+//   loaded into CPU_REPACK buffers (anonymous memory) instead of being mmapped. With a GPU, its pinned
+//   host buffer type comes first, so only weights the GPU refuses are repacked. host.modelMiB is
+//   Host + CPU_REPACK, as dryRun's `host` sums them; hostRepackMiB is the repacked part (never
+//   mmapped, so it needs free RAM).
+// - KV cache: src/llama-kv-cache.cpp (and -iswa.cpp). n_ctx is padded to a multiple of 256; per layer
+//   K = cells * n_head_kv * head_dim_k and V likewise, in ggml_row_size of the cache type. Sliding-window
+//   layers (gemma3) hold pad256(min(n_ctx, n_swa + n_ubatch)) cells; MLA (deepseek2) keeps only the
+//   compressed K. Each layer's cache lives on the layer's device.
+// - Compute buffers: not a formula but llama.cpp's own procedure, replayed on shapes (memory/graph/):
+//   the worst-case graph sched_reserve builds (n_ubatch tokens, n_outputs_max logits rows: every token
+//   for llama-fit-params, one per slot for llama-server; the whole cache) is built op for op as
+//   src/models/<arch>.cpp builds it, ggml-backend's scheduler assigns each op a backend (weights'
+//   device, op offload of big batches to the GPU, GPU expansion, ops a GPU refuses on the CPU) and
+//   inserts the copies between splits, the GPU backend's graph_optimize reorders (Vulkan) or keeps
+//   tensors alive (CUDA), and ggml-alloc's allocator sizes each backend's buffer. Not modelled:
+//   pipeline parallelism (several GPUs, full offload: 4 copies of the inputs), --no-kv-offload's
+//   attention on the CPU, Metal's graph_optimize.
 import { GgmlType } from '../gguf/ggmlTypes';
 import type { GgufHeader } from '../gguf/header';
+import { buildArchGraph } from './graph/archGraphs';
+import { reserveSizes, type BufferSpec } from './graph/allocator';
+import type { Tensor, TensorBuffer } from './graph/ggml';
+import { LlmGraphBuilder } from './graph/llmGraph';
+import { vulkanReorder } from './graph/vulkanReorder';
+import { cudaAllocDeps } from './graph/cudaAllocDeps';
+import { CPU_BACKEND, gpuBackend, splitGraph, type SchedBackend, type SplitGraph } from './graph/scheduler';
+import { isSlidingLayer, type GraphFacts } from './graphFacts';
 import { modelShape, type ModelShape, type ShapedTensor } from './modelShape';
 
 export type KvCacheType = 'f16' | 'q8_0' | 'q4_0';
@@ -41,7 +52,19 @@ export interface EstimateDevice {
   readonly name: string;
   /** Free memory; the default layer split (no tensorSplit) is proportional to it, as llama.cpp's. */
   readonly freeMiB: number;
+  /**
+   * The largest tensor the device takes, in bytes (Vulkan: maxStorageBufferRange, 128 MiB on Mesa's
+   * lavapipe, 4 GiB on most drivers): larger weights stay in host memory, ops on larger tensors run on
+   * the CPU. Default: no limit (CUDA, Metal).
+   */
+  readonly maxTensorBytes?: number;
+  /** The largest buffer ggml allocates at once (Vulkan: 1 GiB); compute buffers are split in such chunks. Default: no limit. */
+  readonly maxBufferBytes?: number;
+  /** The GPU backend: Vulkan reorders the ops it runs (ggml_vk_graph_optimize), which changes what is alive together. Default 'cuda'. */
+  readonly backend?: GpuBackendKind;
 }
+
+export type GpuBackendKind = 'cuda' | 'vulkan' | 'metal';
 
 export interface EstimateOptions {
   /** Requested context (tokens); padded to 256 as llama.cpp does. */
@@ -62,10 +85,20 @@ export interface EstimateOptions {
   readonly tensorSplit?: readonly number[];
   /** --n-cpu-moe N: expert tensors of layers 0..N-1 stay on the CPU (N >= n_layer is --cpu-moe). */
   readonly cpuMoeLayers?: number;
-  /** Default: 'x86' on a CPU-only machine (the bundled build's), ignored when there are devices. */
+  /** The CPU's repack kernels (default 'x86', the bundled build's). With GPUs only weights they refuse are repacked. */
   readonly cpuRepack?: CpuRepack;
   /** --no-kv-offload: every layer's cache on the CPU. Default true. */
   readonly kvOffload?: boolean;
+  /**
+   * Sequences sharing one unified cache (-np with --kv-unified): a sliding-window layer then keeps a
+   * window per sequence. Default 1, as llama-fit-params plans; llama-server's "-np auto" is 4, unified.
+   */
+  readonly sequences?: number;
+  /**
+   * Logits rows the compute graphs are reserved for (n_outputs_max). Default: every token of a batch, as
+   * llama-fit-params reserves; llama-server reserves one per slot (-np; "auto" is 4).
+   */
+  readonly outputs?: number;
 }
 
 export interface ComponentEstimate {
@@ -88,6 +121,8 @@ export interface Estimate {
   readonly layerDevice: readonly number[];
   /** Repeating layers plus the output layer on GPUs, as -ngl counts them. */
   readonly gpuLayers: number;
+  /** Weights that a GPU layer would hold but its device refuses (too large): they stay in host memory. */
+  readonly refusedTensors: readonly string[];
   readonly nCtx: number;
   readonly nBatch: number;
   readonly nUbatch: number;
@@ -98,10 +133,10 @@ export interface Estimate {
 
 const MiB = 1024 * 1024;
 
-const KV_TYPE_BYTES: Readonly<Record<KvCacheType, { block: number; size: number }>> = {
-  f16: { block: 1, size: 2 },
-  q8_0: { block: 32, size: 34 },
-  q4_0: { block: 32, size: 18 },
+const KV_TYPE_BYTES: Readonly<Record<KvCacheType, { block: number; size: number; ggml: number }>> = {
+  f16: { block: 1, size: 2, ggml: GgmlType.F16 },
+  q8_0: { block: 32, size: 34, ggml: GgmlType.Q8_0 },
+  q4_0: { block: 32, size: 18, ggml: GgmlType.Q4_0 },
 };
 
 const REPACK_TYPES: Readonly<Record<CpuRepack, ReadonlySet<number>>> = {
@@ -111,6 +146,9 @@ const REPACK_TYPES: Readonly<Record<CpuRepack, ReadonlySet<number>>> = {
   none: new Set(),
 };
 
+/** The batch llama-model-loader's weight_buft_supported tries each weight's op with. */
+const PROBE_TOKENS = 512;
+
 /** Bytes of a KV row of `elements` values in a cache type (ggml_row_size). */
 export function kvRowBytes(type: KvCacheType, elements: number): number {
   const t = KV_TYPE_BYTES[type];
@@ -119,6 +157,11 @@ export function kvRowBytes(type: KvCacheType, elements: number): number {
 
 export function padContext(n: number): number {
   return Math.max(256, Math.ceil(n / 256) * 256);
+}
+
+/** Cells of a sliding-window layer's cache (llama_kv_cache_iswa): a window per sequence of a unified cache, plus a batch. */
+export function slidingCells(window: number, nCtx: number, nUbatch: number, sequences = 1): number {
+  return Math.ceil(Math.min(nCtx, window * sequences + nUbatch) / 256) * 256;
 }
 
 /** Which device (index, or -1 for the CPU) llama.cpp puts layer `il` on (il === nLayer is the output layer). */
@@ -144,6 +187,8 @@ function cumulativeSplits(devices: readonly EstimateDevice[], tensorSplit?: read
 }
 
 function repackable(t: ShapedTensor, repack: ReadonlySet<number>): boolean {
+  // The repack buffer type takes mul_mat weights of 2 dimensions and mul_mat_id experts of 3.
+  if (t.dims.length !== (t.expert ? 3 : 2)) return false;
   const rows = t.dims[1] ?? 1;
   const multiple = t.type === GgmlType.Q4_0 || t.type === GgmlType.IQ4_NL || t.type === GgmlType.MXFP4 || t.type === GgmlType.Q8_0 ? 4 : 8;
   // x86 kernels need rows % 8 for every type; ARM's 4x4/4x8 kernels need rows % 4 for the 32-blocks.
@@ -151,34 +196,28 @@ function repackable(t: ShapedTensor, repack: ReadonlySet<number>): boolean {
   return t.matmul && repack.has(t.type) && rows % need === 0;
 }
 
-/** Compute-buffer peaks in bytes for one ubatch (see the header comment). */
-export function computePeaks(
-  shape: ModelShape,
-  nKv: number,
-  nUbatch: number,
-  flashAttn: boolean,
-  quantizedKv = false,
-): { logits: number; attention: number; ffn: number } {
-  const ub = nUbatch;
-  const q = shape.nHead * shape.headDimK;
-  const kGqa = shape.nHeadKv * shape.headDimK;
-  const vGqa = shape.nHeadKv * shape.headDimV;
-  const activations = ub * (2 * q + 3 * shape.nEmbd + kGqa + vGqa) * 4;
-  const maskF16 = nKv * ub * 2;
-  const maskF32 = nKv * ub * 4;
-  const attention = flashAttn ? activations + maskF16 : nKv * ub * shape.nHead * 4 + maskF32 + activations;
-  const ff = shape.nExpert > 1 ? shape.nFfExpert * shape.nExpertUsed : shape.nFf;
-  const ffn = ub * (3 * ff + 4 * shape.nEmbd) * 4 + (flashAttn ? maskF16 : maskF32);
-  // With a quantized cache ggml-alloc's packing leaves two or three hidden-state buffers alive at the
-  // logits (it varies with n_ctx: measured +0/+1 n_embd rows); 2.5 keeps both cases within 3%.
-  const logits = ub * (shape.nVocab + (quantizedKv ? 2.5 : 2) * shape.nEmbd) * 4;
-  return { logits, attention, ffn };
+/**
+ * Whether a device takes a weight: the weight itself, and the input and output of the op
+ * weight_buft_supported tries it with (a 512-token batch), must fit the device's largest tensor.
+ */
+export function deviceTakes(t: ShapedTensor, maxTensorBytes: number | undefined, nExpertUsed: number): boolean {
+  if (maxTensorBytes === undefined) return true;
+  if (t.bytes > maxTensorBytes) return false;
+  const [ne0 = 1, ne1 = 1, ne2 = 1] = t.dims;
+  const f32 = 4;
+  // get_rows: rows of 512 tokens out; mul_mat / mul_mat_id: 512 tokens (times the experts used) in and out;
+  // the element-wise ops (norms, biases): a tensor of the weight's shape.
+  if (t.place === 'input') return ne0 * PROBE_TOKENS * f32 <= maxTensorBytes;
+  if (!t.matmul) return t.dims.reduce((a, b) => a * b, 1) * f32 <= maxTensorBytes;
+  const batch = t.expert ? Math.max(nExpertUsed, 1) * PROBE_TOKENS : PROBE_TOKENS * ne2;
+  return Math.max(ne0, ne1) * batch * f32 <= maxTensorBytes;
 }
 
 /** The options resolved to what llama.cpp would use, and where each layer goes. */
 interface Layout {
   readonly shape: ModelShape;
-  readonly deviceCount: number;
+  readonly facts: GraphFacts;
+  readonly devices: readonly EstimateDevice[];
   readonly nCtx: number;
   readonly nBatch: number;
   readonly nUbatch: number;
@@ -192,43 +231,51 @@ interface Layout {
   readonly cpuMoe: number;
   readonly repack: ReadonlySet<number>;
   readonly kvOffload: boolean;
+  /** Cells of a sliding-window layer's cache. */
+  readonly swaCells: number;
+  /** Logits rows of the reserve graph. */
+  readonly nOutputs: number;
+}
+
+/** Where one weight is loaded. */
+interface Placement {
+  readonly device: number;
+  readonly repack: boolean;
+}
+
+interface PlacedWeights {
+  readonly byName: ReadonlyMap<string, Placement>;
+  readonly devices: number[];
+  host: number;
+  hostRepack: number;
+  readonly refused: string[];
 }
 
 /** Bytes per device (index) and on the host for one component. */
 interface Placed {
-  /** One entry per device. */
   readonly devices: number[];
   host: number;
 }
 
-/** Adds bytes on a device, or on the host for -1 (layerDeviceFor's device numbering). */
-function addBytes(placed: Placed, device: number, bytes: number): void {
-  if (device < 0) placed.host += bytes;
-  // layerDeviceFor gives indices below the device count, and `devices` has one entry per device.
-  else placed.devices[device]! += bytes;
-}
-
-interface PlacedWeights extends Placed {
-  hostRepack: number;
-  /** The largest matmul weight left on the CPU: op offload copies it to GPU 0. */
-  largestCpuMatmul: number;
-}
-
 export function estimateMemory(model: GgufHeader | ModelShape, options: EstimateOptions): Estimate {
-  const shape = 'tensors' in model && 'nLayer' in model ? model : modelShape(model);
-  const devices = options.devices ?? [];
-  const layout = resolveLayout(shape, devices, options);
+  const shape = 'nLayer' in model ? model : modelShape(model);
+  const layout = resolveLayout(shape, options);
   const weights = placeWeights(layout);
   const context = placeKvCache(layout);
-  const compute = placeComputeBuffers(layout, weights.largestCpuMatmul);
+  const compute = computeBuffers(layout, weights.byName);
   const toMiB = (b: number): number => b / MiB;
   return {
-    // Each Placed has one entry per device.
-    devices: devices.map((d, i) => ({ name: d.name, modelMiB: toMiB(weights.devices[i]!), contextMiB: toMiB(context.devices[i]!), computeMiB: toMiB(compute.devices[i]!) })),
+    devices: layout.devices.map((d, i) => ({
+      name: d.name,
+      modelMiB: toMiB(weights.devices[i] ?? 0),
+      contextMiB: toMiB(context.devices[i] ?? 0),
+      computeMiB: toMiB(compute.devices[i] ?? 0),
+    })),
     host: { modelMiB: toMiB(weights.host), contextMiB: toMiB(context.host), computeMiB: toMiB(compute.host) },
     hostRepackMiB: toMiB(weights.hostRepack),
     layerDevice: layout.layerDevice,
     gpuLayers: layout.gpuLayers,
+    refusedTensors: weights.refused,
     nCtx: layout.nCtx,
     nBatch: layout.nBatch,
     nUbatch: layout.nUbatch,
@@ -238,7 +285,8 @@ export function estimateMemory(model: GgufHeader | ModelShape, options: Estimate
   };
 }
 
-function resolveLayout(shape: ModelShape, devices: readonly EstimateDevice[], options: EstimateOptions): Layout {
+function resolveLayout(shape: ModelShape, options: EstimateOptions): Layout {
+  const devices = options.devices ?? [];
   const nLayer = shape.nLayer;
   const cacheTypeK = options.cacheTypeK ?? 'f16';
   const cacheTypeV = options.cacheTypeV ?? 'f16';
@@ -251,9 +299,11 @@ function resolveLayout(shape: ModelShape, devices: readonly EstimateDevice[], op
   const splits = devices.length ? cumulativeSplits(devices, options.tensorSplit) : [];
   const layerDevice: number[] = [];
   for (let il = 0; il <= nLayer; il++) layerDevice.push(layerDeviceFor(il, nLayer, gpuLayers, splits));
+  const facts = shape.graph ?? PLAIN_TRANSFORMER;
   return {
     shape,
-    deviceCount: devices.length,
+    facts,
+    devices,
     nCtx,
     nBatch,
     nUbatch,
@@ -262,70 +312,174 @@ function resolveLayout(shape: ModelShape, devices: readonly EstimateDevice[], op
     cacheTypeV,
     gpuLayers,
     layerDevice,
-    outputDevice: layerDevice[nLayer]!, // the loop filled entries 0..nLayer
+    outputDevice: layerDevice[nLayer] ?? -1,
     cpuMoe: Math.max(0, options.cpuMoeLayers ?? 0),
-    repack: devices.length === 0 ? REPACK_TYPES[options.cpuRepack ?? 'x86'] : REPACK_TYPES.none,
+    repack: REPACK_TYPES[options.cpuRepack ?? 'x86'],
     kvOffload: options.kvOffload !== false,
+    nOutputs: Math.max(1, Math.min(options.outputs ?? nBatch, nUbatch)),
+    swaCells: facts.slidingWindow ? slidingCells(facts.slidingWindow.window, nCtx, nUbatch, Math.max(1, options.sequences ?? 1)) : nCtx,
   };
+}
+
+const PLAIN_TRANSFORMER: GraphFacts = {
+  denseLeadLayers: 0,
+  sharedExperts: 0,
+  expertGating: 'softmax',
+  expertWeightsNorm: true,
+  expertWeightsScale: 0,
+  finalLogitSoftcap: 0,
+};
+
+/** The device a tensor is meant for before any device refuses it (see the header comment). */
+function wantedDevice(t: ShapedTensor, layout: Layout): number {
+  if (t.place === 'output') return layout.outputDevice;
+  if (t.place === 'layer') {
+    const il = Math.min(Math.max(t.layer, 0), layout.shape.nLayer - 1);
+    return t.expert && il < layout.cpuMoe ? -1 : (layout.layerDevice[il] ?? -1);
+  }
+  // token_embd (the input layer) and rope_freqs (tiny; llama.cpp copies it onto each layer's device).
+  return -1;
+}
+
+/** select_weight_buft: the wanted GPU if it takes the tensor, else the pinned host buffer, CPU_REPACK, CPU. */
+function placeTensor(t: ShapedTensor, want: number, layout: Layout): Placement {
+  const nUsed = layout.shape.nExpertUsed;
+  const wanted = layout.devices[want];
+  if (wanted && deviceTakes(t, wanted.maxTensorBytes, nUsed)) return { device: want, repack: false };
+  // The host buffer type of the first GPU comes first in the CPU list; with mmap it becomes plain CPU memory.
+  const first = layout.devices[0];
+  if (first && deviceTakes(t, first.maxTensorBytes, nUsed)) return { device: -1, repack: false };
+  return { device: -1, repack: repackable(t, layout.repack) };
 }
 
 /** Weights per device, following load_tensors (see the header comment). */
 function placeWeights(layout: Layout): PlacedWeights {
-  const { shape, outputDevice, layerDevice, cpuMoe, repack } = layout;
-  const placed: PlacedWeights = { devices: new Array<number>(layout.deviceCount).fill(0), host: 0, hostRepack: 0, largestCpuMatmul: 0 };
-  const place = (t: ShapedTensor, where: number): void => {
-    addBytes(placed, where, t.bytes);
-    if (where >= 0) return;
-    if (repackable(t, repack)) placed.hostRepack += t.bytes;
-    if (t.matmul) placed.largestCpuMatmul = Math.max(placed.largestCpuMatmul, t.bytes);
-  };
-  for (const t of shape.tensors) {
-    switch (t.place) {
-      case 'input':
-        place(t, -1);
-        if (shape.tiedOutput && t.name === 'token_embd.weight' && outputDevice >= 0) {
-          place({ ...t, matmul: true, place: 'output' }, outputDevice);
-        }
-        break;
-      case 'output':
-        place(t, outputDevice);
-        break;
-      case 'layer': {
-        const il = Math.min(Math.max(t.layer, 0), shape.nLayer - 1);
-        place(t, t.expert && il < cpuMoe ? -1 : layerDevice[il]!); // il is clamped into the layers
-        break;
-      }
-      case 'global':
-        // rope_freqs and the like: tiny, duplicated per layer by llama.cpp; counted once on the CPU.
-        place(t, -1);
+  const { shape, outputDevice } = layout;
+  const byName = new Map<string, Placement>();
+  const placed: PlacedWeights = { byName, devices: new Array<number>(layout.devices.length).fill(0), host: 0, hostRepack: 0, refused: [] };
+  const place = (t: ShapedTensor, want: number): void => {
+    const p = placeTensor(t, want, layout);
+    byName.set(t.name, p);
+    if (want >= 0 && p.device < 0) placed.refused.push(t.name);
+    if (p.device >= 0) {
+      placed.devices[p.device] = (placed.devices[p.device] ?? 0) + t.bytes;
+      return;
     }
+    placed.host += t.bytes;
+    if (p.repack) placed.hostRepack += t.bytes;
+  };
+  for (const t of shape.tensors) place(t, wantedDevice(t, layout));
+  const embd = shape.tensors.find((t) => t.name === 'token_embd.weight');
+  if (shape.tiedOutput && embd) {
+    // TENSOR_DUPLICATED: the output projection reuses token_embd. It is the same tensor when it lands in
+    // the same buffer type (plain host memory); on a GPU or in CPU_REPACK it is a second copy.
+    const output: ShapedTensor = { ...embd, name: 'output.weight', place: 'output', matmul: true };
+    const p = placeTensor(output, outputDevice, layout);
+    if (p.device >= 0 || p.repack) place(output, outputDevice);
+    else byName.set(output.name, p);
   }
   return placed;
+}
+
+/** Cells, and K and V bytes per cell, of layer il's cache. */
+function kvLayer(layout: Layout, il: number): { cells: number; k: number; v: number } {
+  const { shape, facts } = layout;
+  const cells = isSlidingLayer(facts.slidingWindow, il) ? layout.swaCells : layout.nCtx;
+  const k = kvRowBytes(layout.cacheTypeK, shape.nHeadKv * shape.headDimK);
+  const v = facts.latentAttention ? 0 : kvRowBytes(layout.cacheTypeV, shape.nHeadKv * shape.headDimV);
+  return { cells, k, v };
 }
 
 /** Each layer's K and V cache on the layer's device (all on the CPU with --no-kv-offload). */
 function placeKvCache(layout: Layout): Placed {
-  const { shape, nCtx, cacheTypeK, cacheTypeV } = layout;
-  const perLayer = kvRowBytes(cacheTypeK, nCtx * shape.nHeadKv * shape.headDimK) + kvRowBytes(cacheTypeV, nCtx * shape.nHeadKv * shape.headDimV);
-  const placed: Placed = { devices: new Array<number>(layout.deviceCount).fill(0), host: 0 };
-  for (let il = 0; il < shape.nLayer; il++) {
-    addBytes(placed, layout.kvOffload ? layout.layerDevice[il]! : -1, perLayer); // il < nLayer
+  const placed: Placed = { devices: new Array<number>(layout.devices.length).fill(0), host: 0 };
+  for (let il = 0; il < layout.shape.nLayer; il++) {
+    const { cells, k, v } = kvLayer(layout, il);
+    const bytes = cells * (k + v);
+    const d = layout.kvOffload ? (layout.layerDevice[il] ?? -1) : -1;
+    if (d >= 0) placed.devices[d] = (placed.devices[d] ?? 0) + bytes;
+    else placed.host += bytes;
   }
   return placed;
 }
 
-/** Compute buffers: each device holds the peaks of the parts it computes (see the header comment). */
-function placeComputeBuffers(layout: Layout, largestCpuMatmul: number): Placed {
-  const { shape, nCtx, nUbatch, layerDevice, outputDevice } = layout;
-  const peaks = computePeaks(shape, nCtx, nUbatch, layout.flashAttn, layout.cacheTypeK !== 'f16' || layout.cacheTypeV !== 'f16');
-  const layerPeak = Math.max(peaks.attention, peaks.ffn);
-  if (layout.deviceCount === 0) return { devices: [], host: Math.max(peaks.logits, layerPeak) };
-  const layers = layerDevice.slice(0, shape.nLayer);
-  const devices = Array.from({ length: layout.deviceCount }, (_, d) => Math.max(layers.includes(d) ? layerPeak : 0, outputDevice === d ? peaks.logits : 0));
-  const host = Math.max(layers.includes(-1) ? layerPeak : 0, outputDevice < 0 ? peaks.logits : 0, nUbatch * shape.nEmbd * 4 + nCtx * nUbatch * 4);
-  // Op offload: big-batch matmuls of CPU-held weights run on GPU 0 with the weight copied there.
-  if (nUbatch >= 32 && layout.gpuLayers > 0 && largestCpuMatmul > 0) devices[0]! += largestCpuMatmul; // deviceCount > 0 here
-  return { devices, host };
+const computeCache = new WeakMap<ModelShape, Map<string, Placed>>();
+
+/** Compute buffers: llama.cpp's reserve graph, scheduled and allocated (see the header comment). */
+function computeBuffers(layout: Layout, weights: ReadonlyMap<string, Placement>): Placed {
+  const key = JSON.stringify([
+    layout.nCtx, layout.swaCells, layout.nUbatch, layout.nOutputs, layout.flashAttn, layout.cacheTypeK, layout.cacheTypeV, layout.kvOffload,
+    layout.devices.map((d) => [d.maxTensorBytes, d.maxBufferBytes, d.backend]),
+    [...weights.values()].map((p) => p.device * 2 + (p.repack ? 1 : 0)).join(''),
+    layout.layerDevice.join(','),
+  ]);
+  let cache = computeCache.get(layout.shape);
+  if (!cache) {
+    cache = new Map();
+    computeCache.set(layout.shape, cache);
+  }
+  const hit = cache.get(key);
+  if (hit) return { devices: [...hit.devices], host: hit.host };
+  const result = simulateCompute(layout, weights);
+  cache.set(key, result);
+  return { devices: [...result.devices], host: result.host };
+}
+
+/** What a GPU backend's graph_optimize does to the scheduler's graph (Metal's is not modelled). */
+function graphOptimize(backend: GpuBackendKind | undefined): Pick<SchedBackend, 'optimize' | 'allocDeps'> {
+  if (backend === 'vulkan') return { optimize: vulkanReorder };
+  if (backend === 'metal') return {};
+  return { allocDeps: cudaAllocDeps };
+}
+
+/** The scheduled reserve graph of an estimate (for diagnostics: which op runs where, what is copied). */
+export function computeSchedule(model: GgufHeader | ModelShape, options: EstimateOptions): SplitGraph & { sizes: number[] } {
+  const shape = 'nLayer' in model ? model : modelShape(model);
+  const layout = resolveLayout(shape, options);
+  return scheduleCompute(layout, placeWeights(layout).byName);
+}
+
+function simulateCompute(layout: Layout, weights: ReadonlyMap<string, Placement>): Placed {
+  const { sizes } = scheduleCompute(layout, weights);
+  const cpu = layout.devices.length;
+  return { devices: sizes.slice(0, cpu), host: sizes[cpu] ?? 0 };
+}
+
+function scheduleCompute(layout: Layout, weights: ReadonlyMap<string, Placement>): SplitGraph & { sizes: number[] } {
+  const { shape, devices } = layout;
+  const backends: SchedBackend[] = [...devices.map((d, i) => gpuBackend(i, d.maxTensorBytes ?? Infinity, graphOptimize(d.backend))), CPU_BACKEND];
+  const cpu = backends.length - 1;
+  const pinned = new Map<Tensor, number>();
+  const fullOffload = layout.gpuLayers > shape.nLayer;
+  const weightBuffer = (name: string): TensorBuffer | undefined => {
+    const layer = /^blk\.(\d+)\.rope_freqs/.exec(name);
+    if (layer) return { device: layout.layerDevice[Number(layer[1])] ?? -1, weights: true, repack: false };
+    const p = weights.get(name);
+    return p ? { device: p.device, weights: true, repack: p.repack } : undefined;
+  };
+  const builder = new LlmGraphBuilder(shape, layout.facts, {
+    nTokens: layout.nUbatch,
+    nOutputs: layout.nOutputs,
+    nKv: layout.nCtx,
+    nKvSwa: layout.swaCells,
+    flashAttn: layout.flashAttn,
+    typeK: KV_TYPE_BYTES[layout.cacheTypeK].ggml,
+    typeV: KV_TYPE_BYTES[layout.cacheTypeV].ggml,
+    kvDevice: (il) => (layout.kvOffload ? (layout.layerDevice[il] ?? -1) : -1),
+    weightBuffer,
+    onNorm: (t, il) => {
+      // graph_get_cb: with full offload (or tiny batches) a layer's norms stay on the layer's device.
+      if (!fullOffload && layout.nUbatch >= 32) return;
+      const d = layout.layerDevice[il] ?? -1;
+      const b = d >= 0 ? d : cpu;
+      if (backends[b]!.supportsOp(t)) pinned.set(t, b);
+    },
+  });
+  buildArchGraph(shape.architecture, builder, shape.nLayer);
+  const split = splitGraph(builder.graph.nodes, builder.graph.leafs, backends, pinned);
+  const hostChunk = devices[0]?.maxBufferBytes ?? Infinity;
+  const specs: BufferSpec[] = [...devices.map((d) => ({ alignment: 64, maxChunk: d.maxBufferBytes ?? Infinity })), { alignment: 32, maxChunk: hostChunk }];
+  return { ...split, sizes: reserveSizes(split.nodes, split.leafs, split.nodeBackend, split.leafBackend, specs, split.idLimit) };
 }
 
 export function totalMiB(c: ComponentEstimate): number {

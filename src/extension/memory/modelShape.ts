@@ -2,6 +2,7 @@
 // bytes with the layer it belongs to (as llama.cpp's loader assigns tensors to devices).
 import { describeModel, type GgufHeader } from '../gguf/header';
 import { EXPERT_TENSOR, LAYER_TENSOR } from '../gguf/semantics';
+import { graphFacts, type GraphFacts } from './graphFacts';
 
 export type TensorPlace = 'input' | 'output' | 'layer' | 'global';
 
@@ -40,6 +41,8 @@ export interface ModelShape {
   /** No output.weight: llama.cpp reuses token_embd for the output projection. */
   readonly tiedOutput: boolean;
   readonly totalBytes: number;
+  /** What beyond a plain transformer shapes the compute graph and KV cache (sliding windows, MLA, shared experts). */
+  readonly graph?: GraphFacts;
 }
 
 export class ModelShapeError extends Error {
@@ -105,6 +108,7 @@ export function modelShape(header: GgufHeader): ModelShape {
     tensors,
     tiedOutput: !outputTensor,
     totalBytes: d.tensorBytes,
+    graph: graphFacts(header),
   };
 }
 

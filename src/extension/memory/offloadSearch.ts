@@ -1,7 +1,7 @@
 // The offload search of the memory planner: for one context size, the offload (-ngl, --n-cpu-moe) and KV
 // cache type that put the most on the GPU(s) within their budgets, by binary search over estimates.
 import { estimateMemory, kvTypeFits, totalMiB, type Estimate, type EstimateDevice, type KvCacheType } from './estimate';
-import type { HardwareFacts } from './hardware';
+import type { GpuFacts, HardwareFacts } from './hardware';
 import { isMoe, type ModelShape } from './modelShape';
 import type { MemoryParts, PlanWishes } from './planTypes';
 
@@ -172,6 +172,13 @@ export function choose(s: Setup): { chosen: Candidate; baseline: Candidate } {
   return { chosen, baseline };
 }
 
+/** What the estimate needs of a GPU: its free memory and, where known, the limits of its backend (see EstimateDevice). */
+type GpuForEstimate = GpuFacts & Partial<Pick<EstimateDevice, 'maxTensorBytes' | 'maxBufferBytes' | 'backend'>>;
+
+function estimateDevice(g: GpuForEstimate): EstimateDevice {
+  return { name: g.name, freeMiB: g.freeMiB, maxTensorBytes: g.maxTensorBytes, maxBufferBytes: g.maxBufferBytes, backend: g.backend };
+}
+
 /** Budgets and fixed settings of one search: GPU free memory less the margin, RAM available less its margin (one pool with a unified-memory GPU). */
 export function setup(shape: ModelShape, hardware: HardwareFacts, wishes: PlanWishes, contextSize: number): Setup {
   const margin = marginOf(wishes);
@@ -179,7 +186,7 @@ export function setup(shape: ModelShape, hardware: HardwareFacts, wishes: PlanWi
   // A GPU sharing RAM gets no more than the RAM there is, whatever its working-set limit says; with the host part
   // it is held to that one pool in estimateFor.
   const gpuBudgets = hardware.gpus.map((g) => (g.source === 'unified' ? Math.min(g.freeMiB - margin, ramBudget) : g.freeMiB - margin));
-  const devices = hardware.gpus.map((g) => ({ name: g.name, freeMiB: g.freeMiB }));
+  const devices = hardware.gpus.map((g: GpuForEstimate) => estimateDevice(g));
   const tensorSplit = hardware.gpus.length > 1 ? gpuBudgets.map((b) => Math.max(0, Math.round(b))) : undefined;
   return {
     shape,

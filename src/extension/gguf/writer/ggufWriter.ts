@@ -201,7 +201,8 @@ export function serializeGguf(
   const bytes = Buffer.alloc(layout.fileSize);
   header.copy(bytes);
   tensors.forEach((t, i) => {
-    if (t.data) bytes.set(t.data, layout.dataOffset + layout.tensors[i].dataOffset);
+    const placed = layout.tensors[i]; // serializeHeader lays out every tensor it was given, in order
+    if (t.data && placed) bytes.set(t.data, layout.dataOffset + placed.dataOffset);
   });
   return { bytes, layout };
 }

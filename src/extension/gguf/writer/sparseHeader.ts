@@ -3,14 +3,15 @@
 import { readGgufHeaderFrom, type GgufHeader } from '../header';
 import { sparseModelSpec, type SparsePreset, type SparseQuant } from './models';
 import { serializeHeader } from './ggufWriter';
+import { SMALL_SHAPES, type SmallPreset } from './shapes';
 
 const cache = new Map<string, Promise<GgufHeader>>();
 
-export function sparseHeader(preset: SparsePreset, quant: SparseQuant = 'Q4_K_M'): Promise<GgufHeader> {
+export function sparseHeader(preset: SparsePreset | SmallPreset, quant: SparseQuant = 'Q4_K_M'): Promise<GgufHeader> {
   const key = `${preset}/${quant}`;
   let found = cache.get(key);
   if (!found) {
-    const spec = sparseModelSpec(preset, { quant });
+    const spec = sparseModelSpec(preset in SMALL_SHAPES ? SMALL_SHAPES[preset as SmallPreset] : (preset as SparsePreset), { quant });
     const { header, layout } = serializeHeader(spec.kvs, spec.tensors);
     found = readGgufHeaderFrom({
       size: layout.fileSize,
