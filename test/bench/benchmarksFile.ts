@@ -19,3 +19,17 @@ export function writeSection(name: string, body: string): void {
   const before = existsSync(FILE) ? readFileSync(FILE, 'utf8') : '# Benchmarks\n';
   writeFileSync(FILE, rewriteSection(before, name, body));
 }
+
+/** Runs one benchmark program: its section of BENCHMARKS.md is what `produce` returns, also printed; a failure exits 1. */
+export function runBench(name: string, produce: () => Promise<string>): void {
+  produce().then(
+    (body) => {
+      writeSection(name, body);
+      console.log(body);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

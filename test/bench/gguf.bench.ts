@@ -6,10 +6,10 @@ import { SPARSE_PRESETS, tinyModelSpec, writeSparseModel } from '../../src/exten
 import { Random } from '../../src/extension/gguf/writer/random';
 import { serializeHeader } from '../../src/extension/gguf/writer/ggufWriter';
 import { tempDir } from '../integration/realServer';
-import { writeSection } from './benchmarksFile';
+import { runBench } from './benchmarksFile';
 import { itemAt } from '../fixtures/itemAt';
 
-async function main(): Promise<void> {
+async function main(): Promise<string> {
   const dir = tempDir('bench-gguf');
   const rows: string[] = [];
   try {
@@ -56,11 +56,7 @@ async function main(): Promise<void> {
     '',
     `300 random byte corruptions of a tiny model's header: ${rejected} rejected with a GgufFormatError, the rest still valid; slowest ${slowest.toFixed(1)} ms (target: 200 ms).`,
   ].join('\n');
-  writeSection('gguf', body);
-  console.log(body);
+  return body;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench('gguf', main);

@@ -15,7 +15,7 @@ import { plan } from '../../src/extension/memory/plan';
 import { Random } from '../../src/extension/gguf/writer/random';
 import { FUZZ_SEEDS, fuzzSeeds, GgufMutator, MUTATION_KINDS, type Mutation, type MutationKind } from '../fixtures/ggufMutator';
 import { realServer, tempDir } from '../integration/realServer';
-import { writeSection } from './benchmarksFile';
+import { runBench } from './benchmarksFile';
 
 const NAME = 'gguf-fuzz';
 const MUTATIONS = Number(process.env.HEADROOM_FUZZ_MUTATIONS ?? 100_000);
@@ -66,7 +66,7 @@ function firstLine(text: string): string {
   return line.length > 160 ? `${line.slice(0, 160)}...` : line;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<string> {
   const server = await realServer();
   if (!server.fitParams) throw new Error('no llama-fit-params in this build');
   const started = performance.now();
@@ -217,11 +217,7 @@ async function main(): Promise<void> {
     ...examples('Planner exceptions', plannerThrew),
     ...examples('Rejections without field or offset', imprecise),
   ].join('\n');
-  writeSection(NAME, body);
-  console.log(body);
+  return body;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(NAME, main);

@@ -4,12 +4,12 @@
 import { runCase, type CaseResult } from '../integration/estimateMatrix';
 import { VULKAN_MATRIX, vulkanBuild } from '../integration/gpuEstimateMatrix';
 import { tempDir } from '../integration/realServer';
-import { writeSection } from './benchmarksFile';
+import { runBench } from './benchmarksFile';
 import { matrixSection } from './estimateTables';
 
 const NAME = 'gpu-estimate';
 
-async function main(): Promise<void> {
+async function main(): Promise<string> {
   const dir = tempDir('bench-gpu-estimate');
   const results: CaseResult[] = [];
   let deviceLine = '';
@@ -33,11 +33,7 @@ async function main(): Promise<void> {
     '',
     matrixSection(results),
   ].join('\n');
-  writeSection(NAME, body);
-  console.log(body);
+  return body;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(NAME, main);

@@ -7,13 +7,13 @@ import { readGgufHeader } from '../../src/extension/gguf/header';
 import { plan } from '../../src/extension/memory/plan';
 import { CPU_MATRIX, runCase, stubFor, type CaseResult } from '../integration/estimateMatrix';
 import { realServer, tempDir } from '../integration/realServer';
-import { writeSection } from './benchmarksFile';
+import { runBench } from './benchmarksFile';
 import { matrixSection } from './estimateTables';
 import { itemAt } from '../fixtures/itemAt';
 
 const NAME = 'memory-planner';
 
-async function main(): Promise<void> {
+async function main(): Promise<string> {
   const server = await realServer();
   if (!server.fitParams) throw new Error('no llama-fit-params in this build');
   const dir = tempDir('bench-plan');
@@ -61,11 +61,7 @@ async function main(): Promise<void> {
     '|---|---|',
     ...planTimes.map((p) => `| ${p.name} | ${p.ms.toFixed(2)} |`),
   ].join('\n');
-  writeSection(NAME, body);
-  console.log(body);
+  return body;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(NAME, main);

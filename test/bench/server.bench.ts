@@ -6,7 +6,7 @@ import { ModelRunner } from '../../src/extension/runner/modelRunner';
 import { headroomCacheDir } from '../../src/extension/common/cacheDir';
 import { SystemHardwareProbe } from '../../src/extension/memory/hardware';
 import { realServer, tempDir, tinyModel } from '../integration/realServer';
-import { writeSection } from './benchmarksFile';
+import { runBench } from './benchmarksFile';
 import { itemAt } from '../fixtures/itemAt';
 
 const RUNS = 5;
@@ -14,7 +14,7 @@ const TOKENS = 256;
 
 const median = (xs: number[]): number => itemAt([...xs].sort((a, b) => a - b), Math.floor(xs.length / 2));
 
-async function main(): Promise<void> {
+async function main(): Promise<string> {
   const server = await realServer();
   const dir = tempDir('bench-server');
   const rows: { startMs: number; planMs: number; client: number; serverTps: number; promptTps: number; ttftMs: number }[] = [];
@@ -62,11 +62,7 @@ async function main(): Promise<void> {
     ...rows.map((r, i) => `| ${i + 1} | ${r.planMs.toFixed(0)} | ${r.startMs.toFixed(0)} | ${r.ttftMs.toFixed(0)} | ${r.client.toFixed(1)} | ${r.serverTps.toFixed(1)} | ${r.promptTps.toFixed(1)} |`),
     `| median | ${median(rows.map((r) => r.planMs)).toFixed(0)} | ${median(rows.map((r) => r.startMs)).toFixed(0)} | ${median(rows.map((r) => r.ttftMs)).toFixed(0)} | ${median(rows.map((r) => r.client)).toFixed(1)} | ${median(rows.map((r) => r.serverTps)).toFixed(1)} | ${median(rows.map((r) => r.promptTps)).toFixed(1)} |`,
   ].join('\n');
-  writeSection('server', body);
-  console.log(body);
+  return body;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench('server', main);
