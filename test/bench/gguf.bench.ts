@@ -1,10 +1,8 @@
-// GGUF header validation speed: real-sized headers read from sparse stubs, and the slowest of 300
-// random corruptions of a good header (the issue's target: a precise error within 200 ms).
+// GGUF header validation speed on real-sized headers read from sparse stubs. Corrupt files are the fuzz
+// bench's (ggufFuzz.bench.ts: whole files with their data, not a header cut from its data, which is invalid anyway).
 import { join } from 'node:path';
-import { GgufFormatError, parseGgufHeader, readGgufHeader } from '../../src/extension/gguf/header';
-import { SPARSE_PRESETS, tinyModelSpec, writeSparseModel } from '../../src/extension/gguf/writer/models';
-import { Random } from '../../src/extension/gguf/writer/random';
-import { serializeHeader } from '../../src/extension/gguf/writer/ggufWriter';
+import { readGgufHeader } from '../../src/extension/gguf/header';
+import { SPARSE_PRESETS, writeSparseModel } from '../../src/extension/gguf/writer/models';
 import { tempDir } from '../integration/realServer';
 import { runBench } from './benchmarksFile';
 import { itemAt } from '../fixtures/itemAt';
@@ -28,23 +26,6 @@ async function main(): Promise<string> {
   } finally {
     dir.dispose();
   }
-  const spec = tinyModelSpec('tiny-dense');
-  const { header } = serializeHeader(spec.kvs, spec.tensors);
-  const random = new Random(7);
-  let slowest = 0;
-  let rejected = 0;
-  for (let i = 0; i < 300; i++) {
-    const bytes = Buffer.from(header);
-    for (let e = 0; e < 1 + (random.u32() % 6); e++) bytes[random.u32() % bytes.length] = random.u32() & 0xff;
-    const t = performance.now();
-    try {
-      await parseGgufHeader(bytes);
-    } catch (err) {
-      if (!(err instanceof GgufFormatError)) throw err;
-      rejected++;
-    }
-    slowest = Math.max(slowest, performance.now() - t);
-  }
   const body = [
     '## GGUF header validation',
     '',
@@ -54,7 +35,7 @@ async function main(): Promise<string> {
     '|---|---|---|---|---|',
     ...rows,
     '',
-    `300 random byte corruptions of a tiny model's header: ${rejected} rejected with a GgufFormatError, the rest still valid; slowest ${slowest.toFixed(1)} ms (target: 200 ms).`,
+    'Corrupted files: see "GGUF validator fuzz" below.',
   ].join('\n');
   return body;
 }
