@@ -15,14 +15,8 @@ import { FakeHub } from './downloadServer';
 import { isAlive, llamaServersWith, waitFor, withTinyModel } from './realServer';
 import { itemAt } from '../fixtures/itemAt';
 import { requireTool } from '../fixtures/requireTool';
+import { CLI, runCli, type CliRun as Run } from '../fixtures/cliProcess';
 
-const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('the CLI, run as a process', { skip: requireTool('the CLI bundle', existsSync(CLI), `${CLI} is not built (npm run build)`) }, () => {
   const fx = withTinyModel('cli');
@@ -34,15 +28,7 @@ describe('the CLI, run as a process', { skip: requireTool('the CLI bundle', exis
   }
 
   function run(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env: { ...env(), ...extraEnv } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    return runCli(args, { ...env(), ...extraEnv });
   }
 
   /** `headroom serve MODEL`: its stdout lines (one JSON line per ready llama-server) and its end; killed when `signal` aborts (the test timed out). */

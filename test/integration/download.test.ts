@@ -4,11 +4,11 @@
 // built dist/cli.js) where a test says so.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CLI, runCli, type CliRun } from '../fixtures/cliProcess';
 import { DiskFullError, type DiskLayer, SPACE_MARGIN_BYTES } from '../../src/extension/models/diskSpace';
 import { DownloadCheckError } from '../../src/extension/models/downloadChecks';
 import { DownloadCancelledError, DownloadGaveUpError, type RetryOptions } from '../../src/extension/models/downloadRetries';
@@ -214,25 +214,10 @@ test('a repo without a quant named lists its models for the caller to choose', a
 
 // ---- Servers that lie: the file stays .partial, with the reason, and a pull after it does not say "already here".
 
-const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
-
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** `headroom pull ARGS` as a process. */
 function cliPull(...args: string[]): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'pull', ...args], { env: { ...process.env, HEADROOM_CACHE_DIR: join(dir, 'cache'), HF_ENDPOINT: hub.baseUrl } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(['pull', ...args], { ...process.env, HEADROOM_CACHE_DIR: join(dir, 'cache'), HF_ENDPOINT: hub.baseUrl });
 }
 
 /** A copy of the source model served at `${cdnUrl}/plain/<name>`. */

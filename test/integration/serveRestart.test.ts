@@ -8,13 +8,13 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { CLI } from '../fixtures/cliProcess';
 import { createInterface } from 'node:readline';
 import { healthStatus } from '../../src/extension/llama/serverEndpoints';
 import { itemAt } from '../fixtures/itemAt';
 import { requireTool } from '../fixtures/requireTool';
 import { isAlive, llamaServersWith, waitFor, withTinyModel } from './realServer';
 
-const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
 interface Served {
   baseUrl: string;

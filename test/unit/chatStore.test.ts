@@ -12,21 +12,9 @@ import type { ChatBackend, Delta } from '../../src/extension/chat/types';
 import { Emitter } from '../../src/extension/common/emitter';
 import { nextEvent } from '../fixtures/events';
 import { itemAt } from '../fixtures/itemAt';
+import { savedChat as chat } from '../fixtures/savedChats';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'headroom-store-'));
-
-function chat(id: string, updatedAt: number, text = 'question'): SavedChat {
-  return {
-    id,
-    title: text,
-    createdAt: 1,
-    updatedAt,
-    entries: [
-      { id: 'u', role: 'user', text, status: 'complete' },
-      { id: 'a', role: 'assistant', text: 'answer', status: 'complete' },
-    ],
-  };
-}
 
 /** The file the store writes for `chat` (history format 1). */
 const fileOf = (c: SavedChat): string => JSON.stringify({ format: 1, ...c });

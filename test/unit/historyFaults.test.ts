@@ -8,26 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChatHistory } from '../../src/extension/chat/chatHistory';
 import { Conversation } from '../../src/extension/chat/conversation';
-import { MAX_CHAT_FILE_BYTES, type SavedChat } from '../../src/extension/chat/historyFormat';
+import { MAX_CHAT_FILE_BYTES } from '../../src/extension/chat/historyFormat';
 import { ChatStore } from '../../src/extension/chat/store';
 import type { ChatBackend, Delta } from '../../src/extension/chat/types';
 import { itemAt } from '../fixtures/itemAt';
+import { savedChat as chat } from '../fixtures/savedChats';
 import { makeReadOnly } from './readOnlyFolder';
 
 const dir = (): string => mkdtempSync(join(tmpdir(), 'headroom-faults-'));
-
-function chat(id: string, updatedAt: number, text = 'question'): SavedChat {
-  return {
-    id,
-    title: text,
-    createdAt: 1,
-    updatedAt,
-    entries: [
-      { id: 'u', role: 'user', text, status: 'complete' },
-      { id: 'a', role: 'assistant', text: 'answer', status: 'complete' },
-    ],
-  };
-}
 
 const replying = (text: string): ChatBackend => ({
   async *stream(): AsyncIterable<Delta> {
