@@ -111,7 +111,17 @@ export interface DeviceEstimate extends ComponentEstimate {
   name: string;
 }
 
-export interface Estimate {
+/** The settings llama.cpp resolves the options to (context, batches, attention, cache types). */
+export interface ResolvedSettings {
+  readonly nCtx: number;
+  readonly nBatch: number;
+  readonly nUbatch: number;
+  readonly flashAttn: boolean;
+  readonly cacheTypeK: KvCacheType;
+  readonly cacheTypeV: KvCacheType;
+}
+
+export interface Estimate extends ResolvedSettings {
   readonly devices: DeviceEstimate[];
   /** Host memory: mmapped or RAM-loaded weights plus CPU_REPACK, CPU KV cache, CPU compute buffer. */
   readonly host: ComponentEstimate;
@@ -123,12 +133,6 @@ export interface Estimate {
   readonly gpuLayers: number;
   /** Weights that a GPU layer would hold but its device refuses (too large): they stay in host memory. */
   readonly refusedTensors: readonly string[];
-  readonly nCtx: number;
-  readonly nBatch: number;
-  readonly nUbatch: number;
-  readonly flashAttn: boolean;
-  readonly cacheTypeK: KvCacheType;
-  readonly cacheTypeV: KvCacheType;
 }
 
 const MiB = 1024 * 1024;
@@ -214,16 +218,10 @@ export function deviceTakes(t: ShapedTensor, maxTensorBytes: number | undefined,
 }
 
 /** The options resolved to what llama.cpp would use, and where each layer goes. */
-interface Layout {
+interface Layout extends ResolvedSettings {
   readonly shape: ModelShape;
   readonly facts: GraphFacts;
   readonly devices: readonly EstimateDevice[];
-  readonly nCtx: number;
-  readonly nBatch: number;
-  readonly nUbatch: number;
-  readonly flashAttn: boolean;
-  readonly cacheTypeK: KvCacheType;
-  readonly cacheTypeV: KvCacheType;
   readonly gpuLayers: number;
   /** Device per layer 0..n_layer-1, then the output layer; -1 is the CPU. */
   readonly layerDevice: number[];
