@@ -1,4 +1,5 @@
 import type { Attachment, ChatEntry, ChatSummary, ReplyStats } from './entries';
+import { isRecord } from '../common/isRecord';
 
 /**
  * The chat history's files, owned here and not by the webview's messages: `<id>.json` per conversation
@@ -51,7 +52,7 @@ export function decodeChatFile(text: string): ChatFileContents {
   } catch {
     return { kind: 'unreadable' };
   }
-  if (!isFields(parsed)) return { kind: 'unreadable' };
+  if (!isRecord(parsed)) return { kind: 'unreadable' };
   const format = parsed.format;
   if (isCount(format) && format > HISTORY_FORMAT) return { kind: 'newer', format };
   if (!isChatFileV1(parsed)) return { kind: 'unreadable' };
@@ -68,7 +69,7 @@ export function encodeIndex(chats: readonly ChatSummary[]): string {
 export function decodeIndex(text: string): ChatSummary[] | undefined {
   try {
     const parsed: unknown = JSON.parse(text);
-    return isFields(parsed) && parsed.format === 1 && Array.isArray(parsed.chats) && parsed.chats.every(isSummaryV1) ? parsed.chats : undefined;
+    return isRecord(parsed) && parsed.format === 1 && Array.isArray(parsed.chats) && parsed.chats.every(isSummaryV1) ? parsed.chats : undefined;
   } catch {
     return undefined;
   }
@@ -148,7 +149,6 @@ const statsCopy = (s: StatsV1 | ReplyStats): StatsV1 & ReplyStats => ({
 const attachmentCopy = (a: AttachmentV1 | Attachment): AttachmentV1 & Attachment => ({ kind: a.kind, label: a.label, text: a.text, tokens: a.tokens });
 
 type Fields = Record<string, unknown>;
-const isFields = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isText = (v: unknown): v is string => typeof v === 'string';
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -171,7 +171,7 @@ function isChatFileV1(v: Fields): v is Fields & ChatFileV1 {
 
 function isEntryV1(v: unknown): v is EntryV1 {
   return (
-    isFields(v) &&
+    isRecord(v) &&
     isText(v.id) &&
     (v.role === 'user' || v.role === 'assistant') &&
     isText(v.text) &&
@@ -183,13 +183,13 @@ function isEntryV1(v: unknown): v is EntryV1 {
 }
 
 function isStatsV1(v: unknown): v is StatsV1 {
-  return isFields(v) && isNumber(v.tokens) && isNumber(v.tokensPerSecond) && isNumber(v.timeToFirstTokenMs);
+  return isRecord(v) && isNumber(v.tokens) && isNumber(v.tokensPerSecond) && isNumber(v.timeToFirstTokenMs);
 }
 
 function isAttachmentV1(v: unknown): v is AttachmentV1 {
-  return isFields(v) && oneOf(KINDS_V1)(v.kind) && isText(v.label) && isText(v.text) && (v.tokens === null || isCount(v.tokens));
+  return isRecord(v) && oneOf(KINDS_V1)(v.kind) && isText(v.label) && isText(v.text) && (v.tokens === null || isCount(v.tokens));
 }
 
 function isSummaryV1(v: unknown): v is SummaryV1 {
-  return isFields(v) && isChatId(v.id) && isText(v.title) && isNumber(v.updatedAt) && isCount(v.messages);
+  return isRecord(v) && isChatId(v.id) && isText(v.title) && isNumber(v.updatedAt) && isCount(v.messages);
 }

@@ -2,6 +2,7 @@ import { HeadroomError } from '../common/errors';
 import { ReplyInterruptedError, secondsText, type ReplyWatch } from './replyWatch';
 import { SseParser } from './sse';
 import type { ChatBackend, ChatRequest, Delta, ServerTimings } from './types';
+import { isRecord } from '../common/isRecord';
 
 export interface OpenAiClientOptions {
   baseUrl: string;
@@ -20,12 +21,6 @@ export interface OpenAiClientOptions {
 }
 
 const IDLE_TIMEOUT_WITHOUT_WATCH_MS = 120_000;
-
-type Json = Record<string, unknown>;
-
-function isRecord(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0;
