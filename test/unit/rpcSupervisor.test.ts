@@ -4,9 +4,8 @@ import { createServer, type Server } from 'node:net';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findFreePort } from '../../src/extension/llama/ports';
-import { RestartPolicy } from '../../src/extension/llama/restartPolicy';
-import { Supervisor } from '../../src/extension/llama/supervisor';
-import { ScriptedLauncher } from './scriptedServer';
+import type { Supervisor } from '../../src/extension/llama/supervisor';
+import { ScriptedLauncher, scriptedSupervisor } from './scriptedServer';
 import { untilState } from './stateEvents';
 
 const LOST = ['/src/ggml/src/ggml-rpc/ggml-rpc.cpp:569: Remote RPC server crashed or returned malformed response'];
@@ -21,17 +20,7 @@ async function listening(): Promise<{ address: string; server: Server }> {
 
 function supervisor(stallTimeoutMs = 0): { sup: Supervisor; launcher: ScriptedLauncher } {
   const launcher = new ScriptedLauncher(() => ({ serve: true }));
-  const sup = new Supervisor({
-    launcher,
-    resolveBinary: async () => ({ path: 'llama-server' }),
-    checkModel: async () => undefined,
-    healthIntervalMs: 10,
-    stopGraceMs: 200,
-    portReclaimMs: 300,
-    restartPolicy: new RestartPolicy({ baseDelayMs: 10 }),
-    stallTimeoutMs: () => stallTimeoutMs,
-  });
-  return { sup, launcher };
+  return { sup: scriptedSupervisor(launcher, { stallTimeoutMs: () => stallTimeoutMs }), launcher };
 }
 
 const configWith = (workers: readonly string[]) => ({ modelPath: '/models/m.gguf', port: 0, extraArgs: [], contextSize: 0, planArgs: ['--rpc', workers.join(','), '-ngl', '99'] });

@@ -7,6 +7,12 @@ import { checkExtraArgs } from '../../src/extension/llama/serverArgs';
 import { classifyFailure } from '../../src/extension/llama/logClassifier';
 import { HeadroomError } from '../../src/extension/common/errors';
 import { parseCli } from '../../src/extension/cli/options';
+import { cleanEnv } from '../../src/extension/llama/childEnv';
+import type { PlanReport } from '../../src/extension/memory/planReport';
+import { planJson } from '../../src/extension/present/planJson';
+import { renderPlanText } from '../../src/extension/present/planText';
+import { gpuLayersText, planDevices } from '../../src/extension/present/planView';
+import { gpuReport } from './planFixtures';
 
 /** The RpcWorkerSpecError `text` gives (fails the test when it parses). */
 function specError(text: string): RpcWorkerSpecError {
@@ -118,4 +124,35 @@ test('classifier: a worker lost mid-reply, one down at start and one of another 
 
 test('classifier: "Failed to connect" from anything but ggml-rpc is not an RPC failure', () => {
   assert.notEqual(classifyFailure(['common_download: Failed to connect to huggingface.co port 443'], { code: 1, signal: null }).kind, 'rpc-worker');
+});
+
+test('plan view: a worker is a device with its address and its own margin (its free memory less its budget); a local GPU after it keeps its model name', () => {
+  const report: PlanReport = {
+    ...gpuReport,
+    marginMiB: 1024,
+    plan: {
+      ...gpuReport.plan,
+      source: 'dry-run',
+      devices: [
+        { name: 'RPC0', worker: '10.0.0.5:50052', marginMiB: 4000, totalMiB: 24000, freeMiB: 24000, modelMiB: 19000, contextMiB: 500, computeMiB: 300 },
+        { name: 'CUDA0', totalMiB: 12288, freeMiB: 11988, modelMiB: 9000, contextMiB: 500, computeMiB: 266 },
+      ],
+    },
+  };
+  const [worker, gpu, ram] = planDevices(report);
+  assert.equal(worker?.label, 'RPC0 worker 10.0.0.5:50052');
+  assert.equal(worker?.marginMiB, 4000);
+  assert.equal(worker?.overMiB, 0, '19800 MiB within the 20000 MiB budget');
+  assert.equal(gpu?.label, 'CUDA0 RTX 3060');
+  assert.equal(gpu?.marginMiB, 1024);
+  assert.equal(ram?.label, 'RAM');
+  assert.equal(gpuLayersText(report.plan), '33/33 layers on RPC workers and GPUs');
+  const json = planJson(report) as { devices: Record<string, unknown>[] };
+  assert.deepEqual([json.devices[0]?.worker, json.devices[0]?.budgetMiB], ['10.0.0.5:50052', 20000]);
+  assert.equal('worker' in (json.devices[1] ?? {}), false);
+  assert.match(renderPlanText(report), /^RPC0 worker 10\.0\.0\.5:50052 +23\.4 GiB \[/m);
+});
+
+test('rpc workers: LLAMA_ARG_RPC in the user\'s environment never reaches a llama.cpp program', () => {
+  assert.equal(cleanEnv({ LLAMA_ARG_RPC: '10.6.6.6:50052', PATH: '/bin' }).LLAMA_ARG_RPC, undefined);
 });

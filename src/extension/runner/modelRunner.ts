@@ -90,6 +90,14 @@ export class ModelRunner implements Disposable {
     const binary = simulated ? undefined : await this.supervisor.locate();
     const workers = request.rpcWorkers ?? [];
     if (binary && workers.length > 0) {
+      // rpc-server serves one client at a time: the dry run would wait behind the running server for as long as it runs.
+      const running = this.supervisor.state.kind;
+      if (running !== 'stopped' && running !== 'failed') {
+        throw new HeadroomError(
+          'The RPC workers are serving the running llama-server, and a worker serves one llama-server at a time, so they cannot be asked for a new plan now.',
+          'Stop the server to plan again; the plan it runs is the one shown.',
+        );
+      }
       const report = await rpcPlan({ ...request, header, hardware: await this.hardwareFor(binary), workers, binary: binary.path, fitParams: requireFitParams(binary) });
       this.setPlan(report);
       return report;
