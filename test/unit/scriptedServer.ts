@@ -6,6 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import { Emitter } from '../../src/extension/common/emitter';
 import type { ExitInfo, LaunchOptions, ManagedProcess, ProcessLauncher } from '../../src/extension/llama/processLauncher';
+import { RestartPolicy } from '../../src/extension/llama/restartPolicy';
+import { Supervisor, type SupervisorDeps } from '../../src/extension/llama/supervisor';
 
 /** `loading`: /health answers 503 until finishLoading(). */
 export type Script = (args: readonly string[]) => { fail: string[] } | { serve: true; loading?: boolean };
@@ -114,3 +116,17 @@ export const CUDA_OOM = [
   'alloc_tensor_range: failed to allocate CUDA0 buffer of size 1258291200',
   'llama_model_load: error loading model: unable to allocate CUDA0 buffer',
 ];
+
+/** A supervisor of scripted servers with short health, stop, port and restart timings; `deps` override any of them. */
+export function scriptedSupervisor(launcher: ScriptedLauncher, deps: Partial<SupervisorDeps> = {}): Supervisor {
+  return new Supervisor({
+    launcher,
+    resolveBinary: async () => ({ path: 'llama-server' }),
+    checkModel: async () => undefined,
+    healthIntervalMs: 10,
+    stopGraceMs: 200,
+    portReclaimMs: 300,
+    restartPolicy: new RestartPolicy({ baseDelayMs: 10 }),
+    ...deps,
+  });
+}

@@ -5,9 +5,9 @@ import { checkTransition, SERVER_TRANSITIONS, ServerTransitionError, type Server
 import { findFreePort } from '../../src/extension/llama/ports';
 import type { ManagedProcess, ProcessLauncher } from '../../src/extension/llama/processLauncher';
 import { RestartPolicy } from '../../src/extension/llama/restartPolicy';
-import { Supervisor, type LaunchPlanner, type SupervisorDeps } from '../../src/extension/llama/supervisor';
+import type { LaunchPlanner, Supervisor, SupervisorDeps } from '../../src/extension/llama/supervisor';
 import { RecoveryPolicy, type PlanFor } from '../../src/extension/runner/recovery';
-import { CUDA_OOM, ScriptedLauncher, type Script } from './scriptedServer';
+import { CUDA_OOM, ScriptedLauncher, scriptedSupervisor, type Script } from './scriptedServer';
 import { untilState } from './stateEvents';
 
 const KINDS = Object.keys(SERVER_TRANSITIONS) as ServerStateKind[];
@@ -20,16 +20,7 @@ const seen = new Set<string>();
 
 function scripted(script: Script, deps: Partial<SupervisorDeps> = {}): { sup: Supervisor; launcher: ScriptedLauncher } {
   const launcher = new ScriptedLauncher(script);
-  const sup = new Supervisor({
-    launcher,
-    resolveBinary: async () => ({ path: 'llama-server' }),
-    checkModel: async () => undefined,
-    healthIntervalMs: 10,
-    stopGraceMs: 200,
-    portReclaimMs: 300,
-    restartPolicy: new RestartPolicy({ baseDelayMs: 10 }),
-    ...deps,
-  });
+  const sup = scriptedSupervisor(launcher, deps);
   let from: ServerStateKind = sup.state.kind;
   sup.onDidChangeState((s) => {
     seen.add(`${from} -> ${s.kind}`);

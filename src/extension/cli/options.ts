@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { BUILD_BACKENDS, type BuildBackend } from '../llama/buildBackend';
 import { isValidPort, PORT_RULE } from '../llama/ports';
 import type { PlanWishes } from '../memory/planTypes';
+import { parseRpcWorkers, type RpcWorker } from '../endpoints/rpcWorkers';
 
 export interface CliOptions {
   model?: string;
@@ -22,6 +23,10 @@ export interface CliOptions {
   /** --stall-timeout S: a server silent this long (no token, no /health answer) is restarted; 0 = never. */
   stallTimeoutSeconds: number;
   wishes: PlanWishes;
+  /** --rpc host:port[=MiB],...: llama.cpp RPC workers to plan and run across. */
+  rpcWorkers: RpcWorker[];
+  /** `worker --host H`: the address the worker binds; 127.0.0.1 when not given. */
+  host?: string;
 }
 
 export const DEFAULT_PROMPT = 'Write a haiku about memory.';
@@ -63,6 +68,8 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       dir: { type: 'string' },
       folder: { type: 'string' },
       'stall-timeout': { type: 'string' },
+      rpc: { type: 'string' },
+      host: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -98,6 +105,8 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       dir: values.dir,
       folder: values.folder,
       stallTimeoutSeconds: int('stall-timeout', values['stall-timeout']) ?? 60,
+      rpcWorkers: values.rpc === undefined ? [] : parseRpcWorkers(values.rpc),
+      host: values.host,
       wishes: {
         ...(ctx ? { contextSize: ctx } : {}),
         ...(ngl !== undefined ? { gpuLayers: ngl } : {}),

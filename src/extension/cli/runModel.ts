@@ -81,7 +81,7 @@ async function start(runner: ModelRunner, options: CliOptions, progress: CliProg
   const modelPath = await modelOrDemo(options);
   const started = Date.now();
   try {
-    const { server } = await runner.start({ modelPath, wishes: options.wishes, port: options.port, extraArgs: [] });
+    const { server } = await runner.start({ modelPath, wishes: options.wishes, port: options.port, extraArgs: [], rpcWorkers: options.rpcWorkers });
     progress.done();
     sayPlan(runner.plan);
     say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s at ${server.baseUrl} (pid ${server.pid}, context ${server.contextSize})`);

@@ -9,7 +9,10 @@ Commands:
          with --backend, build for that backend (Ctrl+C cancels)
   models [--all] [--json] [--folder DIR]  list GGUF models on this machine (HF cache, LM Studio, llama.cpp, Ollama, folders)
   pull   hf:owner/repo[:QUANT|/FILE] | URL [--dir DIR]  download a model (resumable, checked); a bare repo lists its quants
+  worker [--port N] [--host H] [--backend cpu|vulkan]  run a llama.cpp RPC worker until Ctrl+C (127.0.0.1:50052 by default;
+         another --host is reachable from the network, with no authentication: trusted networks only)
 
 Common options: --ctx N (context size; default: up to 8192, fitted to memory), --ngl N, --cache-type f16|q8_0|q4_0,
   --margin MiB (kept free per GPU), --llama-server PATH, --max-tokens N,
-  --stall-timeout S (restart a server silent this long; default 60, 0 = never)`;
+  --stall-timeout S (restart a server silent this long; default 60, 0 = never),
+  --rpc host:port[=MiB],... (plan, serve, chat: spread the model over RPC workers, each within its budget in MiB)`;

@@ -112,6 +112,7 @@ export const REFUSAL_ADVICE: ReadonlyMap<string, string> = new Map([
   ...advice(['--host', '--reuse-port'], 'llama-server listens on 127.0.0.1, on its own port, only'),
   ...advice(['--api-key', '--api-key-file'], 'Headroom generates a random key for every start'),
   ...advice(['-m', '--model'], 'set headroom.modelPath instead'),
+  ...advice(['--rpc'], 'RPC workers change the memory plan; set headroom.rpcWorkers instead'),
   ...advice(['--port'], 'set headroom.port instead'),
   ...advice(['-c', '--ctx-size'], 'the memory plan sets it; set headroom.contextSize instead'),
   ...advice(['-ngl', '--gpu-layers', '--n-gpu-layers'], 'the memory plan sets it; set headroom.gpuLayers instead'),

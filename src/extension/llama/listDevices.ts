@@ -21,9 +21,10 @@ export function parseListDevices(output: string): BuildDevice[] {
  * backend (a CUDA context, a Vulkan instance) in a process of its own, so it is read when a server is planned, not
  * sampled while one runs.
  */
-export async function listBuildDevices(binary: string): Promise<BuildDevice[]> {
+export async function listBuildDevices(binary: string, before: readonly string[] = []): Promise<BuildDevice[]> {
   try {
-    const result = await run(binary, ['--list-devices'], { timeoutMs: 30_000, env: cleanEnv(process.env) });
+    // `before`: --rpc registers the workers' devices when parsed, so it has to come before --list-devices.
+    const result = await run(binary, [...before, '--list-devices'], { timeoutMs: 30_000, env: cleanEnv(process.env) });
     return result.code === 0 ? parseListDevices(result.stdout) : [];
   } catch {
     return [];

@@ -18,6 +18,8 @@ export interface LocatedServer {
   version: string;
   /** llama-fit-params beside it, when that build has one. */
   fitParams?: string;
+  /** llama.cpp's RPC worker beside it (ggml-rpc-server, rpc-server in older releases), when that build has one. */
+  rpcServer?: string;
 }
 
 export interface LocateOptions {
@@ -53,8 +55,15 @@ async function candidate(path: string, source: ServerSource, platform: NodeJS.Pl
   const version = await readBinaryVersion(path);
   if (!version) return undefined;
   const fitParams = join(dirname(path), exe('llama-fit-params', platform));
-  return { path, source, version: version.text, fitParams: existsSync(fitParams) ? fitParams : undefined };
+  return { path, source, version: version.text, fitParams: existsSync(fitParams) ? fitParams : undefined, rpcServer: rpcServerBeside(path, platform) };
 }
+
+/** The RPC worker binary in the folder of `server`: the name this llama.cpp builds, then the older releases' one. */
+export function rpcServerBeside(server: string, platform: NodeJS.Platform = process.platform): string | undefined {
+  return RPC_SERVER_NAMES.map((name) => join(dirname(server), exe(name, platform))).find((p) => existsSync(p));
+}
+
+const RPC_SERVER_NAMES = ['ggml-rpc-server', 'rpc-server'];
 
 /**
  * True when macOS has quarantined `path` (a download not yet opened from Finder): Gatekeeper then stops it
@@ -156,5 +165,5 @@ export async function buildServer(options: BuildServerOptions): Promise<LocatedS
   const built =
     existing ??
     (await buildLlama({ source, backend, cacheRoot: options.cacheRoot, onProgress: options.onProgress, onLine: options.onLine, signal: options.signal }));
-  return { path: built.server, source: existing ? 'cache' : 'built', version: built.stamp.version, fitParams: built.fitParams };
+  return { path: built.server, source: existing ? 'cache' : 'built', version: built.stamp.version, fitParams: built.fitParams, rpcServer: rpcServerBeside(built.server) };
 }

@@ -11,6 +11,8 @@ export type FailureKind =
   /** Headroom killed it: it stopped answering (see stallWatch.ts). */
   | 'stalled'
   | 'bad-arguments'
+  /** A llama.cpp RPC worker could not be reached, broke its connection, or speaks another protocol version. */
+  | 'rpc-worker'
   | 'unknown';
 
 export interface Failure {
@@ -50,11 +52,38 @@ function abortReason(line: string): string {
 }
 
 /**
+ * ggml-rpc's aborts (ggml-rpc.cpp): a worker that closed its connection mid-command ("crashed or returned malformed
+ * response", which names no worker: the supervisor probes them to say which), one that cannot be connected to, or one
+ * of another version. Matched before any other abort, which would read as a bad model file.
+ */
+const RPC_ABORTS: readonly { re: RegExp; message: (endpoint: string | undefined) => string }[] = [
+  { re: /Remote RPC server crashed or returned malformed response/, message: () => 'An RPC worker stopped answering: its connection broke while llama-server was using it.' },
+  { re: /Failed to connect to (\S+)/, message: (at) => `RPC worker ${at ?? '(unnamed)'} stopped answering: llama.cpp could not connect to it. Start it again (headroom worker) or remove it from headroom.rpcWorkers.` },
+  { re: /RPC handshake failed for (\S+)/, message: (at) => `RPC worker ${at ?? '(unnamed)'} runs another version of llama.cpp's RPC protocol (the handshake failed); run the same llama.cpp build on the worker and here.` },
+];
+
+/** Where ggml-rpc aborts: "/path/ggml/src/ggml-rpc/ggml-rpc.cpp:547: Failed to connect to 10.0.0.5:50052". */
+const RPC_SOURCE = /ggml-rpc\.cpp:\d+: /;
+
+function rpcAbort(lines: readonly string[]): Failure | undefined {
+  for (const line of lines) {
+    if (!RPC_SOURCE.test(line)) continue;
+    for (const p of RPC_ABORTS) {
+      const m = p.re.exec(line);
+      if (m) return { kind: 'rpc-worker', message: p.message(m[1]) };
+    }
+  }
+  return undefined;
+}
+
+/**
  * A process that aborted (SIGABRT, or an assertion in its log) hit a GGML_ASSERT or an uncaught exception
  * while loading: the file is what llama.cpp could not handle, whatever the backtrace after it says (gdb's
  * "No such file or directory" is about its own sources). Only a memory failure before the abort is kept as such.
  */
 export function abortFailure(lines: readonly string[], exit: ExitInfo | null): Failure | undefined {
+  const rpc = rpcAbort(lines);
+  if (rpc) return rpc;
   if (exit?.signal !== 'SIGABRT' && !lines.some((l) => ABORT_MARK.test(l))) return undefined;
   let at = -1;
   let abortLine: string | undefined;

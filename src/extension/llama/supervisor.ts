@@ -12,6 +12,7 @@ import { findFreePort, isPortFree, isValidPort, PORT_RULE, waitUntilPortFree } f
 import { healthStatus, servedContextSize } from './serverEndpoints';
 import type { ExitInfo, ManagedProcess, ProcessLauncher } from './processLauncher';
 import { RestartPolicy, type RestartDecision } from './restartPolicy';
+import { lostWorkers, rpcWorkersOf, workersLostMessage } from './rpcFailure';
 import { buildServerArgs } from './serverArgs';
 import { DEFAULT_STALL_TIMEOUT_MS, stallFailure, StallWatch } from './stallWatch';
 import { secondsText, type ReplyWatch } from '../chat/replyWatch';
@@ -360,6 +361,14 @@ export class Supervisor implements Disposable {
    * whether it is restarted, it is killed, and it is crashed from now on, so no client is handed it again.
    */
   private onStall(ready: ReadyState, timeoutMs: number): void {
+    if (rpcWorkersOf(ready.config.planArgs ?? []).length > 0) {
+      void this.unlessWorkersLost(ready, () => this.stalled(ready, timeoutMs));
+      return;
+    }
+    this.stalled(ready, timeoutMs);
+  }
+
+  private stalled(ready: ReadyState, timeoutMs: number): void {
     const decision = this.policy.onCrash();
     const silence = secondsText(timeoutMs);
     ready.watch.stall(
@@ -374,7 +383,25 @@ export class Supervisor implements Disposable {
 
   private onCrash(ready: ReadyState, { info, oomKilled }: Exit): void {
     const failure = classifyFailure(this.tail.toArray().slice(-CRASH_TAIL), info, oomKilled);
-    this.crashed(ready, this.policy.onCrash(), failure, info);
+    if (failure.kind === 'rpc-worker') void this.unlessWorkersLost(ready, () => this.crashed(ready, this.policy.onCrash(), failure, info));
+    else this.crashed(ready, this.policy.onCrash(), failure, info);
+  }
+
+  /**
+   * A server with RPC workers that crashed for one of them, or went silent: its workers are asked. One that does not
+   * answer ends the run with its name (a restart would abort again connecting to it); when all answer, `otherwise`.
+   */
+  private async unlessWorkersLost(ready: ReadyState, otherwise: () => void): Promise<void> {
+    const lost = await lostWorkers(ready.config.planArgs ?? []);
+    if (this.current !== ready) return;
+    if (lost.length === 0) {
+      otherwise();
+      return;
+    }
+    const message = workersLostMessage(lost);
+    ready.watch.stall(message);
+    ready.process.kill('SIGKILL');
+    this.move({ kind: 'failed', error: message });
   }
 
   /** After a crash or a stall: gives up, or restarts after the policy's delay, once the old process is gone. */

@@ -44,6 +44,10 @@ export interface PlanDevice extends MemoryParts {
   name: string;
   totalMiB: number;
   freeMiB: number;
+  /** An RPC worker's host:port; absent for this machine's GPUs. */
+  worker?: string;
+  /** The memory kept free on this device when it differs from the plan's margin: a worker's free memory less its budget. */
+  marginMiB?: number;
 }
 
 export type PlanHost = MemoryParts;

@@ -12,7 +12,14 @@ export function planJson(report: PlanReport): Record<string, unknown> {
   return {
     source: p.source,
     args: ['--ctx-size', String(p.contextSize), ...p.args],
-    devices: p.devices.map((d, i) => ({ name: d.name, totalMiB: d.totalMiB, freeMiB: d.freeMiB, ...withEstimate(d, p.estimate?.devices[i]) })),
+    devices: p.devices.map((d, i) => ({
+      name: d.name,
+      totalMiB: d.totalMiB,
+      freeMiB: d.freeMiB,
+      ...withEstimate(d, p.estimate?.devices[i]),
+      // An RPC worker: its host:port and the MiB it may use (its free memory less its own margin).
+      ...(d.worker !== undefined && { worker: d.worker, budgetMiB: d.freeMiB - (d.marginMiB ?? 0) }),
+    })),
     host: withEstimate(p.host, p.estimate?.host),
     gpuLayers: p.gpuLayers,
     contextSize: p.contextSize,

@@ -71,8 +71,15 @@ export function gpuLabel(name: string, index: number, hardware: HardwareFacts): 
 
 export function planDevices(report: PlanReport): PlanDeviceView[] {
   const { plan, hardware } = report;
+  // A worker's margin is its own (its free memory less its budget); the local GPUs after the workers are GPU0, GPU1...
+  const workers = plan.devices.filter((d) => d.worker).length;
   const gpus = plan.devices.map((d, i) =>
-    deviceView({ ...d, label: gpuLabel(d.name, i, hardware), kind: 'gpu', marginMiB: report.marginMiB ?? DEFAULT_MARGIN_MIB }),
+    deviceView({
+      ...d,
+      label: d.worker ? `${d.name} worker ${d.worker}` : gpuLabel(d.name, i - workers, hardware),
+      kind: 'gpu',
+      marginMiB: d.marginMiB ?? report.marginMiB ?? DEFAULT_MARGIN_MIB,
+    }),
   );
   const ram = deviceView({
     label: 'RAM',
@@ -92,6 +99,7 @@ export function gib(mib: number): string {
 /** "33/33 layers on GPU", "0/33 layers on GPU (CPU only)". */
 export function gpuLayersText(plan: Plan): string {
   const { onGpu, total } = plan.gpuLayers;
+  if (plan.devices.some((d) => d.worker)) return `${onGpu}/${total} layers on RPC workers${plan.devices.some((d) => !d.worker) ? ' and GPUs' : ''}`;
   return `${onGpu}/${total} layers on GPU${plan.devices.length === 0 ? ' (CPU only)' : ''}`;
 }
 

@@ -9,6 +9,8 @@ import { createSupervisor, readModelHeader, type SupervisorSetup } from '../llam
 import { commandLine, exactPlan, launchFromPlan, wishesWith } from './exactPlan';
 import { gpusForBuild, listBuildDevices } from '../llama/listDevices';
 import { RecoveryPolicy, type PlanFor } from './recovery';
+import { rpcPlan } from './rpcPlan';
+import type { RpcWorker } from '../endpoints/rpcWorkers';
 import { ServerLoadError } from '../llama/serverLoadError';
 import type { ReadyServer, ResolvedBinary, Supervisor } from '../llama/supervisor';
 
@@ -18,6 +20,8 @@ export interface RunRequest {
   /** 0 = any free port. */
   port: number;
   extraArgs: readonly string[];
+  /** llama.cpp RPC workers to spread the model over (headroom.rpcWorkers, the CLI's --rpc). */
+  rpcWorkers?: readonly RpcWorker[];
 }
 
 export interface PlanRequest {
@@ -27,6 +31,16 @@ export interface PlanRequest {
   simulatedVramMiB?: readonly number[];
   port?: number;
   extraArgs?: readonly string[];
+  rpcWorkers?: readonly RpcWorker[];
+}
+
+/** Planning across RPC workers is llama.cpp's fit: a build without llama-fit-params cannot do it. */
+function requireFitParams(binary: ResolvedBinary): string {
+  if (binary.fitParams) return binary.fitParams;
+  throw new HeadroomError(
+    `RPC workers need llama-fit-params beside ${binary.path} to plan across them, and that build has none.`,
+    'Clear headroom.llamaServerPath (or --llama-server) to use Headroom\'s own build, which has it.',
+  );
 }
 
 /** Hardware with the real RAM and CPU but simulated GPUs. */
@@ -74,6 +88,20 @@ export class ModelRunner implements Disposable {
     const header = await readModelHeader(request.modelPath);
     const simulated = request.simulatedVramMiB && request.simulatedVramMiB.length > 0;
     const binary = simulated ? undefined : await this.supervisor.locate();
+    const workers = request.rpcWorkers ?? [];
+    if (binary && workers.length > 0) {
+      // rpc-server serves one client at a time: the dry run would wait behind the running server for as long as it runs.
+      const running = this.supervisor.state.kind;
+      if (running !== 'stopped' && running !== 'failed') {
+        throw new HeadroomError(
+          'The RPC workers are serving the running llama-server, and a worker serves one llama-server at a time, so they cannot be asked for a new plan now.',
+          'Stop the server to plan again; the plan it runs is the one shown.',
+        );
+      }
+      const report = await rpcPlan({ ...request, header, hardware: await this.hardwareFor(binary), workers, binary: binary.path, fitParams: requireFitParams(binary) });
+      this.setPlan(report);
+      return report;
+    }
     const report = await exactPlan({
       modelPath: request.modelPath,
       header,
@@ -90,17 +118,19 @@ export class ModelRunner implements Disposable {
 
   async start(request: RunRequest): Promise<{ server: ReadyServer; changes: readonly string[] }> {
     const header = await readModelHeader(request.modelPath);
+    const workers = request.rpcWorkers ?? [];
     const planFor: PlanFor = async (overrides, binary) => {
-      const report = await exactPlan({
+      const inputs = {
         modelPath: request.modelPath,
         header,
         hardware: await this.hardwareFor(binary),
         wishes: wishesWith(request.wishes, overrides),
-        fitParams: binary.fitParams,
         binary: binary.path,
         port: request.port,
         extraArgs: request.extraArgs,
-      });
+      };
+      const report =
+        workers.length > 0 ? await rpcPlan({ ...inputs, workers, fitParams: requireFitParams(binary) }) : await exactPlan({ ...inputs, fitParams: binary.fitParams });
       this.setPlan(report);
       return launchFromPlan(report, header);
     };

@@ -15,12 +15,15 @@ export interface HeadroomConfig {
   stallTimeoutSeconds: number;
   /** What the memory planner is asked for; an explicit setting is an override it honours. */
   wishes: PlanWishes;
+  /** headroom.rpcWorkers as written ("host:port" or "host:port=MiB"); parsed at start, so a bad entry is a clear error there. */
+  rpcWorkers: string[];
 }
 
 /** Settings whose change only takes effect when llama-server restarts. */
 export const RESTART_SETTINGS = [
   'modelPath', 'llamaServerPath', 'contextSize', 'extraServerArgs', 'port',
   'gpuLayers', 'kvCacheType', 'flashAttention', 'threads', 'gpuMarginMiB', 'mmap',
+  'rpcWorkers',
 ] as const;
 
 /** Reads the planner settings; anything malformed counts as 'auto' rather than breaking a start. */
@@ -56,6 +59,7 @@ export function readConfig(): HeadroomConfig {
     port: Math.max(0, Math.floor(c.get<number>('port', 0))),
     stallTimeoutSeconds: Math.max(0, Math.floor(c.get<number>('stallTimeoutSeconds', 60))),
     wishes: wishesFrom((key) => c.get(key)),
+    rpcWorkers: c.get<unknown[]>('rpcWorkers', []).filter((w): w is string => typeof w === 'string'),
   };
 }
 

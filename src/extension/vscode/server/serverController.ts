@@ -6,6 +6,7 @@ import { OpenAiClient } from '../../chat/openaiClient';
 import type { ChatBackend } from '../../chat/types';
 import { ModelRunner } from '../../runner/modelRunner';
 import { checkExtraArgs } from '../../llama/serverArgs';
+import { parseRpcWorkers } from '../../endpoints/rpcWorkers';
 import type { ReadyServer, Supervisor } from '../../llama/supervisor';
 import type { HardwareProbe } from '../../memory/hardware';
 import type { PlanReport } from '../../memory/planReport';
@@ -71,7 +72,7 @@ export class ServerController implements Disposable {
     const config = readConfig();
     const model = modelPath ?? config.modelPath;
     if (!model) throw new HeadroomError('No model is configured.', 'Run "Headroom: Select Model..." first.');
-    return this.runner.planOnly({ modelPath: model, wishes: config.wishes, port: config.port, extraArgs: config.extraServerArgs });
+    return this.runner.planOnly({ modelPath: model, wishes: config.wishes, port: config.port, extraArgs: config.extraServerArgs, rpcWorkers: parseRpcWorkers(config.rpcWorkers) });
   }
 
   get view(): ServerView {
@@ -95,6 +96,7 @@ export class ServerController implements Disposable {
       wishes: config.wishes,
       port: config.port,
       extraArgs: checkExtraArgs(config.extraServerArgs),
+      rpcWorkers: parseRpcWorkers(config.rpcWorkers),
     });
     return server;
   }
