@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { openableUrl, type ChatEditorActions, type CodeAction } from '../../present/chatViewController';
 import { vscodeLanguageId } from '../../chat/languageIds';
+import type { CodeSource } from '../../chat/codeFences';
+import type { ApplyEdits } from './applyEdit';
 
 /** The editor the chat acts on: the active one, else the first visible one (focus is in the webview). */
 function targetEditor(): vscode.TextEditor | undefined {
@@ -9,10 +11,15 @@ function targetEditor(): vscode.TextEditor | undefined {
 
 /** Code-block buttons, link opening and delete confirmation, for ChatViewController. */
 export class VsCodeChatActions implements ChatEditorActions {
-  constructor(private readonly log: vscode.LogOutputChannel) {}
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    private readonly applyEdits: ApplyEdits,
+  ) {}
 
-  async codeAction(action: CodeAction, code: string, language: string): Promise<void> {
+  async codeAction(action: CodeAction, code: string, language: string, source?: CodeSource): Promise<void> {
     switch (action) {
+      case 'apply':
+        return this.applyEdits.propose(code, source);
       case 'copy':
         await vscode.env.clipboard.writeText(code);
         vscode.window.setStatusBarMessage('Headroom: code copied', 2000);
