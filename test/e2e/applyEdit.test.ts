@@ -84,12 +84,15 @@ describe('Apply with diff in real VS Code', { skip: e2eUnavailable(), timeout: 1
       await blocks.nth(2).locator('[data-testid=code-apply]').click();
       await diffTab(current).waitFor({ timeout: 20_000 });
       const diff = page.locator('.monaco-diff-editor').filter({ visible: true }).first();
-      await waitUntil('the diff to show the changed line', async () => (await diff.innerText().catch(() => '')).includes('// rewritten'), 15_000, 100);
+      await waitUntil('the diff to show the changed line', async () => (await diff.innerText().catch(() => '')).replace(/\u00a0/g, ' ').includes('// rewritten'), 15_000, 100);
       await current.screenshot('1-diff-open');
       assert.equal(readFileSync(calc, 'utf8'), CALC, 'nothing is written before Accept');
 
+      const review = page.locator('.notifications-toasts .notification-toast', { hasText: 'review the change to calc.ts' });
+      await review.waitFor({ timeout: 10_000 });
       await current.runCommand('Headroom: Accept Proposed Change');
       await waitUntil('the diff to close', async () => (await diffTab(current).count()) === 0, 15_000, 100);
+      await waitUntil('the review notification to go away', async () => (await review.count()) === 0, 10_000, 100);
       await page.locator('.tab.active', { hasText: 'calc.ts' }).waitFor();
       assert.equal(await saved(current, calc, `${CALC_REWRITE}\n`), `${CALC_REWRITE}\n`, 'Accept replaced the file, keeping its final newline');
 
@@ -113,8 +116,22 @@ describe('Apply with diff in real VS Code', { skip: e2eUnavailable(), timeout: 1
     });
   });
 
+  test('Reject closes the diff and leaves the file as it was', async () => {
+    await scenario('3-apply-reject', async (current) => {
+      const calc = join(current.workspace, 'calc.ts');
+      const before = readFileSync(calc, 'utf8');
+      const chat = await current.openChat();
+      await chat.locator('[data-testid=code-block]').nth(2).locator('[data-testid=code-apply]').click();
+      await diffTab(current).waitFor({ timeout: 20_000 });
+      await current.runCommand('Headroom: Reject Proposed Change');
+      await waitUntil('the diff to close', async () => (await diffTab(current).count()) === 0, 15_000, 100);
+      assert.equal(readFileSync(calc, 'utf8'), before);
+      assert.equal(await current.page.locator('.tab.dirty').count(), 0, 'no editor is left with unsaved changes');
+    });
+  });
+
   test('a block for a selection that changed since: no diff, a message that says so, the file untouched', async () => {
-    await scenario('3-apply-stale', async (current) => {
+    await scenario('4-apply-stale', async (current) => {
       const page = current.page;
       const chat = await current.openChat();
       await chat.locator('[data-testid=code-block]').nth(1).locator('[data-testid=code-apply]').click();

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { targetEditor } from './targetEditor';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -21,11 +22,12 @@ interface Pending {
   /** The document's text when the diff opened: Accept refuses if it is not that any more. */
   originalHash: string;
   name: string;
+  /** Ends the notification that points at Accept / Reject. */
+  settle(): void;
 }
 
-/** The editor the chat acts on: the active one, else the first visible one (focus is in the webview). */
-function targetEditor(): vscode.TextEditor | undefined {
-  return vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+function isDiffOf(tab: vscode.Tab, p: Pending): boolean {
+  return tab.input instanceof vscode.TabInputTextDiff && tab.input.modified.toString() === p.proposal.toString();
 }
 
 /**
@@ -44,6 +46,11 @@ export class ApplyEdits implements vscode.TextDocumentContentProvider, vscode.Di
       vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, this),
       vscode.commands.registerCommand(ACCEPT_COMMAND, () => this.report(this.accept())),
       vscode.commands.registerCommand(REJECT_COMMAND, () => this.report(this.reject())),
+      // Closing the diff by hand is a Reject.
+      vscode.window.tabGroups.onDidChangeTabs((e) => {
+        const p = this.pending;
+        if (p && e.closed.some((t) => isDiffOf(t, p))) void this.close(p);
+      }),
     ];
   }
 
@@ -101,7 +108,10 @@ export class ApplyEdits implements vscode.TextDocumentContentProvider, vscode.Di
     const offsets = range === 'whole' ? 'whole' : { start: document.offsetAt(range.start), end: document.offsetAt(range.end) };
     if (this.pending) await this.close(this.pending);
     const id = randomUUID();
+    let settle = (): void => undefined;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
     const pending: Pending = {
+      settle,
       id,
       document: document.uri,
       proposal: vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: document.uri.path, query: id }),
@@ -113,11 +123,14 @@ export class ApplyEdits implements vscode.TextDocumentContentProvider, vscode.Di
     await vscode.commands.executeCommand('setContext', OPEN_CONTEXT, true);
     await vscode.commands.executeCommand('vscode.diff', document.uri, pending.proposal, `${name} ↔ Headroom's proposal`, { preview: false });
     this.log.info(`Apply: proposed a change to ${name} (${target.kind})`);
-    void vscode.window.showInformationMessage(`Headroom: apply the proposed change to ${name}?`, 'Accept', 'Reject').then((choice) => {
-      if (choice === 'Accept') return this.report(this.accept(id));
-      if (choice === 'Reject') return this.report(this.reject(id));
-      return undefined;
-    });
+    // A progress notification, so that it goes away by itself once the proposal is accepted, rejected or replaced.
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Headroom: review the change to ${name}, then Accept (✓) or Reject (✗) in the diff's title bar.`, cancellable: true },
+      (_progress, token) => {
+        token.onCancellationRequested(() => void this.report(this.reject(id)));
+        return settled;
+      },
+    );
   }
 
   /** The document and range a target means, checked against the text the code was written for. */
@@ -162,7 +175,8 @@ export class ApplyEdits implements vscode.TextDocumentContentProvider, vscode.Di
 
   private async close(p: Pending): Promise<void> {
     if (this.pending === p) this.pending = undefined;
-    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.toString() === p.proposal.toString());
+    p.settle();
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => isDiffOf(t, p));
     if (tabs.length > 0) await vscode.window.tabGroups.close(tabs);
     if (!this.pending) await vscode.commands.executeCommand('setContext', OPEN_CONTEXT, false);
   }

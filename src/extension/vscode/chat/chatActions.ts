@@ -1,13 +1,9 @@
 import * as vscode from 'vscode';
+import { targetEditor } from './targetEditor';
 import { openableUrl, type ChatEditorActions, type CodeAction } from '../../present/chatViewController';
 import { vscodeLanguageId } from '../../chat/languageIds';
 import type { CodeSource } from '../../chat/codeFences';
 import type { ApplyEdits } from './applyEdit';
-
-/** The editor the chat acts on: the active one, else the first visible one (focus is in the webview). */
-function targetEditor(): vscode.TextEditor | undefined {
-  return vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
-}
 
 /** Code-block buttons, link opening and delete confirmation, for ChatViewController. */
 export class VsCodeChatActions implements ChatEditorActions {

@@ -1,19 +1,16 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
+import { targetEditor } from './targetEditor';
 import type { ContextSource } from '../../chat/contextTracker';
 import type { AttachmentKind, AttachmentOrigin } from '../../chat/entries';
 
 /** Files bigger than this are not attached whole: the model's context could not hold them anyway. */
 const MAX_ATTACH_CHARS = 400_000;
 
-function editor(): vscode.TextEditor | undefined {
-  return vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
-}
-
 /** The selection, the current file or its diagnostics, as text for a chip. */
 export class EditorContextSource implements ContextSource {
   async collect(kind: AttachmentKind): Promise<{ label: string; text: string; origin?: AttachmentOrigin } | undefined> {
-    const current = editor();
+    const current = targetEditor();
     if (!current) {
       void vscode.window.showInformationMessage('Headroom: open a file in an editor to attach it.');
       return undefined;
