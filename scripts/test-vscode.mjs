@@ -11,7 +11,11 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const root = mkdtempSync(join(tmpdir(), 'headroom-test-vscode-'));
 const workspace = join(root, 'workspace');
 mkdirSync(join(workspace, '.vscode'), { recursive: true });
-writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'headroom.contextSize': 1024 }, null, 2));
+// The language-model tests start a model: the generated tiny one the e2e sessions use (out/ is compiled first).
+const { writeModel } = await import(join(repo, 'out', 'src', 'extension', 'gguf', 'writer', 'models.js'));
+const modelPath = join(root, 'tiny-dense-Q8_0.gguf');
+await writeModel(modelPath, 'tiny-dense', { type: 'Q8_0', seed: 1 });
+writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'headroom.contextSize': 1024, 'headroom.modelPath': modelPath }, null, 2));
 
 try {
   await runTests({

@@ -6,6 +6,7 @@ import { registerCommands } from './vscode/server/commands';
 import { affectsRestart } from './vscode/config';
 import { registerExplain } from './vscode/explain/explainCommands';
 import { registerPlanPanel } from './vscode/plan/planPanel';
+import { registerLanguageModel } from './vscode/languageModel/headroomChatModel';
 import { ServerController } from './vscode/server/serverController';
 import { StatusBar } from './vscode/server/statusBar';
 
@@ -42,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerCommands({ extensionPath: context.extensionPath, controller: server, log, serverOutput, secrets: context.secrets }),
     ...registerExplain({ extensionPath: context.extensionPath, controller: server, log, serverOutput, conversation }),
     ...registerPlanPanel({ extensionUri: context.extensionUri, controller: server, log }),
+    ...registerLanguageModel(server),
   );
   log.info('Headroom activated');
 }

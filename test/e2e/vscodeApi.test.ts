@@ -31,7 +31,7 @@ test('the API suite inside code-server (real VS Code)', { skip: e2eUnavailable()
   try {
     const runnerVsix = packageRunner(work);
     session = await Session.open({ name: 'vscode-api', extraVsix: [runnerVsix], env: { HEADROOM_VSCODE_SUITE_RESULTS: resultsPath } });
-    const report = await waitUntil('the suite runner to write its results', () => existsSync(resultsPath) && (JSON.parse(readFileSync(resultsPath, 'utf8')) as SuiteReport), 180_000, 500);
+    const report = await waitUntil('the suite runner to write its results', () => existsSync(resultsPath) && (JSON.parse(readFileSync(resultsPath, 'utf8')) as SuiteReport), 480_000, 500);
     await session.screenshot('api-suite');
     assert.equal(report.error, undefined, `the runner failed: ${report.error}`);
     // The same tests as the suite declares, each reported here.

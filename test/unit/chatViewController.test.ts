@@ -318,3 +318,37 @@ test('chips reach the view without their text; the message they go with carries 
   controller.dispose();
   tracker.dispose();
 });
+
+test("Apply carries where the block came from: the reply's fence and the question's attachments", async () => {
+  const conversation = new Conversation();
+  const attachment = { kind: 'selection' as const, label: 'main.ts:1-1', text: 'let a = 1;', tokens: 4, origin: { uri: 'file:///w/main.ts', start: { line: 0, character: 0 }, end: { line: 0, character: 10 } } };
+  conversation.load({
+    id: 'c1',
+    createdAt: 1,
+    entries: [
+      { id: 'u', role: 'user', text: 'Make it 2', status: 'complete', attachments: [attachment] },
+      { id: 'a', role: 'assistant', text: '```ts main.ts\nlet a = 2;\n```', status: 'complete' },
+    ],
+  });
+  const seen = new Emitter<unknown[]>();
+  const controller = new ChatViewController({
+    conversation,
+    getServerView: () => ({ kind: 'stopped', label: 'stopped' }),
+    onDidChangeServerView: new Emitter<ServerView>().event,
+    getBackend: () => undefined,
+    startServer: () => undefined,
+    log: new FakeLog(),
+    actions: {
+      codeAction: async (...args) => seen.fire(args),
+      openLink: async () => undefined,
+      confirmDelete: async () => false,
+    },
+  });
+  controller.attach(new FakePort());
+  const applied = nextEvent(seen.event, 'the apply action');
+  controller.receive({ type: 'codeAction', action: 'apply', code: 'let a = 2;', language: 'ts' });
+  assert.deepEqual(await applied, ['apply', 'let a = 2;', 'ts', { info: 'ts main.ts', attachments: [attachment] }]);
+  const copied = nextEvent(seen.event, 'the copy action');
+  controller.receive({ type: 'codeAction', action: 'copy', code: 'let a = 2;', language: 'ts' });
+  assert.deepEqual(await copied, ['copy', 'let a = 2;', 'ts', undefined], 'only Apply looks the block up');
+});

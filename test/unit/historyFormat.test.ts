@@ -134,3 +134,22 @@ test('a format number that is not a whole number above 0 is a corrupt file, not 
   assert.equal(decodeChatFile(JSON.stringify({ format: 1, ...body })).kind, 'chat');
   assert.equal(decodeChatFile('[2]').kind, 'unreadable');
 });
+
+test("an attachment's origin (where Apply finds its text again) is kept within format 1; a malformed one makes the file unreadable", () => {
+  const origin = { uri: 'file:///w/main.ts', start: { line: 9, character: 2 }, end: { line: 11, character: 1 } };
+  const chat: SavedChat = {
+    id: ID,
+    title: 't',
+    createdAt: 1,
+    updatedAt: 2,
+    entries: [{ id: 'u', role: 'user', text: 'q', status: 'complete', attachments: [{ kind: 'selection', label: 'main.ts:10-12', text: 'x', tokens: 1, origin }] }],
+  };
+  const text = encodeChatFile(chat);
+  const decoded = decodeChatFile(text);
+  assert.equal(decoded.kind, 'chat');
+  assert.deepEqual(decoded.kind === 'chat' && decoded.chat.entries[0]?.attachments?.[0]?.origin, origin);
+  assert.equal((JSON.parse(text) as { format: number }).format, 1);
+  const broken = text.replace('"line":9', '"line":-1');
+  assert.notEqual(broken, text);
+  assert.deepEqual(decodeChatFile(broken), { kind: 'unreadable' });
+});

@@ -57,6 +57,7 @@ const validWebview: WebviewToHost[] = [
   { type: 'deleteChat', id: 'c1' },
   { type: 'codeAction', action: 'copy', code: 'x', language: 'ts' },
   { type: 'codeAction', action: 'newFile', code: 'x', language: '' },
+  { type: 'codeAction', action: 'apply', code: 'x', language: 'ts' },
   { type: 'openLink', href: 'https://example.com' },
   { type: 'attach', kind: 'diagnostics' },
   { type: 'detach', id: 'p1' },

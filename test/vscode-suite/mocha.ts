@@ -50,8 +50,9 @@ export async function runWithMocha(tests: readonly ApiTest[], reporter = 'spec')
       suites.set(t.suite, suite);
     }
     const test = new Mocha.Test(t.title, t.fn);
-    if (t.timeoutMs) test.timeout(t.timeoutMs);
     suite.addTest(test);
+    // After addTest, which gives the test its suite's timeout.
+    if (t.timeoutMs) test.timeout(t.timeoutMs);
   }
   const results: ApiTestResult[] = [];
   await new Promise<void>((resolve) => {

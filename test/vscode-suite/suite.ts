@@ -28,6 +28,7 @@ interface Manifest {
     commands: { command: string }[];
     configuration: { properties: Record<string, { type: string | string[]; default: unknown }> };
     views: Record<string, { id: string; type?: string }[]>;
+    languageModelChatProviders?: { vendor: string }[];
   };
 }
 
@@ -39,6 +40,24 @@ function headroom(): Vscode.Extension<unknown> {
 
 function manifest(): Manifest {
   return headroom().packageJSON as Manifest;
+}
+
+/** Headroom's model through vscode.lm, once the running server is listed (the list follows the server's state). */
+async function headroomModel(timeoutMs = 150_000): Promise<Vscode.LanguageModelChat> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [model] = await api().lm.selectChatModels({ vendor: 'headroom' });
+    if (model) return model;
+    if (Date.now() > deadline) throw new Error('vscode.lm.selectChatModels({ vendor: "headroom" }) listed no model after the server started');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** Starts the configured model (a generated tiny one; the runner's workspace sets headroom.modelPath). */
+async function startModel(): Promise<void> {
+  const modelPath = api().workspace.getConfiguration('headroom').get<string>('modelPath');
+  assert.ok(modelPath, 'the workspace configures headroom.modelPath (a generated tiny model)');
+  await api().commands.executeCommand('headroom.start');
 }
 
 function typeOf(value: unknown): string {
@@ -106,5 +125,56 @@ export const apiTests: ApiTest[] = [
       await api().commands.executeCommand('headroom.chat.focus');
     },
     timeoutMs: 60_000,
+  },
+  {
+    suite: 'language model',
+    title: 'the running model is listed by vscode.lm.selectChatModels, counts tokens and streams a reply',
+    fn: async () => {
+      const vscode = api();
+      await headroom().activate();
+      assert.ok(manifest().contributes.languageModelChatProviders?.some((p) => p.vendor === 'headroom'), 'the headroom vendor is contributed');
+      assert.deepEqual(await vscode.lm.selectChatModels({ vendor: 'headroom' }), [], 'no model is listed while no server runs');
+      await startModel();
+      const model = await headroomModel();
+      assert.equal(model.vendor, 'headroom');
+      assert.equal(model.family, 'llama.cpp');
+      assert.match(model.id, /\.gguf$/);
+      assert.equal(model.maxInputTokens, vscode.workspace.getConfiguration('headroom').get<number>('contextSize'), "the server's context size");
+      const tokens = await model.countTokens('The quick brown fox jumps over the lazy dog.');
+      assert.ok(Number.isSafeInteger(tokens) && tokens > 0, `countTokens through /tokenize: ${tokens}`);
+      const response = await model.sendRequest([vscode.LanguageModelChatMessage.User('Say hello.')], { modelOptions: { maxTokens: 24 } });
+      let text = '';
+      let chunks = 0;
+      for await (const chunk of response.text) {
+        text += chunk;
+        chunks++;
+      }
+      assert.ok(chunks > 1 && text.length > 0, `a streamed reply: ${chunks} chunks, ${JSON.stringify(text.slice(0, 80))}`);
+    },
+    timeoutMs: 240_000,
+  },
+  {
+    suite: 'language model',
+    title: 'cancelling a request through vscode.lm ends its stream',
+    fn: async () => {
+      const vscode = api();
+      await startModel();
+      const model = await headroomModel();
+      const source = new vscode.CancellationTokenSource();
+      // The random-weights model never stops by itself: without the cancellation this reads 1000 chunks.
+      const response = await model.sendRequest([vscode.LanguageModelChatMessage.User('Count to a thousand.')], { modelOptions: { maxTokens: 1000 } }, source.token);
+      let chunks = 0;
+      try {
+        for await (const chunk of response.text) {
+          if (chunk !== '') chunks++;
+          if (chunks === 1) source.cancel();
+        }
+      } catch (err) {
+        // VS Code may end a cancelled stream with a Cancelled error rather than quietly.
+        assert.match(String(err), /cancel/i);
+      }
+      assert.ok(chunks >= 1 && chunks < 200, `the stream ended soon after the cancellation: ${chunks} chunks`);
+    },
+    timeoutMs: 240_000,
   },
 ];

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Emitter, type Disposable } from '../common/emitter';
-import type { Attachment, AttachmentKind } from './entries';
+import type { Attachment, AttachmentKind, AttachmentOrigin } from './entries';
 import { fitToContext } from './contextWindow';
 import type { TokenCounter } from './tokenCounter';
 import type { ChatMessage } from './types';
 
 /** What the editor offers for a chip; vscode/editorContext.ts reads it. */
 export interface ContextSource {
-  collect(kind: AttachmentKind): Promise<{ label: string; text: string } | undefined>;
+  collect(kind: AttachmentKind): Promise<{ label: string; text: string; origin?: AttachmentOrigin } | undefined>;
 }
 
 export interface ContextTrackerDeps {
@@ -63,6 +63,7 @@ export class ContextTracker implements Disposable {
     const found = await this.deps.source.collect(kind);
     if (!found) return false;
     const chip: PendingAttachment = { id: randomUUID(), kind, label: found.label, text: found.text, tokens: null };
+    if (found.origin) chip.origin = found.origin;
     this.pending = [...this.pending.filter((p) => !(p.kind === kind && p.label === found.label)), chip];
     this.changed();
     const counter = this.deps.getTokenCounter();
@@ -84,7 +85,7 @@ export class ContextTracker implements Disposable {
 
   /** Hands the chips to a message being sent and clears them. */
   take(): Attachment[] {
-    const taken = this.pending.map(({ kind, label, text, tokens }) => ({ kind, label, text, tokens }));
+    const taken = this.pending.map(({ kind, label, text, tokens, origin }): Attachment => (origin ? { kind, label, text, tokens, origin } : { kind, label, text, tokens }));
     this.pending = [];
     this.changed();
     return taken;

@@ -35,6 +35,21 @@ export interface Attachment {
   text: string;
   /** Counted with the server's /tokenize; null when no server was running to count them. */
   tokens: number | null;
+  /** Where the text was taken from (a selection's or a file's range), so Apply can find it again. */
+  origin?: AttachmentOrigin;
+}
+
+/** Zero-based, as VS Code counts. */
+export interface TextPosition {
+  line: number;
+  character: number;
+}
+
+export interface AttachmentOrigin {
+  /** The document's URI as VS Code prints it (file:///…, untitled:…). */
+  uri: string;
+  start: TextPosition;
+  end: TextPosition;
 }
 
 /** A past conversation in the history list. */

@@ -86,11 +86,24 @@ interface StatsV1 {
   timeToFirstTokenMs: number;
 }
 
+interface PositionV1 {
+  line: number;
+  character: number;
+}
+
+/** Optional, added within format 1: older builds read these files and ignore it. */
+interface OriginV1 {
+  uri: string;
+  start: PositionV1;
+  end: PositionV1;
+}
+
 interface AttachmentV1 {
   kind: (typeof KINDS_V1)[number];
   label: string;
   text: string;
   tokens: number | null;
+  origin?: OriginV1;
 }
 
 interface EntryV1 {
@@ -146,7 +159,12 @@ const statsCopy = (s: StatsV1 | ReplyStats): StatsV1 & ReplyStats => ({
   tokensPerSecond: s.tokensPerSecond,
   timeToFirstTokenMs: s.timeToFirstTokenMs,
 });
-const attachmentCopy = (a: AttachmentV1 | Attachment): AttachmentV1 & Attachment => ({ kind: a.kind, label: a.label, text: a.text, tokens: a.tokens });
+const positionCopy = (p: PositionV1): PositionV1 => ({ line: p.line, character: p.character });
+const attachmentCopy = (a: AttachmentV1 | Attachment): AttachmentV1 & Attachment => {
+  const copy: AttachmentV1 & Attachment = { kind: a.kind, label: a.label, text: a.text, tokens: a.tokens };
+  if (a.origin) copy.origin = { uri: a.origin.uri, start: positionCopy(a.origin.start), end: positionCopy(a.origin.end) };
+  return copy;
+};
 
 type Fields = Record<string, unknown>;
 const isText = (v: unknown): v is string => typeof v === 'string';
@@ -187,7 +205,20 @@ function isStatsV1(v: unknown): v is StatsV1 {
 }
 
 function isAttachmentV1(v: unknown): v is AttachmentV1 {
-  return isRecord(v) && oneOf(KINDS_V1)(v.kind) && isText(v.label) && isText(v.text) && (v.tokens === null || isCount(v.tokens));
+  return (
+    isRecord(v) &&
+    oneOf(KINDS_V1)(v.kind) &&
+    isText(v.label) &&
+    isText(v.text) &&
+    (v.tokens === null || isCount(v.tokens)) &&
+    (v.origin === undefined || isOriginV1(v.origin))
+  );
+}
+
+const isPositionV1 = (v: unknown): v is PositionV1 => isRecord(v) && isCount(v.line) && isCount(v.character);
+
+function isOriginV1(v: unknown): v is OriginV1 {
+  return isRecord(v) && isText(v.uri) && isPositionV1(v.start) && isPositionV1(v.end);
 }
 
 function isSummaryV1(v: unknown): v is SummaryV1 {

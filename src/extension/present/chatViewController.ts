@@ -3,6 +3,7 @@ import type { ChatBackend } from '../chat/types';
 import type { ChatEntry } from '../chat/entries';
 import type { ChatHistory } from '../chat/chatHistory';
 import type { ContextTracker } from '../chat/contextTracker';
+import { findCodeSource, type CodeSource } from '../chat/codeFences';
 import { contextView } from './chatContextView';
 import { DeltaCoalescer } from './deltaCoalescer';
 import type { ServerView } from './serverView';
@@ -37,7 +38,8 @@ export interface ChatLog {
 
 /** The editor side of the view's buttons; vscode/chatActions.ts implements it. */
 export interface ChatEditorActions {
-  codeAction(action: CodeAction, code: string, language: string): Promise<void>;
+  /** `source` (for 'apply'): the reply's fence and the question's attachments, when the block is in this conversation. */
+  codeAction(action: CodeAction, code: string, language: string, source?: CodeSource): Promise<void>;
   /** Shows the full URL in a modal and opens it only when the user agrees; `url` is already http(s). */
   openLink(url: string): Promise<void>;
   confirmDelete(title: string): Promise<boolean>;
@@ -168,7 +170,7 @@ export class ChatViewController implements Disposable {
         return;
       }
       case 'codeAction':
-        await actions?.codeAction(message.action, message.code, message.language);
+        await actions?.codeAction(message.action, message.code, message.language, message.action === 'apply' ? findCodeSource(conversation.entries, message.code) : undefined);
         return;
       case 'openLink': {
         const url = openableUrl(message.href);

@@ -21,7 +21,7 @@ export interface ContextView {
   omittedTurns: number;
 }
 
-export type CodeAction = 'copy' | 'insert' | 'replace' | 'newFile';
+export type CodeAction = 'copy' | 'insert' | 'replace' | 'newFile' | 'apply';
 
 /** The server state reduced to what the view draws. */
 export interface ServerView {
@@ -67,7 +67,7 @@ export type WebviewToHost =
 
 const ENTRY_STATUSES: readonly EntryStatus[] = ['complete', 'streaming', 'stopped', 'error', 'interrupted'];
 const ATTACHMENT_KINDS: readonly AttachmentKind[] = ['selection', 'file', 'diagnostics'];
-const CODE_ACTIONS: readonly CodeAction[] = ['copy', 'insert', 'replace', 'newFile'];
+const CODE_ACTIONS: readonly CodeAction[] = ['copy', 'insert', 'replace', 'newFile', 'apply'];
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isCountOrNull = (v: unknown): v is number | null => v === null || isCount(v);
 const isAttachmentKind = (v: unknown): v is AttachmentKind => ATTACHMENT_KINDS.includes(v as AttachmentKind);

@@ -1,18 +1,21 @@
 import * as vscode from 'vscode';
+import { targetEditor } from './targetEditor';
 import { openableUrl, type ChatEditorActions, type CodeAction } from '../../present/chatViewController';
 import { vscodeLanguageId } from '../../chat/languageIds';
-
-/** The editor the chat acts on: the active one, else the first visible one (focus is in the webview). */
-function targetEditor(): vscode.TextEditor | undefined {
-  return vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
-}
+import type { CodeSource } from '../../chat/codeFences';
+import type { ApplyEdits } from './applyEdit';
 
 /** Code-block buttons, link opening and delete confirmation, for ChatViewController. */
 export class VsCodeChatActions implements ChatEditorActions {
-  constructor(private readonly log: vscode.LogOutputChannel) {}
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    private readonly applyEdits: ApplyEdits,
+  ) {}
 
-  async codeAction(action: CodeAction, code: string, language: string): Promise<void> {
+  async codeAction(action: CodeAction, code: string, language: string, source?: CodeSource): Promise<void> {
     switch (action) {
+      case 'apply':
+        return this.applyEdits.propose(code, source);
       case 'copy':
         await vscode.env.clipboard.writeText(code);
         vscode.window.setStatusBarMessage('Headroom: code copied', 2000);

@@ -5,6 +5,7 @@ import type { Conversation } from '../../chat/conversation';
 import { ChatStore } from '../../chat/store';
 import { ServerTokenCounter } from '../../chat/tokenCounter';
 import { ChatViewProvider } from './chatViewProvider';
+import { ApplyEdits } from './applyEdit';
 import { EditorContextSource } from './editorContext';
 import type { ServerController } from '../server/serverController';
 
@@ -35,7 +36,9 @@ export function setupChat(context: vscode.ExtensionContext, conversation: Conver
     getHistory: () => conversation.history(),
     log,
   });
+  const applyEdits = new ApplyEdits(log);
   const chatView = new ChatViewProvider({
+    applyEdits,
     extensionUri: context.extensionUri,
     conversation,
     getServerView: () => server.view,
@@ -53,6 +56,7 @@ export function setupChat(context: vscode.ExtensionContext, conversation: Conver
       history,
       store,
       tracker,
+      applyEdits,
       chatView,
       vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView, { webviewOptions: { retainContextWhenHidden: false } }),
       vscode.commands.registerCommand('headroom.newChat', () => chatView.newChat()),

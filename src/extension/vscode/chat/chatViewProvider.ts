@@ -6,6 +6,7 @@ import { ChatViewController, type ChatViewPort } from '../../present/chatViewCon
 import type { ChatHistory } from '../../chat/chatHistory';
 import type { ContextTracker } from '../../chat/contextTracker';
 import { VsCodeChatActions } from './chatActions';
+import type { ApplyEdits } from './applyEdit';
 import type { Event } from '../../common/emitter';
 import type { ServerView } from '../../present/serverView';
 
@@ -21,6 +22,7 @@ export interface ChatViewDeps {
   log: vscode.LogOutputChannel;
   history?: ChatHistory;
   context?: ContextTracker;
+  applyEdits: ApplyEdits;
 }
 
 /** The chat sidebar: sets up the webview and adapts it to ChatViewController, which holds the logic. */
@@ -31,7 +33,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private viewDisposables: vscode.Disposable[] = [];
 
   constructor(private readonly deps: ChatViewDeps) {
-    this.controller = new ChatViewController({ ...deps, actions: new VsCodeChatActions(deps.log) });
+    this.controller = new ChatViewController({ ...deps, actions: new VsCodeChatActions(deps.log, deps.applyEdits) });
   }
 
   /** 'Headroom: Focus Chat': reveals the view, then puts the cursor in its input. */

@@ -1,19 +1,16 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
+import { targetEditor } from './targetEditor';
 import type { ContextSource } from '../../chat/contextTracker';
-import type { AttachmentKind } from '../../chat/entries';
+import type { AttachmentKind, AttachmentOrigin } from '../../chat/entries';
 
 /** Files bigger than this are not attached whole: the model's context could not hold them anyway. */
 const MAX_ATTACH_CHARS = 400_000;
 
-function editor(): vscode.TextEditor | undefined {
-  return vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
-}
-
 /** The selection, the current file or its diagnostics, as text for a chip. */
 export class EditorContextSource implements ContextSource {
-  async collect(kind: AttachmentKind): Promise<{ label: string; text: string } | undefined> {
-    const current = editor();
+  async collect(kind: AttachmentKind): Promise<{ label: string; text: string; origin?: AttachmentOrigin } | undefined> {
+    const current = targetEditor();
     if (!current) {
       void vscode.window.showInformationMessage('Headroom: open a file in an editor to attach it.');
       return undefined;
@@ -27,10 +24,12 @@ export class EditorContextSource implements ContextSource {
           void vscode.window.showInformationMessage('Headroom: select some text first.');
           return undefined;
         }
-        return { label: `${name}:${sel.start.line + 1}-${sel.end.line + 1}`, text: clip(doc.getText(sel)) };
+        return { label: `${name}:${sel.start.line + 1}-${sel.end.line + 1}`, text: clip(doc.getText(sel)), origin: origin(doc, sel) };
       }
-      case 'file':
-        return { label: name, text: clip(doc.getText()) };
+      case 'file': {
+        const whole = new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length));
+        return { label: name, text: clip(doc.getText()), origin: origin(doc, whole) };
+      }
       case 'diagnostics': {
         const diagnostics = vscode.languages.getDiagnostics(doc.uri);
         const lines = diagnostics.map((d) => `${name}:${d.range.start.line + 1}:${d.range.start.character + 1} ${severity(d.severity)}: ${d.message}${d.source ? ` (${d.source})` : ''}`);
@@ -38,6 +37,11 @@ export class EditorContextSource implements ContextSource {
       }
     }
   }
+}
+
+function origin(doc: vscode.TextDocument, range: vscode.Range): AttachmentOrigin {
+  const at = (p: vscode.Position) => ({ line: p.line, character: p.character });
+  return { uri: doc.uri.toString(), start: at(range.start), end: at(range.end) };
 }
 
 function clip(text: string): string {

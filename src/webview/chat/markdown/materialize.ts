@@ -11,6 +11,7 @@ const CODE_BUTTONS: ReadonlyArray<{ action: CodeAction; label: string; title: st
   { action: 'insert', label: 'Insert', title: 'Insert at the cursor in the editor' },
   { action: 'replace', label: 'Replace', title: 'Replace the selection in the editor' },
   { action: 'newFile', label: 'New file', title: 'Open in a new untitled file' },
+  { action: 'apply', label: 'Apply', title: 'Review the change in a diff, then accept or reject it' },
 ];
 
 /**
