@@ -1,4 +1,4 @@
-// Each benchmark owns one section of BENCHMARKS.md, between `<!-- bench:NAME -->` markers.
+// Each benchmark owns one or more sections of BENCHMARKS.md, between `<!-- bench:NAME -->` markers.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,18 +14,25 @@ export function rewriteSection(markdown: string, name: string, body: string): st
   return `${markdown.trimEnd()}${markdown.trim() ? '\n\n' : ''}${block}\n`;
 }
 
-/** Replaces (or appends) this benchmark's section of BENCHMARKS.md. */
+/** Replaces (or appends) one section of BENCHMARKS.md. */
 export function writeSection(name: string, body: string): void {
   const before = existsSync(FILE) ? readFileSync(FILE, 'utf8') : '# Benchmarks\n';
   writeFileSync(FILE, rewriteSection(before, name, body));
 }
 
-/** Runs one benchmark program: its section of BENCHMARKS.md is what `produce` returns, also printed; a failure exits 1. */
-export function runBench(name: string, produce: () => Promise<string>): void {
+/**
+ * Runs one benchmark program: `produce` returns its section's body, or several sections by name (a program
+ * that pays for one expensive set-up, such as a ~1B model, for several tables); each is written and printed,
+ * and a failure exits 1.
+ */
+export function runBench(name: string, produce: () => Promise<string | Readonly<Record<string, string>>>): void {
   produce().then(
-    (body) => {
-      writeSection(name, body);
-      console.log(body);
+    (result) => {
+      const sections = typeof result === 'string' ? { [name]: result } : result;
+      for (const [section, body] of Object.entries(sections)) {
+        writeSection(section, body);
+        console.log(body);
+      }
     },
     (error: unknown) => {
       console.error(error);

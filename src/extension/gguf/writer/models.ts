@@ -3,12 +3,12 @@
 import { archKvs, FILE_TYPES, type SparseQuant, tensorPlan, typeFor } from './layout';
 import { encodeTensor, FIXTURE_TYPE_IDS, type FixtureType } from './quantize';
 import { Random } from './random';
-import { type ModelShape, SPARSE_SHAPES, type SparsePreset, TINY_SHAPES, type TinyPreset, type TokenizerKind } from './shapes';
+import { type ModelShape, SMALL_SHAPES, type SmallPreset, SPARSE_SHAPES, type SparsePreset, TINY_SHAPES, type TinyPreset, type TokenizerKind } from './shapes';
 import { bpeVocab, LLAMA3_TEMPLATE, CHATML_TEMPLATE, MISTRAL_TEMPLATE, spmVocab, type Vocab } from './tokenizer';
 import { type GgufKv, type HeaderLayout, type TensorSpec, writeGguf } from './ggufWriter';
 
 export { SPARSE_SHAPES, TINY_SHAPES } from './shapes';
-export type { ModelShape, SparsePreset, TinyPreset } from './shapes';
+export type { ModelShape, SmallPreset, SparsePreset, TinyPreset } from './shapes';
 export type { SparseQuant } from './layout';
 export type { FixtureType } from './quantize';
 
@@ -87,16 +87,27 @@ function silenceRows(values: Float32Array, rowLength: number, rows: readonly num
   for (const row of rows) values.fill(0, row * rowLength, (row + 1) * rowLength);
 }
 
-/** Metadata and tensors (with data) of a tiny model, in memory. */
-export function tinyModelSpec(preset: TinyPreset, options: TinyModelOptions = {}): ModelSpec {
-  const shape: ModelShape = TINY_SHAPES[preset];
+/**
+ * A model written with data: the tiny presets (fast, for tests), or a small preset (~1B parameters for
+ * small-llama: as slow per token as a real model of that size, for benchmarks; about a minute to write).
+ */
+export type DataPreset = TinyPreset | SmallPreset;
+
+function dataShape(preset: DataPreset): ModelShape {
+  return preset in TINY_SHAPES ? TINY_SHAPES[preset as TinyPreset] : SMALL_SHAPES[preset as SmallPreset];
+}
+
+/** Metadata and tensors (with data) of a tiny or small model, in memory. */
+export function tinyModelSpec(preset: DataPreset, options: TinyModelOptions = {}): ModelSpec {
+  const shape = dataShape(preset);
   const type = options.type ?? 'Q8_0';
   const random = new Random(options.seed ?? 1);
   const vocab = vocabFor(shape.tokenizer, shape.nVocab);
   const tensors = tensorPlan(shape).map((t): TensorSpec => {
     const count = t.dims.reduce((a, b) => a * b, 1);
-    if (t.role === 'norm') return { name: t.name, type: FIXTURE_TYPE_IDS.F32, dims: t.dims, data: encodeTensor('F32', new Float32Array(count).fill(1)) };
-    const tensorType: FixtureType = t.role === 'router' ? 'F32' : type;
+    // Norms and RoPE frequency factors are 1 (neutral); llama.cpp reads both as F32 only.
+    if (t.role === 'norm' || t.role === 'rope_freqs') return { name: t.name, type: FIXTURE_TYPE_IDS.F32, dims: t.dims, data: encodeTensor('F32', new Float32Array(count).fill(1)) };
+    const tensorType: FixtureType = t.role === 'router' || t.role === 'bias' ? 'F32' : type;
     const values = random.floats(count, 1 / Math.sqrt(t.dims[0]));
     if (t.role === 'output') silenceRows(values, t.dims[0], vocab.control);
     return { name: t.name, type: FIXTURE_TYPE_IDS[tensorType], dims: t.dims, data: encodeTensor(tensorType, values) };
@@ -106,7 +117,7 @@ export function tinyModelSpec(preset: TinyPreset, options: TinyModelOptions = {}
 }
 
 /** Writes a tiny model: `await writeModel(path, 'tiny-dense', { type: 'Q8_0', seed: 1 })`. */
-export async function writeModel(path: string, preset: TinyPreset, options: TinyModelOptions = {}): Promise<WrittenModel> {
+export async function writeModel(path: string, preset: DataPreset, options: TinyModelOptions = {}): Promise<WrittenModel> {
   const spec = tinyModelSpec(preset, options);
   const layout = await writeGguf(path, spec.kvs, spec.tensors);
   return { path, fileSize: layout.fileSize, tensorCount: spec.tensors.length, layout };
