@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-/** `headroom demo | chat | serve | plan | build | models | pull`: the CLI over the same core the extension uses. */
+/** `headroom demo | chat | serve | plan | build | models | pull | endpoints`: the CLI over the same core the extension uses. */
 import { errorMessage } from '../common/errors';
 import { runBuild } from './commands/build';
 import { runChat } from './commands/chat';
 import { runDemo } from './commands/demo';
+import { runEndpoints } from './commands/endpoints';
 import { runModels } from './commands/models';
 import { runPlan } from './commands/plan';
 import { runPull } from './commands/pull';
@@ -21,6 +22,7 @@ const COMMANDS = new Map<string, (options: CliOptions) => Promise<ExitCode>>([
   ['build', runBuild],
   ['models', runModels],
   ['pull', runPull],
+  ['endpoints', runEndpoints],
 ]);
 
 /** The one line that says why a command failed; with HEADROOM_VERBOSE, the stack and its causes follow it. */

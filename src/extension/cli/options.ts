@@ -22,6 +22,10 @@ export interface CliOptions {
   /** --stall-timeout S: a server silent this long (no token, no /health answer) is restarted; 0 = never. */
   stallTimeoutSeconds: number;
   wishes: PlanWishes;
+  /** `chat --endpoint URL`, `endpoints --endpoint URL`: a server that runs already (then --model is a model name). */
+  endpoint?: string;
+  /** `--api-key-env VAR`: the endpoint's key is read from this environment variable, never from argv. */
+  apiKeyEnv?: string;
 }
 
 export const DEFAULT_PROMPT = 'Write a haiku about memory.';
@@ -63,6 +67,8 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       dir: { type: 'string' },
       folder: { type: 'string' },
       'stall-timeout': { type: 'string' },
+      endpoint: { type: 'string' },
+      'api-key-env': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -98,6 +104,8 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       dir: values.dir,
       folder: values.folder,
       stallTimeoutSeconds: int('stall-timeout', values['stall-timeout']) ?? 60,
+      endpoint: values.endpoint,
+      apiKeyEnv: values['api-key-env'],
       wishes: {
         ...(ctx ? { contextSize: ctx } : {}),
         ...(ngl !== undefined ? { gpuLayers: ngl } : {}),
