@@ -1,5 +1,6 @@
 import { describeEndpoint } from './describeEndpoint';
-import type { EndpointInfo, EndpointKind } from './endpoint';
+import { KIND_LABEL, type EndpointInfo, type EndpointKind } from './endpoint';
+import { HeadroomError } from '../common/errors';
 import { EndpointError, EndpointRefusedError } from './endpointErrors';
 
 /** Where a server usually listens on this machine. */
@@ -14,6 +15,22 @@ export const USUAL_PLACES: readonly Candidate[] = [
   { kind: 'lmstudio', port: 1234 },
   { kind: 'llama-server', port: 8080 },
 ];
+
+/**
+ * HEADROOM_DISCOVER_PORTS="ollama=11434,lmstudio=1234,llama-server=8080": where to look instead of the usual
+ * places (the CLI and the extension read it; tests use it to point discovery at their own servers).
+ */
+export function placesFromEnv(value: string | undefined): readonly Candidate[] {
+  if (!value) return USUAL_PLACES;
+  return value.split(',').map((pair) => {
+    const [kind, port] = pair.split('=');
+    const n = Number(port);
+    if (!(kind && kind in KIND_LABEL) || !Number.isInteger(n) || n < 1 || n > 65535) {
+      throw new HeadroomError(`HEADROOM_DISCOVER_PORTS: "${pair}" is not KIND=PORT.`, `KIND is one of ${Object.keys(KIND_LABEL).join(', ')}.`);
+    }
+    return { kind: kind as EndpointKind, port: n };
+  });
+}
 
 /** Short: a server on loopback answers /v1/models in milliseconds; a port nobody listens on refuses at once. */
 export const DISCOVERY_TIMEOUT_MS = 800;

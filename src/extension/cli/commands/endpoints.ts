@@ -1,24 +1,11 @@
 import { errorMessage } from '../../common/errors';
 import { describeEndpoint } from '../../endpoints/describeEndpoint';
-import { discoverEndpoints, USUAL_PLACES, type Candidate, type Discovered } from '../../endpoints/discover';
-import { KIND_LABEL, type EndpointInfo, type EndpointKind } from '../../endpoints/endpoint';
+import { discoverEndpoints, placesFromEnv, type Discovered } from '../../endpoints/discover';
+import { KIND_LABEL, type EndpointInfo } from '../../endpoints/endpoint';
 import { EndpointError } from '../../endpoints/endpointErrors';
 import { endpointFromOptions } from '../endpointOption';
-import { EXIT, UsageError, type ExitCode } from '../exitCodes';
+import { EXIT, type ExitCode } from '../exitCodes';
 import type { CliOptions } from '../options';
-
-/** HEADROOM_DISCOVER_PORTS="ollama=11434,lmstudio=1234,llama-server=8080": other ports to look at (tests use it). */
-export function placesFromEnv(value: string | undefined): readonly Candidate[] {
-  if (!value) return USUAL_PLACES;
-  return value.split(',').map((pair) => {
-    const [kind, port] = pair.split('=');
-    const n = Number(port);
-    if (!(kind && kind in KIND_LABEL) || !Number.isInteger(n) || n < 1 || n > 65535) {
-      throw new UsageError(`HEADROOM_DISCOVER_PORTS: "${pair}" is not KIND=PORT.`, `KIND is one of ${Object.keys(KIND_LABEL).join(', ')}.`);
-    }
-    return { kind: kind as EndpointKind, port: n };
-  });
-}
 
 function modelLines(info: EndpointInfo): string[] {
   if (info.models.length === 0) return ['    (no models listed)'];
