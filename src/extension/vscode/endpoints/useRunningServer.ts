@@ -9,6 +9,7 @@ import { KIND_LABEL, normalizeBaseUrl, type EndpointInfo } from '../../endpoints
 import { EndpointAuthError } from '../../endpoints/endpointErrors';
 import { writeEndpointSetting } from '../config';
 import { endpointKeySecret, type EndpointTarget } from './endpointTarget';
+import { modelLabel } from '../../present/endpointView';
 
 type Choice = { readonly kind: 'server'; readonly baseUrl: string; readonly needsKey: boolean } | { readonly kind: 'enterUrl' } | { readonly kind: 'local' };
 
@@ -38,6 +39,8 @@ async function pickServer(usesEndpoint: boolean): Promise<Choice | undefined> {
   qp.title = 'Headroom: use a running server';
   qp.placeholder = 'Looking for servers on this machine (Ollama, LM Studio, llama-server)...';
   qp.busy = true;
+  qp.matchOnDescription = true;
+  qp.matchOnDetail = true;
   const actions = [{ label: 'Actions', kind: vscode.QuickPickItemKind.Separator }, ENTER_URL, ...(usesEndpoint ? [USE_LOCAL] : [])];
   qp.items = actions;
   const picked = new Promise<Choice | undefined>((resolve) => {
@@ -129,6 +132,6 @@ export async function useRunningServer(target: EndpointTarget, secrets: vscode.S
   else await secrets.delete(endpointKeySecret(baseUrl));
   await writeEndpointSetting({ url: baseUrl, model });
   await target.refresh();
-  void vscode.window.showInformationMessage(`Headroom: Chat and Explain now use ${model || 'the model'} on ${KIND_LABEL[info.kind]} at ${baseUrl}.`);
+  void vscode.window.showInformationMessage(`Headroom: Chat and Explain now use ${modelLabel(model) || 'the model'} on ${KIND_LABEL[info.kind]} at ${baseUrl}.`);
   return true;
 }
