@@ -2,7 +2,7 @@
 // server Headroom did not start) against the managed path (the OpenAiClient ServerController hands out), on the
 // same running llama-server: wall time from sending the request to the last token, interleaved runs, the ratio
 // per pair with its spread. Run: npm run bench -- endpoint
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { OpenAiClient } from '../../src/extension/chat/openaiClient';
 import type { ChatBackend } from '../../src/extension/chat/types';
 import { headroomCacheDir } from '../../src/extension/common/cacheDir';
@@ -14,7 +14,7 @@ import { itemAt } from '../fixtures/itemAt';
 import { realServer, tempDir, tinyModel } from '../integration/realServer';
 import { runBench } from './benchmarksFile';
 
-const PAIRS = 15;
+const PAIRS = 41;
 const TOKENS = 64;
 
 const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
@@ -44,6 +44,7 @@ async function main(): Promise<string> {
   const ratios: number[] = [];
   let describeMs = 0;
   let tokens = 0;
+  let load = 0;
   try {
     const model = await tinyModel(dir.path, 'tiny-dense', 'Q8_0');
     const { server: ready } = await runner.start({ modelPath: model, wishes: { contextSize: 2048 }, port: 0, extraArgs: [] });
@@ -66,6 +67,7 @@ async function main(): Promise<string> {
       endpoint.push(result.e);
       ratios.push(result.e / result.m);
     }
+    load = itemAt(loadavg(), 0);
   } finally {
     await runner.stop();
     runner.dispose();
@@ -75,7 +77,7 @@ async function main(): Promise<string> {
   return [
     '## Chat through an endpoint vs the managed server',
     '',
-    `\`npm run bench -- endpoint\` (test/bench/endpoint.bench.ts): one llama-server ${server.version} (CPU build, ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}) on the generated tiny-dense Q8_0 model; ${PAIRS} interleaved pairs (order swapped each pair) of the same request (${TOKENS} tokens at most, temperature 0, seed 1; ${tokens} tokens came), after one warm-up. Measure: wall time from sending the request to the last token. Managed = the OpenAiClient ServerController hands out; endpoint = EndpointBackend after describeEndpoint, as for a server Headroom did not start. Describing the server (once per choice, not per request) took ${describeMs.toFixed(0)} ms.`,
+    `\`npm run bench -- endpoint\` (test/bench/endpoint.bench.ts): one llama-server ${server.version} (CPU build, ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}) on the generated tiny-dense Q8_0 model; ${PAIRS} interleaved pairs (order swapped each pair) of the same request (${TOKENS} tokens at most, temperature 0, seed 1; ${tokens} tokens came), after one warm-up. Measure: wall time from sending the request to the last token. Managed = the OpenAiClient ServerController hands out; endpoint = EndpointBackend after describeEndpoint, as for a server Headroom did not start. Describing the server (once per choice, not per request) took ${describeMs.toFixed(0)} ms. Load average at the end: ${load.toFixed(1)} (the machine is shared, so single runs scatter widely; the per-pair ratio is the number to read).`,
     '',
     '| path | median ms | interquartile ms | min–max ms |',
     '|---|---|---|---|',
