@@ -8,6 +8,9 @@ import { registerExplain } from './vscode/explain/explainCommands';
 import { registerPlanPanel } from './vscode/plan/planPanel';
 import { registerLanguageModel } from './vscode/languageModel/headroomChatModel';
 import { ServerController } from './vscode/server/serverController';
+import { ChatTarget } from './vscode/server/chatTarget';
+import { registerEndpointCommands } from './vscode/endpoints/endpointCommands';
+import { EndpointTarget } from './vscode/endpoints/endpointTarget';
 import { StatusBar } from './vscode/server/statusBar';
 
 let controller: ServerController | undefined;
@@ -20,14 +23,18 @@ export function activate(context: vscode.ExtensionContext): void {
   const probe = new SystemHardwareProbe();
   const server = new ServerController(context.extensionPath, log, serverOutput, probe);
   controller = server;
+  const endpoint = new EndpointTarget(context.secrets, log);
+  const target = new ChatTarget(server, endpoint);
   const conversation = new Conversation();
-  const statusBar = new StatusBar(server, probe);
-  const chat = setupChat(context, conversation, server, log);
+  const statusBar = new StatusBar(server, probe, endpoint);
+  const chat = setupChat(context, conversation, target, log);
   flushChat = () => chat.flush();
   context.subscriptions.push(
     log,
     serverOutput,
     server,
+    endpoint,
+    target,
     conversation,
     statusBar,
     ...chat.disposables,
@@ -41,9 +48,10 @@ export function activate(context: vscode.ExtensionContext): void {
       if (choice) void vscode.commands.executeCommand('headroom.restart');
     }),
     ...registerCommands({ extensionPath: context.extensionPath, controller: server, log, serverOutput, secrets: context.secrets }),
-    ...registerExplain({ extensionPath: context.extensionPath, controller: server, log, serverOutput, conversation }),
-    ...registerPlanPanel({ extensionUri: context.extensionUri, controller: server, log }),
     ...registerLanguageModel(server),
+    ...registerExplain({ extensionPath: context.extensionPath, controller: server, log, serverOutput, conversation, target }),
+    ...registerEndpointCommands({ extensionPath: context.extensionPath, controller: server, log, serverOutput, endpoint, secrets: context.secrets }),
+    ...registerPlanPanel({ extensionUri: context.extensionUri, controller: target.planSource(), log }),
   );
   log.info('Headroom activated');
 }

@@ -33,6 +33,8 @@ export interface ContextState {
   limit: number | null;
   /** How many of the oldest turns the next request leaves out so that it fits. */
   omittedTurns: number;
+  /** The counts are an estimate from the text's length (a server without /tokenize), not the model's tokenizer. */
+  estimated?: true;
 }
 
 /**
@@ -56,6 +58,7 @@ export class ContextTracker implements Disposable {
       used: this.used,
       limit: this.deps.getContextSize() ?? null,
       omittedTurns: this.omittedTurns,
+      ...(this.deps.getTokenCounter()?.estimated ? { estimated: true as const } : {}),
     };
   }
 

@@ -6,6 +6,7 @@ import { isRecord } from '../common/isRecord';
 
 export interface OpenAiClientOptions {
   baseUrl: string;
+  /** Sent as Bearer; an empty key sends no Authorization header (a server without keys may refuse an empty one). */
   apiKey: string;
   /** Model name sent in requests; llama-server serves one model and ignores it. */
   model?: string;
@@ -18,6 +19,22 @@ export interface OpenAiClientOptions {
    * stall timeout (so the watch, which restarts the server, speaks first), or 2 minutes without a watch.
    */
   idleTimeoutMs?: number;
+}
+
+/** The request got no answer at all (refused, reset, TLS...): `cause` holds Node's error and its code. */
+export class ChatConnectionError extends HeadroomError {
+  constructor(readonly baseUrl: string, cause: unknown) {
+    super(`Could not reach llama-server at ${baseUrl}.`, 'Is the model still running?', { cause });
+    this.name = 'ChatConnectionError';
+  }
+}
+
+/** The server answered the request with a non-success status; `detail` is its own error text. */
+export class ChatHttpError extends HeadroomError {
+  constructor(readonly status: number, readonly detail: string) {
+    super(`llama-server answered HTTP ${status}: ${detail}`);
+    this.name = 'ChatHttpError';
+  }
 }
 
 const IDLE_TIMEOUT_WITHOUT_WATCH_MS = 120_000;
@@ -131,13 +148,13 @@ export class OpenAiClient implements ChatBackend {
     try {
       response = await fetch(`${this.options.baseUrl}/v1/chat/completions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.apiKey}` },
+        headers: { 'content-type': 'application/json', ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}) },
         body: JSON.stringify(body),
         signal,
       });
     } catch (err) {
       if (signal.aborted) throw err;
-      throw new HeadroomError(`Could not reach llama-server at ${this.options.baseUrl}.`, 'Is the model still running?', { cause: err });
+      throw new ChatConnectionError(this.options.baseUrl, err);
     }
     if (!response.ok || !response.body) {
       const text = await response.text().catch(() => '');
@@ -147,7 +164,7 @@ export class OpenAiClient implements ChatBackend {
       } catch {
         // not JSON: keep the raw text
       }
-      throw new HeadroomError(`llama-server answered HTTP ${response.status}: ${detail}`);
+      throw new ChatHttpError(response.status, detail);
     }
     const parser = new SseParser();
     let finished = false;

@@ -2,6 +2,8 @@ import type { ChatMessage } from './types';
 
 /** Counts tokens the way the running model will: its own tokenizer and chat template. */
 export interface TokenCounter {
+  /** True when the counts are a guess from the text's length, not the model's tokenizer (a server without /tokenize). */
+  readonly estimated?: boolean;
   /** Tokens of plain text (an attachment). */
   countText(text: string, signal?: AbortSignal): Promise<number>;
   /** Tokens of a whole request after the chat template is applied (the prompt the model reads). */
@@ -51,5 +53,23 @@ export class ServerTokenCounter implements TokenCounter {
     const body: unknown = await response.json();
     if (typeof body !== 'object' || body === null) throw new Error(`llama-server ${path} answered with no object`);
     return body;
+  }
+}
+
+/** Characters per token of English prose and code with the usual BPE vocabularies: a rough rule, shown as an estimate. */
+const CHARS_PER_TOKEN = 4;
+/** What a chat template adds around each message (role markers), roughly. */
+const TOKENS_PER_MESSAGE = 4;
+
+/** For a server that cannot count tokens: an estimate from the length of the text, marked as such. */
+export class EstimatedTokenCounter implements TokenCounter {
+  readonly estimated = true;
+
+  countText(text: string): Promise<number> {
+    return Promise.resolve(Math.ceil(text.length / CHARS_PER_TOKEN));
+  }
+
+  countMessages(messages: ChatMessage[]): Promise<number> {
+    return Promise.resolve(messages.reduce((sum, m) => sum + TOKENS_PER_MESSAGE + Math.ceil(m.content.length / CHARS_PER_TOKEN), 0));
   }
 }

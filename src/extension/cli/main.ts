@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-/** `headroom demo | chat | serve | plan | build | models | pull | worker`: the CLI over the same core the extension uses. */
+/** `headroom demo | chat | serve | plan | build | models | pull | worker | endpoints`: the CLI over the same core the extension uses. */
 import { errorMessage } from '../common/errors';
 import { runBuild } from './commands/build';
 import { runChat } from './commands/chat';
 import { runDemo } from './commands/demo';
+import { runEndpoints } from './commands/endpoints';
 import { runModels } from './commands/models';
 import { runPlan } from './commands/plan';
 import { runPull } from './commands/pull';
@@ -23,6 +24,7 @@ const COMMANDS = new Map<string, (options: CliOptions) => Promise<ExitCode>>([
   ['models', runModels],
   ['pull', runPull],
   ['worker', runWorker],
+  ['endpoints', runEndpoints],
 ]);
 
 /** The one line that says why a command failed; with HEADROOM_VERBOSE, the stack and its causes follow it. */

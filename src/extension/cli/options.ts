@@ -27,6 +27,10 @@ export interface CliOptions {
   rpcWorkers: RpcWorker[];
   /** `worker --host H`: the address the worker binds; 127.0.0.1 when not given. */
   host?: string;
+  /** `chat --endpoint URL`, `endpoints --endpoint URL`: a server that runs already (then --model is a model name). */
+  endpoint?: string;
+  /** `--api-key-env VAR`: the endpoint's key is read from this environment variable, never from argv. */
+  apiKeyEnv?: string;
 }
 
 export const DEFAULT_PROMPT = 'Write a haiku about memory.';
@@ -70,6 +74,8 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       'stall-timeout': { type: 'string' },
       rpc: { type: 'string' },
       host: { type: 'string' },
+      endpoint: { type: 'string' },
+      'api-key-env': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -107,6 +113,8 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       stallTimeoutSeconds: int('stall-timeout', values['stall-timeout']) ?? 60,
       rpcWorkers: values.rpc === undefined ? [] : parseRpcWorkers(values.rpc),
       host: values.host,
+      endpoint: values.endpoint,
+      apiKeyEnv: values['api-key-env'],
       wishes: {
         ...(ctx ? { contextSize: ctx } : {}),
         ...(ngl !== undefined ? { gpuLayers: ngl } : {}),

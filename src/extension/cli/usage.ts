@@ -11,6 +11,10 @@ Commands:
   pull   hf:owner/repo[:QUANT|/FILE] | URL [--dir DIR]  download a model (resumable, checked); a bare repo lists its quants
   worker [--port N] [--host H] [--backend cpu|vulkan]  run a llama.cpp RPC worker until Ctrl+C (127.0.0.1:50052 by default;
          another --host is reachable from the network, with no authentication: trusted networks only)
+  chat   --endpoint URL [--api-key-env VAR] [--model NAME]  chat with a server that runs already (Ollama, LM Studio,
+         llama-server, any OpenAI-compatible URL); the key is read from the variable VAR, never from the command line
+  endpoints [--json] [--endpoint URL [--api-key-env VAR]]  servers listening at the usual places on this machine
+         (Ollama 11434, LM Studio 1234, llama-server 8080) and their models; with --endpoint, that server too
 
 Common options: --ctx N (context size; default: up to 8192, fitted to memory), --ngl N, --cache-type f16|q8_0|q4_0,
   --margin MiB (kept free per GPU), --llama-server PATH, --max-tokens N,

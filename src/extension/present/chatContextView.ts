@@ -8,5 +8,6 @@ export function contextView(state: ContextState): ContextView {
     used: state.used,
     limit: state.limit,
     omittedTurns: state.omittedTurns,
+    ...(state.estimated ? { estimated: true as const } : {}),
   };
 }

@@ -15,6 +15,9 @@ export interface PlanSource {
   readonly plan: PlanReport | undefined;
   readonly onDidChangePlan: Event<PlanReport | undefined>;
   computePlan(modelPath?: string): Promise<PlanReport>;
+  /** While chat uses a server Headroom did not start: "managed by <server>", shown instead of numbers. */
+  readonly managedBy?: string;
+  readonly onDidChangeManaged?: Event<unknown>;
 }
 
 export interface PlanPanelPort {
@@ -34,6 +37,7 @@ export class PlanPanelController implements Disposable {
   private version = 0;
   private port: PlanPanelPort | undefined;
   private readonly subscription: Disposable;
+  private readonly managedSubscription: Disposable | undefined;
 
   constructor(
     private readonly source: PlanSource,
@@ -46,6 +50,7 @@ export class PlanPanelController implements Disposable {
       this.error = undefined;
       this.postState();
     });
+    this.managedSubscription = source.onDidChangeManaged?.(() => this.postState());
   }
 
   get current(): PlanReport | undefined {
@@ -53,6 +58,8 @@ export class PlanPanelController implements Disposable {
   }
 
   state(): PlanPanelState {
+    const by = this.source.managedBy;
+    if (by !== undefined) return { kind: 'managed', by };
     if (this.report) {
       const state: PlanPanelState = { kind: 'plan', plan: planView(this.report), computing: this.computing };
       return this.error === undefined ? state : { ...state, error: this.error };
@@ -119,6 +126,7 @@ export class PlanPanelController implements Disposable {
 
   dispose(): void {
     this.subscription.dispose();
+    this.managedSubscription?.dispose();
     this.port = undefined;
   }
 

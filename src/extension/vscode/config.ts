@@ -83,3 +83,26 @@ export function readModelSettings(): ModelSettings {
 export function affectsRestart(event: vscode.ConfigurationChangeEvent): boolean {
   return RESTART_SETTINGS.some((key) => event.affectsConfiguration(`headroom.${key}`));
 }
+
+/** `headroom.endpointUrl` / `headroom.endpointModel`: a running server to use instead of the local model (the key is in SecretStorage). */
+export interface EndpointSetting {
+  url: string;
+  /** Empty: the first model the server lists. */
+  model: string;
+}
+
+export const ENDPOINT_SETTINGS = ['headroom.endpointUrl', 'headroom.endpointModel'] as const;
+
+/** Undefined when no endpoint is set: the local model is used. */
+export function readEndpointSetting(): EndpointSetting | undefined {
+  const c = vscode.workspace.getConfiguration('headroom');
+  const url = c.get<string>('endpointUrl', '').trim();
+  return url ? { url, model: c.get<string>('endpointModel', '').trim() } : undefined;
+}
+
+/** Saves the endpoint to use (undefined: back to the local model), in the user's settings. */
+export async function writeEndpointSetting(setting: EndpointSetting | undefined): Promise<void> {
+  const c = vscode.workspace.getConfiguration('headroom');
+  await c.update('endpointUrl', setting?.url ?? undefined, vscode.ConfigurationTarget.Global);
+  await c.update('endpointModel', setting?.model || undefined, vscode.ConfigurationTarget.Global);
+}

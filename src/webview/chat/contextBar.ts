@@ -46,7 +46,7 @@ export class ContextBar {
       }),
     );
     this.chips.hidden = view.pending.length === 0;
-    this.meterText.textContent = formatMeter(view.used, view.limit);
+    this.meterText.textContent = formatMeter(view.used, view.limit, view.estimated === true);
     const ratio = view.used !== null && view.limit ? Math.min(1, view.used / view.limit) : 0;
     this.meterFill.style.width = `${(ratio * 100).toFixed(1)}%`;
     this.meter.dataset.level = ratio > 0.9 ? 'high' : ratio > 0.7 ? 'mid' : 'low';

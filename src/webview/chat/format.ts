@@ -27,9 +27,10 @@ export function formatTokens(tokens: number): string {
   return `${tokens.toLocaleString('en-US')} ${tokens === 1 ? 'token' : 'tokens'}`;
 }
 
-/** The context meter's line: "1,234 / 8,192 tokens" (or why there is no number). */
-export function formatMeter(used: number | null, limit: number | null): string {
+/** The context meter's line: "1,234 / 8,192 tokens" (or why there is no number); "~1,234 ... (estimate)" when the server cannot count. */
+export function formatMeter(used: number | null, limit: number | null, estimated = false): string {
   if (limit === null) return 'Context: start the model to count tokens';
   if (used === null) return `Context: ? / ${limit.toLocaleString('en-US')} tokens`;
+  if (estimated) return `Context: ~${used.toLocaleString('en-US')} / ${limit.toLocaleString('en-US')} tokens (estimate: the server cannot count them)`;
   return `Context: ${used.toLocaleString('en-US')} / ${limit.toLocaleString('en-US')} tokens`;
 }

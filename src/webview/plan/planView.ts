@@ -117,6 +117,11 @@ export class PlanPage {
       empty.append(el('p', { className: 'status', text: 'Planning the configured model…' }));
     } else {
       empty.append(el('h1', { text: 'Memory plan' }));
+      if (state.kind === 'managed') {
+        empty.append(el('p', { testId: 'plan-managed', text: `Memory is ${state.by}: it loads and places the model itself, so Headroom shows no numbers for it. "Headroom: Use the Local Model" switches back.` }));
+        this.element.replaceChildren(empty);
+        return;
+      }
       if (state.kind === 'error') empty.append(el('p', { className: 'error', testId: 'plan-error', text: state.message }));
       else empty.append(el('p', { text: 'No plan yet. Headroom plans a model when it starts it, or now, without starting it:' }));
       empty.append(this.planButton('primary', false));

@@ -19,6 +19,8 @@ export interface ContextView {
   limit: number | null;
   /** How many of the oldest turns the next request leaves out so that it fits. */
   omittedTurns: number;
+  /** The counts are an estimate (the server has no /tokenize): the meter says so. */
+  estimated?: true;
 }
 
 export type CodeAction = 'copy' | 'insert' | 'replace' | 'newFile' | 'apply';
@@ -115,7 +117,8 @@ export function isContextView(v: unknown): v is ContextView {
     v.pending.every(isPendingChip) &&
     isCountOrNull(v.used) &&
     isCountOrNull(v.limit) &&
-    isCount(v.omittedTurns)
+    isCount(v.omittedTurns) &&
+    (v.estimated === undefined || v.estimated === true)
   );
 }
 

@@ -55,6 +55,8 @@ export type PlanPanelState =
   | { kind: 'none' }
   | { kind: 'computing' }
   | { kind: 'error'; message: string }
+  /** Chat uses a server Headroom did not start: its memory is its own, `by` says whose ("managed by Ollama at URL"). */
+  | { kind: 'managed'; by: string }
   /** `error`: planning again failed; the plan shown is the one before. */
   | { kind: 'plan'; plan: PlanView; computing: boolean; error?: string };
 
@@ -116,6 +118,8 @@ export function isPlanPanelState(v: unknown): v is PlanPanelState {
       return true;
     case 'error':
       return isString(v.message);
+    case 'managed':
+      return isString(v.by);
     case 'plan':
       return isPlanView(v.plan) && isBoolean(v.computing) && (v.error === undefined || isString(v.error));
     default:

@@ -3,11 +3,10 @@ import { ChatHistory } from '../../chat/chatHistory';
 import { ContextTracker } from '../../chat/contextTracker';
 import type { Conversation } from '../../chat/conversation';
 import { ChatStore } from '../../chat/store';
-import { ServerTokenCounter } from '../../chat/tokenCounter';
 import { ChatViewProvider } from './chatViewProvider';
 import { ApplyEdits } from './applyEdit';
 import { EditorContextSource } from './editorContext';
-import type { ServerController } from '../server/serverController';
+import type { ChatTarget } from '../server/chatTarget';
 
 export interface ChatSetup {
   disposables: vscode.Disposable[];
@@ -17,9 +16,9 @@ export interface ChatSetup {
 
 /**
  * The chat view and what it needs: history in globalStorage (one JSON file per chat, see chat/store.ts),
- * editor context with token counts from the running server, and the New Chat / Focus Chat commands.
+ * editor context with token counts from the active chat target (the local model or a running server), and the New Chat / Focus Chat commands.
  */
-export function setupChat(context: vscode.ExtensionContext, conversation: Conversation, server: ServerController, log: vscode.LogOutputChannel): ChatSetup {
+export function setupChat(context: vscode.ExtensionContext, conversation: Conversation, target: ChatTarget, log: vscode.LogOutputChannel): ChatSetup {
   const store = new ChatStore(vscode.Uri.joinPath(context.globalStorageUri, 'chats').fsPath);
   const history = new ChatHistory(store, conversation);
   const problems = history.onProblem((message) => {
@@ -28,11 +27,8 @@ export function setupChat(context: vscode.ExtensionContext, conversation: Conver
   });
   const tracker = new ContextTracker({
     source: new EditorContextSource(),
-    getTokenCounter: () => {
-      const ready = server.server;
-      return ready ? new ServerTokenCounter({ baseUrl: ready.baseUrl, apiKey: ready.apiKey }) : undefined;
-    },
-    getContextSize: () => server.server?.contextSize,
+    getTokenCounter: () => target.connection()?.counter,
+    getContextSize: () => target.connection()?.contextSize,
     getHistory: () => conversation.history(),
     log,
   });
@@ -41,10 +37,10 @@ export function setupChat(context: vscode.ExtensionContext, conversation: Conver
     applyEdits,
     extensionUri: context.extensionUri,
     conversation,
-    getServerView: () => server.view,
-    onDidChangeServerView: server.onDidChangeView,
-    getBackend: () => server.backend(),
-    startServer: () => void vscode.commands.executeCommand('headroom.start'),
+    getServerView: () => target.view,
+    onDidChangeServerView: target.onDidChangeView,
+    getBackend: () => target.connection()?.backend,
+    startServer: () => (target.usesEndpoint ? void target.endpoint.refresh() : void vscode.commands.executeCommand('headroom.start')),
     log,
     history,
     context: tracker,

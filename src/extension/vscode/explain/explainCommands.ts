@@ -1,11 +1,13 @@
 import * as vscode from 'vscode';
 import type { Conversation } from '../../chat/conversation';
+import type { ChatTarget } from '../server/chatTarget';
 import { command, type CommandDeps } from '../server/commands';
 import { ExplainCodeActions, type ProblemArgs } from './explainCodeActions';
 import { ExplainController } from './explainController';
 
 export interface ExplainDeps extends CommandDeps {
   conversation: Conversation;
+  target: ChatTarget;
 }
 
 function isProblemArgs(v: unknown): v is ProblemArgs {
@@ -16,7 +18,7 @@ function isProblemArgs(v: unknown): v is ProblemArgs {
 
 /** Explain Selection (menu, palette, keybinding, Code Action), Explain this problem (Quick Fix), and the thread's actions. */
 export function registerExplain(deps: ExplainDeps): vscode.Disposable[] {
-  const explain = new ExplainController({ server: deps.controller, conversation: deps.conversation, log: deps.log });
+  const explain = new ExplainController({ target: deps.target, conversation: deps.conversation, log: deps.log });
   return [
     explain,
     vscode.languages.registerCodeActionsProvider({ scheme: '*' }, new ExplainCodeActions(), ExplainCodeActions.metadata),

@@ -1,8 +1,6 @@
 import * as vscode from 'vscode';
 import { randomUUID } from 'node:crypto';
 import type { Conversation } from '../../chat/conversation';
-import { OpenAiClient } from '../../chat/openaiClient';
-import { ServerTokenCounter } from '../../chat/tokenCounter';
 import { errorMessage } from '../../common/errors';
 import { defaultBudget } from '../../explain/budget';
 import { explain, type Explanation } from '../../explain/explainer';
@@ -11,13 +9,13 @@ import { languageName } from '../../explain/languages';
 import { trackEdit, type Span } from '../../explain/rangeTracking';
 import type { ExplainSubject } from '../../explain/subject';
 import type { ProblemArgs } from './explainCodeActions';
-import { ensureServer } from './explainServer';
+import { ensureConnection } from './explainServer';
 import { subjectFor, type EditorSubject } from './explainSubject';
 import { ExplainThread } from './explainThread';
-import type { ServerController } from '../server/serverController';
+import type { ChatTarget } from '../server/chatTarget';
 
 export interface ExplainControllerDeps {
-  server: ServerController;
+  target: ChatTarget;
   conversation: Conversation;
   log: vscode.LogOutputChannel;
 }
@@ -29,6 +27,9 @@ interface Session {
   abort: AbortController;
   result?: Explanation;
 }
+
+/** A server that does not say its context size (a plain OpenAI-compatible one): planned for a small one, which every model has. */
+const ASSUMED_CONTEXT = 4096;
 
 /** Temperature for explanations: factual, little variety. */
 const TEMPERATURE = 0.2;
@@ -142,17 +143,16 @@ export class ExplainController implements vscode.Disposable {
   private async run(session: Session, subject: ExplainSubject): Promise<void> {
     const { signal } = session.abort;
     try {
-      const server = await ensureServer(this.deps.server, signal, (m) => session.view.status(m));
+      const connection = await ensureConnection(this.deps.target, signal, (m) => session.view.status(m));
       if (signal.aborted) return;
-      if (!server) {
+      if (!connection) {
         this.end(session);
         return;
       }
-      const connection = { baseUrl: server.baseUrl, apiKey: server.apiKey };
       const deps = {
-        backend: new OpenAiClient({ ...connection, watch: server.watch }),
-        counter: new ServerTokenCounter(connection),
-        budget: defaultBudget(server.contextSize),
+        backend: connection.backend,
+        counter: connection.counter,
+        budget: defaultBudget(connection.contextSize ?? ASSUMED_CONTEXT),
         temperature: TEMPERATURE,
       };
       session.result = await explain(subject, deps, session.view, signal);

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import type { ReadyServer } from '../../llama/supervisor';
+import type { ChatConnection } from '../../chat/chatConnection';
+import type { ChatTarget } from '../server/chatTarget';
 import type { ServerController } from '../server/serverController';
 
 const BUSY = new Set(['locating', 'planning', 'building', 'starting', 'loading', 'crashed']);
@@ -39,4 +41,14 @@ export async function ensureServer(controller: ServerController, signal: AbortSi
   await vscode.commands.executeCommand('headroom.start');
   if (controller.server) return controller.server;
   return BUSY.has(controller.supervisor.state.kind) ? whenReady(controller, signal) : undefined;
+}
+
+/**
+ * What to explain with: the running server set as endpoint (its description's error when it failed), or the
+ * local model through ensureServer. Undefined when the user declines to start one or the start fails.
+ */
+export async function ensureConnection(target: ChatTarget, signal: AbortSignal, onWait: (message: string) => void): Promise<ChatConnection | undefined> {
+  if (target.usesEndpoint) return target.endpoint.ready();
+  const server = await ensureServer(target.controller, signal, onWait);
+  return server ? target.controller.connection() : undefined;
 }

@@ -6,8 +6,9 @@ import { SOURCE_LABELS, type ModelSourceKind } from '../../models/locations';
 import { type JudgedModel, scanModels, VERDICT_ICONS } from './modelScan';
 import type { ModelUiDeps } from './modelUiDeps';
 import { saveModelChoice } from './saveModelChoice';
+import { readEndpointSetting, writeEndpointSetting } from '../config';
 
-export type PickedModel = { readonly kind: 'model'; readonly path: string } | { readonly kind: 'browse' } | { readonly kind: 'download' };
+export type PickedModel = { readonly kind: 'model'; readonly path: string } | { readonly kind: 'browse' } | { readonly kind: 'download' } | { readonly kind: 'endpoint' };
 
 interface PickItem extends vscode.QuickPickItem {
   readonly pick?: PickedModel;
@@ -37,6 +38,7 @@ export function groupedItems(models: readonly JudgedModel[]): PickItem[] {
 
 export const BROWSE_ITEM: PickItem = { label: '$(folder-opened) Browse...', description: 'any GGUF file', pick: { kind: 'browse' } };
 export const DOWNLOAD_ITEM: PickItem = { label: '$(cloud-download) Download Model...', description: 'from Hugging Face or a URL', pick: { kind: 'download' } };
+export const RUNNING_SERVER_ITEM: PickItem = { label: '$(server-environment) Use a running server...', description: 'Ollama, LM Studio, llama-server, any OpenAI-compatible URL', pick: { kind: 'endpoint' } };
 
 /** Shows the picker at once (busy) and fills it when the scan finishes. */
 export async function pickModel(deps: ModelUiDeps, title = 'Headroom: select a model'): Promise<PickedModel | undefined> {
@@ -46,7 +48,7 @@ export async function pickModel(deps: ModelUiDeps, title = 'Headroom: select a m
   qp.matchOnDescription = true;
   qp.matchOnDetail = true;
   qp.busy = true;
-  qp.items = [{ label: 'Actions', kind: vscode.QuickPickItemKind.Separator }, BROWSE_ITEM, DOWNLOAD_ITEM];
+  qp.items = [{ label: 'Actions', kind: vscode.QuickPickItemKind.Separator }, BROWSE_ITEM, DOWNLOAD_ITEM, RUNNING_SERVER_ITEM];
   const picked = new Promise<PickedModel | undefined>((resolve) => {
     qp.onDidAccept(() => {
       resolve(qp.selectedItems[0]?.pick);
@@ -57,7 +59,7 @@ export async function pickModel(deps: ModelUiDeps, title = 'Headroom: select a m
   qp.show();
   scanModels(deps).then(
     (models) => {
-      qp.items = [...groupedItems(models), { label: 'Actions', kind: vscode.QuickPickItemKind.Separator }, BROWSE_ITEM, DOWNLOAD_ITEM];
+      qp.items = [...groupedItems(models), { label: 'Actions', kind: vscode.QuickPickItemKind.Separator }, BROWSE_ITEM, DOWNLOAD_ITEM, RUNNING_SERVER_ITEM];
       qp.placeholder = models.length ? `${models.length} models found · type to filter` : 'No GGUF models found: browse for one or download one';
       qp.busy = false;
     },
@@ -91,7 +93,14 @@ export async function browseForModel(): Promise<string | undefined> {
 export async function selectModel(deps: ModelUiDeps, download: () => Promise<string | undefined>): Promise<string | undefined> {
   const picked = await pickModel(deps);
   if (!picked) return undefined;
+  if (picked.kind === 'endpoint') {
+    await vscode.commands.executeCommand('headroom.useRunningServer');
+    return undefined;
+  }
   const path = picked.kind === 'model' ? picked.path : picked.kind === 'browse' ? await browseForModel() : await download();
   if (!path) return undefined;
-  return (await saveModelChoice(path)) ? path : undefined;
+  if (!(await saveModelChoice(path))) return undefined;
+  // Picking a local model is switching back from a running server.
+  if (readEndpointSetting()) await writeEndpointSetting(undefined);
+  return path;
 }

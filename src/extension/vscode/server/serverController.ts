@@ -4,6 +4,8 @@ import { Emitter, type Disposable } from '../../common/emitter';
 import { HeadroomError } from '../../common/errors';
 import { OpenAiClient } from '../../chat/openaiClient';
 import type { ChatBackend } from '../../chat/types';
+import type { ChatConnection } from '../../chat/chatConnection';
+import { ServerTokenCounter } from '../../chat/tokenCounter';
 import { ModelRunner } from '../../runner/modelRunner';
 import { checkExtraArgs } from '../../llama/serverArgs';
 import { parseRpcWorkers } from '../../endpoints/rpcWorkers';
@@ -87,6 +89,14 @@ export class ServerController implements Disposable {
   backend(): ChatBackend | undefined {
     const server = this.supervisor.server;
     return server ? new OpenAiClient({ baseUrl: server.baseUrl, apiKey: server.apiKey, watch: server.watch }) : undefined;
+  }
+
+  /** The running server as a chat connection (the seam Chat and Explain use); undefined unless it is ready. */
+  connection(): ChatConnection | undefined {
+    const server = this.supervisor.server;
+    const backend = this.backend();
+    if (!server || !backend) return undefined;
+    return { backend, counter: new ServerTokenCounter({ baseUrl: server.baseUrl, apiKey: server.apiKey }), contextSize: server.contextSize };
   }
 
   async start(modelPath: string): Promise<ReadyServer> {

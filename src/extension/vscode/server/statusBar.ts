@@ -5,6 +5,8 @@ import { assessMemory, type MemoryAlert } from '../../memory/memoryWatch';
 import { statusBarContent, type MemorySample } from '../../present/statusBarText';
 import type { ServerState } from '../../llama/serverState';
 import type { ServerController } from './serverController';
+import { endpointStatusBar } from '../../present/endpointView';
+import type { EndpointTarget } from '../endpoints/endpointTarget';
 
 /** Below this much available RAM the status bar warns: the system is about to swap or kill something. */
 const RAM_LOW_MIB = 512;
@@ -23,6 +25,8 @@ export class StatusBar implements Disposable {
   constructor(
     private readonly controller: ServerController,
     private readonly probe: HardwareProbe,
+    /** While a running server is used, the item says whose it is instead of the local model's numbers. */
+    private readonly endpoint?: EndpointTarget,
     private readonly sampleEveryMs = 2_000,
   ) {
     this.item.name = 'Headroom';
@@ -31,6 +35,7 @@ export class StatusBar implements Disposable {
       this.item,
       controller.supervisor.onDidChangeState((s) => this.onState(s)),
       controller.onDidChangePlan(() => this.render(controller.supervisor.state)),
+      ...(endpoint ? [endpoint.onDidChange(() => this.render(controller.supervisor.state))] : []),
     );
     this.onState(controller.supervisor.state);
     this.item.show();
@@ -95,6 +100,14 @@ export class StatusBar implements Disposable {
   }
 
   private render(state: ServerState): void {
+    const endpointState = this.endpoint?.state;
+    if (endpointState) {
+      const { text, tooltip } = endpointStatusBar(endpointState);
+      this.item.text = text;
+      this.item.tooltip = tooltip;
+      this.item.backgroundColor = undefined;
+      return;
+    }
     const content = statusBarContent({
       state,
       view: this.controller.view,
