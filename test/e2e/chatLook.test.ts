@@ -53,7 +53,11 @@ describe('the chat view looks and behaves like VS Code\'s own (code-server + Chr
       await waitUntil('the empty state to name the model', async () => /Model: tiny-dense-Q8_0\.gguf · not running/.test(await empty.innerText()), 30_000, 200);
       assert.equal(await empty.getByRole('listitem').count(), 3);
       const switcher = chat.getByRole('combobox', { name: 'Model (switching restarts the server)' });
-      await waitUntil('the switcher to list both models', async () => (await switcher.locator('option').count()) === 2, 60_000, 250);
+      await waitUntil('the switcher to list both models', async () => (await switcher.locator('option').count()) === 2, 60_000, 250).catch(async (err: unknown) => {
+        const ours = [...current.outputLogs()].filter(([path]) => /[/-]Headroom\.log$/.test(path)).map(([, text]) => text).join('\n');
+        process.stdout.write(`switcher options: ${JSON.stringify(await switcher.locator('option').allTextContents())}\nHeadroom log:\n${ours}\n`);
+        throw err;
+      });
       const options = await switcher.locator('option').allTextContents();
       process.stdout.write(`switcher: ${JSON.stringify(options)}\n`);
       assert.ok(options.every((o) => /\.gguf · (GPU|GPU\+CPU|CPU|does not fit)$/.test(o)), `each model with its verdict: ${JSON.stringify(options)}`);
