@@ -130,6 +130,16 @@ describe('the chat view in real Chromium: accessibility tree, icons, keyboard, m
     assert.ok(font.width > 0, `the glyph has a width (${font.width})`);
   });
 
+  test('a code block uses the view\'s full width: only a few pixels of chrome either side', async () => {
+    await postToChat(page, snapshot([question, answer], false));
+    const widths = await page.evaluate(() => {
+      const list = document.querySelector('[data-testid=messages]');
+      const pre = document.querySelector('.code-block pre');
+      return { list: list?.clientWidth ?? 0, pre: pre?.getBoundingClientRect().width ?? 0 };
+    });
+    assert.ok(widths.pre >= widths.list - 24, `the code block is ${widths.pre} px wide in a ${widths.list} px transcript`);
+  });
+
   test('message actions show on hover and on keyboard focus, and post what they do', async () => {
     await postToChat(page, snapshot([question, answer], false));
     const reply = page.locator('[data-testid=message][data-role=assistant]');
