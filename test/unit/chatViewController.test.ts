@@ -320,7 +320,7 @@ test('chips reach the view without their text; the message they go with carries 
 });
 
 /** A controller with a model list, an editor-actions fake and a command recorder; `switchTo` can be made to fail. */
-function setupWithModels(options: { failSwitch?: Error } = {}) {
+function setupWithModels(options: { failSwitch?: Error; server?: ServerView } = {}) {
   const conversation = new Conversation();
   const server = new Emitter<ServerView>();
   const log = new FakeLog();
@@ -336,7 +336,7 @@ function setupWithModels(options: { failSwitch?: Error } = {}) {
   ];
   const controller = new ChatViewController({
     conversation,
-    getServerView: () => ({ kind: 'ready', label: 'ready' }),
+    getServerView: () => options.server ?? { kind: 'ready', label: 'ready' },
     onDidChangeServerView: server.event,
     getBackend: () => undefined,
     startServer: () => undefined,
@@ -390,6 +390,17 @@ test('a switch to a listed model saves it and restarts through ChatModels, with 
   await listed;
   assert.deepEqual(switched, ['/m/b.gguf']);
   assert.deepEqual(notices(port.posted), ['Switching to b.gguf: restarting llama-server…', '']);
+  assert.equal(modelMessages(port.posted).at(-1)?.configured, '/m/b.gguf');
+});
+
+test('with no server running, a switch only saves the choice: no restart notice', async () => {
+  const { controller, port, switched, nextList } = setupWithModels({ server: { kind: 'stopped', label: 'Model stopped' } });
+  await controller.refreshModels();
+  const listed = nextList();
+  controller.receive({ type: 'switchModel', path: '/m/b.gguf' });
+  await listed;
+  assert.deepEqual(switched, ['/m/b.gguf']);
+  assert.deepEqual(notices(port.posted), []);
   assert.equal(modelMessages(port.posted).at(-1)?.configured, '/m/b.gguf');
 });
 

@@ -251,10 +251,13 @@ export class ChatViewController implements Disposable {
       log.warn(`Chat view: refused to switch to a model it did not offer: ${path.slice(0, 200)}`);
       return;
     }
-    this.post({ type: 'notice', text: `Switching to ${choice.label}: restarting llama-server…` });
+    // A stopped server only has its setting changed (the switcher shows it); a running one restarts, which takes a while.
+    const kind = this.deps.getServerView().kind;
+    const restarts = kind !== 'stopped' && kind !== 'failed';
+    if (restarts) this.post({ type: 'notice', text: `Switching to ${choice.label}: restarting llama-server…` });
     try {
       await models.switchTo(path);
-      this.post({ type: 'notice', text: '' });
+      if (restarts) this.post({ type: 'notice', text: '' });
     } catch (err) {
       log.error(`Chat view: switching to ${path} failed`, err);
       this.post({ type: 'notice', text: `Could not switch to ${choice.label}: ${err instanceof Error ? err.message : String(err)}` });
