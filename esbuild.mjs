@@ -1,5 +1,6 @@
 // Bundles the extension host, the CLI and the webviews. Type checking is `tsc`'s job, not this one's.
 import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -32,6 +33,11 @@ const builds = [
     target: 'es2022',
   },
 ];
+
+// The chat view's icons: @vscode/codicons' stylesheet and font, next to the bundle (a webview resource root,
+// so the CSP's style-src and font-src stay cspSource). The stylesheet finds the font by a relative URL.
+mkdirSync('dist/webview', { recursive: true });
+for (const file of ['codicon.css', 'codicon.ttf']) copyFileSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/webview/${file}`);
 
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();

@@ -66,15 +66,16 @@ const CHAT_CONTRAST: ContrastTargets = {
   '[data-testid=md-link]': 4.5,
   '.code-block pre code': 4.5,
   '.code-language': 4.5,
-  '.code-button': 4.5,
+  '.code-toolbar .icon-button': 3,
   '.code-block .hljs-keyword': 3,
   '.code-block .hljs-string': 3,
   '.code-block .hljs-title': 3,
   '[data-testid=message-stats]': 4.5,
   '.message-role': 4.5,
-  '[data-testid=new-chat]': 4.5,
-  '[data-testid=send]': 4.5,
-  '[data-testid=attach-selection]': 4.5,
+  '[data-testid=model-switcher]': 4.5,
+  // Icons are graphics, not text: WCAG's 3:1 for user-interface components.
+  '[data-testid=send]': 3,
+  '[data-testid=attach-selection]': 3,
   '[data-testid=chat-input]': 4.5,
   '[data-testid=context-meter-text]': 4.5,
 };
@@ -104,7 +105,7 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
   /** Opens a past chat from the Chats list (the item for chat `id`); returns the title the list shows. */
   async function openPastChat(chat: FrameLocator, id: string): Promise<string> {
     const open = chat.locator(`[data-testid=history-item][data-chat-id="${id}"] [data-testid=history-open]`);
-    if (!(await open.isVisible().catch(() => false))) await chat.locator('[data-testid=toggle-history]').click();
+    if (!(await open.isVisible().catch(() => false))) await s?.viewTitleAction('Show Chat History').click();
     const title = await open.innerText();
     await open.click();
     await waitUntil(`the chat ${id} to be current`, async () => (await chat.locator(`[data-testid=history-item].current[data-chat-id="${id}"]`).count()) === 1, 15_000, 100);
@@ -398,7 +399,7 @@ describe('the chat sidebar in real VS Code: security, code blocks, history', { s
       await current.ensureReady();
       let chat = await current.openChat();
       await chat.locator('[data-testid=server-state][data-kind=ready]').waitFor({ timeout: 30_000 });
-      await chat.locator('[data-testid=new-chat]').click();
+      await current.viewTitleAction('New Chat').click();
       await waitUntil('a new, empty chat', async () => (await messages(chat).count()) === 0, 10_000, 100);
 
       const ask = async (question: string): Promise<Locator> => {

@@ -11,7 +11,10 @@ export interface ContrastSample {
   readonly ratio: number;
 }
 
-/** The first visible element with text for each selector; a selector that matches nothing is left out. */
+/**
+ * The first visible element with text (or a codicon, whose glyph is drawn in the element's colour) for each
+ * selector; a selector that matches nothing is left out.
+ */
 export async function measureContrast(frame: Frame, selectors: readonly string[]): Promise<ContrastSample[]> {
   return frame.evaluate((wanted) => {
     type Rgba = [number, number, number, number];
@@ -49,14 +52,14 @@ export async function measureContrast(frame: Frame, selectors: readonly string[]
       const el = [...document.querySelectorAll(selector)].find((e) => {
         const box = e.getBoundingClientRect();
         const text = e instanceof HTMLTextAreaElement ? e.value || e.placeholder : e.textContent ?? '';
-        return box.width > 0 && box.height > 0 && text.trim().length > 0;
+        return box.width > 0 && box.height > 0 && (text.trim().length > 0 || e.querySelector('.codicon') !== null);
       });
       if (!el) continue;
       const background = backgroundOf(el);
       const color = over(parse(getComputedStyle(el).color), background);
       const light = Math.max(luminance(color), luminance(background));
       const dark = Math.min(luminance(color), luminance(background));
-      const text = (el instanceof HTMLTextAreaElement ? el.value || el.placeholder : el.textContent ?? '').trim().slice(0, 30);
+      const text = (el instanceof HTMLTextAreaElement ? el.value || el.placeholder : el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 30);
       out.push({ selector, text, color: css(color), background: css(background), ratio: Math.round(((light + 0.05) / (dark + 0.05)) * 100) / 100 });
     }
     return out;

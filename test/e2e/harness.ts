@@ -424,6 +424,11 @@ export class Session {
     return chat;
   }
 
+  /** An action in the side bar's title (a view's `view/title` menu), by its command title. */
+  viewTitleAction(title: string): Locator {
+    return this.page.locator('.part.sidebar .title-actions, .part.sidebar .pane-header .actions').getByRole('button', { name: title }).first();
+  }
+
   /** Where VS Code keeps `context.globalStorageUri` for Headroom under this session's --user-data-dir. */
   globalStorage(): string {
     return join(this.userData, 'User', 'globalStorage', EXTENSION_ID);

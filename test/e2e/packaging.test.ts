@@ -37,6 +37,9 @@ const REQUIRED = [
   'extension/readme.md',
   'extension/dist/extension.js',
   'extension/dist/webview/chat.js',
+  // The chat view's icons (@vscode/codicons), served from the webview's own resource root.
+  'extension/dist/webview/codicon.css',
+  'extension/dist/webview/codicon.ttf',
   'extension/media/chat.css',
   'extension/media/headroom.svg',
   'extension/node_modules/node-llama-cpp/llama/gitRelease.bundle',

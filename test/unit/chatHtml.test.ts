@@ -9,6 +9,7 @@ const input = {
   cspSource,
   scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview/chat.js',
   styleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/chat.css',
+  iconStyleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview/codicon.css',
   nonce,
 };
 
@@ -45,12 +46,13 @@ test('the only script is the module bundle, and it carries the nonce', () => {
   assert.equal(body.trim(), '', 'no inline script');
 });
 
-test('no inline styles or event handler attributes; the stylesheet is linked', () => {
+test('no inline styles or event handler attributes; the codicon stylesheet, then the view\'s own, are linked', () => {
   const html = chatHtml(input);
   assert.doesNotMatch(html, /<style\b/);
   assert.doesNotMatch(html, /\sstyle=/);
   assert.doesNotMatch(html, /\son[a-z]+=/i);
-  assert.ok(html.includes(`<link rel="stylesheet" href="${input.styleUri}">`));
+  const links = [...html.matchAll(/<link rel="stylesheet" href="([^"]*)">/g)].map((m) => m[1]);
+  assert.deepEqual(links, [input.iconStyleUri, input.styleUri]);
 });
 
 test('URIs are escaped into attributes', () => {

@@ -5,7 +5,7 @@ import { Conversation } from '../../src/extension/chat/conversation';
 import { ContextTracker } from '../../src/extension/chat/contextTracker';
 import { Emitter } from '../../src/extension/common/emitter';
 import type { ChatBackend, Delta } from '../../src/extension/chat/types';
-import type { ChatEntry, HostToWebview, ServerView } from '../../src/webview/protocol/chat';
+import type { ChatEntry, HostToWebview, ModelChoice, ServerView } from '../../src/webview/protocol/chat';
 import { nextEvent } from '../fixtures/events';
 import { itemAt } from '../fixtures/itemAt';
 
@@ -351,4 +351,121 @@ test("Apply carries where the block came from: the reply's fence and the questio
   const copied = nextEvent(seen.event, 'the copy action');
   controller.receive({ type: 'codeAction', action: 'copy', code: 'let a = 2;', language: 'ts' });
   assert.deepEqual(await copied, ['copy', 'let a = 2;', 'ts', undefined], 'only Apply looks the block up');
+});
+
+/** A controller with a model list, an editor-actions fake and a command recorder; `switchTo` can be made to fail. */
+function setupWithModels(options: { failSwitch?: Error; server?: ServerView } = {}) {
+  const conversation = new Conversation();
+  const server = new Emitter<ServerView>();
+  const log = new FakeLog();
+  const copied: string[] = [];
+  const commands: string[] = [];
+  const switched: string[] = [];
+  /** Fires when a scan was asked for (the list is returned right after). */
+  const scans = new Emitter<void>();
+  let configured: string | undefined = '/m/a.gguf';
+  const models: ModelChoice[] = [
+    { path: '/m/a.gguf', label: 'a.gguf', fit: 'gpu', verdict: 'fully on GPU' },
+    { path: '/m/b.gguf', label: 'b.gguf', fit: 'cpu', verdict: 'on CPU (RAM)' },
+  ];
+  const controller = new ChatViewController({
+    conversation,
+    getServerView: () => options.server ?? { kind: 'ready', label: 'ready' },
+    onDidChangeServerView: server.event,
+    getBackend: () => undefined,
+    startServer: () => undefined,
+    log,
+    actions: { codeAction: async (action, text, language) => void copied.push(`${action}:${language}:${text}`), openLink: async () => undefined, confirmDelete: async () => false },
+    models: {
+      list: async () => {
+        scans.fire();
+        return models;
+      },
+      configured: () => configured,
+      switchTo: async (path) => {
+        if (options.failSwitch) throw options.failSwitch;
+        switched.push(path);
+        configured = path;
+      },
+    },
+    runCommand: (command) => void commands.push(command),
+  });
+  const port = new FakePort();
+  controller.attach(port);
+  /** Resolves once the next scan's list has been posted. */
+  const nextList = async (): Promise<void> => {
+    await nextEvent(scans.event, 'a model scan', () => true);
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { conversation, controller, port, log, copied, commands, switched, nextList };
+}
+
+const modelMessages = (posted: HostToWebview[]) => posted.flatMap((m) => (m.type === 'models' ? [m.models] : []));
+const notices = (posted: HostToWebview[]) => posted.flatMap((m) => (m.type === 'notice' ? [m.text] : []));
+
+test("'ready' sends the snapshot, then the switcher's list: scanning first, then the models with their verdicts", async () => {
+  const { controller, port, nextList } = setupWithModels();
+  const listed = nextList();
+  controller.receive({ type: 'ready' });
+  await listed;
+  assert.equal(itemAt(port.posted, 0).type, 'snapshot');
+  assert.deepEqual(modelMessages(port.posted), [
+    { models: [], configured: '/m/a.gguf', scanning: true },
+    { models: [{ path: '/m/a.gguf', label: 'a.gguf', fit: 'gpu', verdict: 'fully on GPU' }, { path: '/m/b.gguf', label: 'b.gguf', fit: 'cpu', verdict: 'on CPU (RAM)' }], configured: '/m/a.gguf', scanning: false },
+  ]);
+});
+
+test('a switch to a listed model saves it and restarts through ChatModels, with a status line that clears', async () => {
+  const { controller, port, switched, nextList } = setupWithModels();
+  await controller.refreshModels();
+  port.posted.length = 0;
+  const listed = nextList();
+  controller.receive({ type: 'switchModel', path: '/m/b.gguf' });
+  await listed;
+  assert.deepEqual(switched, ['/m/b.gguf']);
+  assert.deepEqual(notices(port.posted), ['Switching to b.gguf: restarting llama-server…', '']);
+  assert.equal(modelMessages(port.posted).at(-1)?.configured, '/m/b.gguf');
+});
+
+test('with no server running, a switch only saves the choice: no restart notice', async () => {
+  const { controller, port, switched, nextList } = setupWithModels({ server: { kind: 'stopped', label: 'Model stopped' } });
+  await controller.refreshModels();
+  const listed = nextList();
+  controller.receive({ type: 'switchModel', path: '/m/b.gguf' });
+  await listed;
+  assert.deepEqual(switched, ['/m/b.gguf']);
+  assert.deepEqual(notices(port.posted), []);
+  assert.equal(modelMessages(port.posted).at(-1)?.configured, '/m/b.gguf');
+});
+
+test('a switch that fails says why in the status line; a path the view was never offered is refused', async () => {
+  const { controller, port, log, switched, nextList } = setupWithModels({ failSwitch: new Error('llama-server failed to load it') });
+  controller.receive({ type: 'switchModel', path: '/m/b.gguf' });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(notices(port.posted), [], 'nothing offered yet: refused');
+  assert.match(log.warnings.join('\n'), /refused to switch to a model it did not offer: \/m\/b\.gguf/);
+  await controller.refreshModels();
+  controller.receive({ type: 'switchModel', path: '/etc/passwd' });
+  const listed = nextList();
+  controller.receive({ type: 'switchModel', path: '/m/b.gguf' });
+  await listed;
+  assert.deepEqual(switched, []);
+  assert.deepEqual(notices(port.posted), ['Switching to b.gguf: restarting llama-server…', 'Could not switch to b.gguf: llama-server failed to load it']);
+  assert.equal(log.warnings.filter((w) => /did not offer/.test(w)).length, 2);
+});
+
+test("'copyReply' copies the reply's text from the host's transcript; 'runCommand' runs the allow-listed id; History is posted", async () => {
+  const { controller, conversation, port, copied, commands } = setupWithModels();
+  conversation.addUnsent('question', 'not running');
+  const [user, reply] = conversation.entries;
+  assert.ok(user && reply);
+  controller.receive({ type: 'copyReply', id: user.id });
+  controller.receive({ type: 'copyReply', id: reply.id });
+  controller.receive({ type: 'runCommand', command: 'headroom.selectModel' });
+  controller.receive({ type: 'runCommand', command: 'workbench.action.terminal.new' });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(copied, [`copy:markdown:${reply.text}`], 'a user message is not a reply: only the reply is copied');
+  assert.deepEqual(commands, ['headroom.selectModel']);
+  controller.showHistory();
+  assert.deepEqual(port.posted.at(-1), { type: 'showHistory' });
 });

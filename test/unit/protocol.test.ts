@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  CODE_ACTIONS,
+  MAX_PATH_LENGTH,
   MAX_USER_TEXT,
+  VIEW_COMMANDS,
   isChatEntry,
   isHostToWebview,
   isWebviewToHost,
@@ -41,6 +44,21 @@ const validHost: HostToWebview[] = [
   { type: 'entryDone', id: 'a1', status: 'error', error: 'connection refused' },
   { type: 'busy', busy: true },
   { type: 'busy', busy: false },
+  { type: 'models', models: { models: [], configured: null, scanning: true } },
+  {
+    type: 'models',
+    models: {
+      models: [
+        { path: '/m/a.gguf', label: 'a.gguf', fit: 'gpu', verdict: 'fully on GPU' },
+        { path: 'C:\\m\\b.gguf', label: 'b.gguf', fit: 'no-fit', verdict: 'does not fit' },
+      ],
+      configured: '/m/a.gguf',
+      scanning: false,
+    },
+  },
+  { type: 'notice', text: 'Switching to a.gguf: restarting llama-server…' },
+  { type: 'notice', text: '' },
+  { type: 'showHistory' },
 ];
 
 const validWebview: WebviewToHost[] = [
@@ -61,6 +79,10 @@ const validWebview: WebviewToHost[] = [
   { type: 'openLink', href: 'https://example.com' },
   { type: 'attach', kind: 'diagnostics' },
   { type: 'detach', id: 'p1' },
+  { type: 'copyReply', id: 'a1' },
+  { type: 'switchModel', path: '/home/me/models/a.gguf' },
+  ...Object.keys(CODE_ACTIONS).map((action): WebviewToHost => ({ type: 'codeAction', action: action as keyof typeof CODE_ACTIONS, code: 'x', language: 'ts' })),
+  ...VIEW_COMMANDS.map((command): WebviewToHost => ({ type: 'runCommand', command })),
 ];
 
 test('isHostToWebview accepts every valid host message', () => {
@@ -102,6 +124,14 @@ test('isHostToWebview rejects wrong types and missing or malformed fields', () =
     { type: 'entryDone', id: 'a1', status: 'error', error: {} },
     { type: 'busy' },
     { type: 'busy', busy: 1 },
+    { type: 'models' },
+    { type: 'models', models: { models: [], configured: null } },
+    { type: 'models', models: { models: [], configured: '', scanning: false } },
+    { type: 'models', models: { models: [{ path: '/a', label: 'a', fit: 'tpu', verdict: 'x' }], configured: null, scanning: false } },
+    { type: 'models', models: { models: [{ path: '', label: 'a', fit: 'gpu', verdict: 'x' }], configured: null, scanning: false } },
+    { type: 'models', models: { models: [{ path: '/a', label: 'a', fit: 'gpu' }], configured: null, scanning: false } },
+    { type: 'notice' },
+    { type: 'notice', text: 3 },
   ];
   for (const message of invalid) assert.equal(isHostToWebview(message), false, JSON.stringify(message));
 });
@@ -145,6 +175,17 @@ test('isWebviewToHost rejects wrong types and missing fields', () => {
     { type: 'attach', kind: 'workspace' },
     { type: 'detach', id: 7 },
     { type: 'command', command: 'workbench.action.terminal.new' },
+    { type: 'codeAction', action: 'toString', code: 'x', language: 'ts' },
+    { type: 'codeAction', action: '__proto__', code: 'x', language: 'ts' },
+    { type: 'copyReply', id: '../x' },
+    { type: 'copyReply' },
+    { type: 'switchModel', path: '' },
+    { type: 'switchModel', path: 'x'.repeat(MAX_PATH_LENGTH + 1) },
+    { type: 'switchModel', path: ['/a.gguf'] },
+    { type: 'runCommand', command: 'workbench.action.terminal.new' },
+    { type: 'runCommand', command: 'headroom.stop' },
+    { type: 'runCommand', command: 'headroom.start', args: ['x'] },
+    { type: 'runCommand' },
   ];
   for (const message of invalid) assert.equal(isWebviewToHost(message), false, JSON.stringify(message));
 });
@@ -177,4 +218,11 @@ test('isHostToWebview checks the new snapshot fields, chats and context', () => 
 
 test('isWebviewToHost rejects text longer than MAX_USER_TEXT', () => {
   assert.equal(isWebviewToHost({ type: 'send', text: 'x'.repeat(MAX_USER_TEXT + 1) }), false);
+});
+
+test('CODE_ACTIONS: every toolbar action has a codicon and an accessible label', () => {
+  for (const [action, { icon, label }] of Object.entries(CODE_ACTIONS)) {
+    assert.match(icon, /^[a-z][a-z0-9-]*$/, `${action}'s icon is a codicon name`);
+    assert.ok(label.length > 3, `${action} has a label`);
+  }
 });

@@ -9,6 +9,8 @@ export interface ChatHtmlInput {
   scriptUri: string;
   /** `webview.asWebviewUri(...)` of media/chat.css, as a string. */
   styleUri: string;
+  /** `webview.asWebviewUri(...)` of dist/webview/codicon.css. */
+  iconStyleUri: string;
   nonce: string;
 }
 

@@ -14,12 +14,15 @@ import {
   type CodeAction,
   type ContextView,
   type HostToWebview,
+  type ModelChoice,
+  type ModelsView,
+  type ViewCommand,
   type WebviewToHost,
 } from '../../webview/protocol/chat';
 
 /** For ChatEditorActions: the editor side checks a link again, with the same rule, before opening it. */
 export { openableUrl };
-export type { CodeAction };
+export type { CodeAction, ModelChoice, ViewCommand };
 
 export const NOT_RUNNING_ERROR = "The model is not running. Start it with 'Headroom: Start Local Model'.";
 
@@ -45,6 +48,16 @@ export interface ChatEditorActions {
   confirmDelete(title: string): Promise<boolean>;
 }
 
+/** The models on this machine, for the header's switcher; vscode/chat/chatModels.ts implements it. */
+export interface ChatModels {
+  /** Scans the model folders and judges each model for this machine. */
+  list(): Promise<ModelChoice[]>;
+  /** headroom.modelPath, or undefined when none is set. */
+  configured(): string | undefined;
+  /** Saves the choice as headroom.modelPath and restarts the server on it (if one was running). */
+  switchTo(path: string): Promise<void>;
+}
+
 export interface ChatViewControllerDeps {
   conversation: Conversation;
   getServerView(): ServerView;
@@ -55,6 +68,9 @@ export interface ChatViewControllerDeps {
   history?: ChatHistory;
   context?: ContextTracker;
   actions?: ChatEditorActions;
+  models?: ChatModels;
+  /** Runs one of the empty state's commands (the guard already checked it is on the allow-list). */
+  runCommand?(command: ViewCommand): void;
 }
 
 const NO_CONTEXT: ContextView = { pending: [], used: null, limit: null, omittedTurns: 0 };
@@ -68,6 +84,9 @@ export class ChatViewController implements Disposable {
   private readonly disposables: Disposable[] = [];
   private port: ChatViewPort | undefined;
   private readonly outbox = new DeltaCoalescer((message) => this.postNow(message));
+  /** The last list the switcher got: a switch is accepted only to one of these paths. */
+  private modelsView: ModelsView | undefined;
+  private scan: Promise<void> | undefined;
 
   constructor(private readonly deps: ChatViewControllerDeps) {
     const { conversation, history, context } = deps;
@@ -116,6 +135,31 @@ export class ChatViewController implements Disposable {
     this.post({ type: 'focusInput' });
   }
 
+  /** The view-title History action. */
+  showHistory(): void {
+    this.post({ type: 'showHistory' });
+  }
+
+  /** Scans for models again (the view opened, the configured model changed) and sends the switcher its list. */
+  refreshModels(): Promise<void> {
+    const models = this.deps.models;
+    if (!models) return Promise.resolve();
+    if (this.scan) return this.scan;
+    const configured = models.configured() ?? null;
+    this.postModels({ models: this.modelsView?.models ?? [], configured, scanning: true });
+    this.scan = models
+      .list()
+      .then(
+        (list) => this.postModels({ models: list, configured: models.configured() ?? null, scanning: false }),
+        (err: unknown) => {
+          this.deps.log.error('Chat view: could not list the models on this machine', err);
+          this.postModels({ models: this.modelsView?.models ?? [], configured, scanning: false });
+        },
+      )
+      .finally(() => (this.scan = undefined));
+    return this.scan;
+  }
+
   receive(message: unknown): void {
     if (!isWebviewToHost(message)) {
       this.deps.log.warn(`Chat view: dropped an invalid message from the webview (${describe(message)})`);
@@ -140,6 +184,7 @@ export class ChatViewController implements Disposable {
     switch (message.type) {
       case 'ready':
         this.sendSnapshot();
+        void this.refreshModels();
         return;
       case 'send':
         this.send((backend) => conversation.send(message.text, backend, context?.take()), message.text);
@@ -187,7 +232,44 @@ export class ChatViewController implements Disposable {
       case 'detach':
         context?.detach(message.id);
         return;
+      case 'copyReply': {
+        const reply = conversation.entries.find((e) => e.id === message.id && e.role === 'assistant');
+        if (reply) await actions?.codeAction('copy', reply.text, 'markdown');
+        return;
+      }
+      case 'switchModel':
+        await this.switchModel(message.path);
+        return;
+      case 'runCommand':
+        this.deps.runCommand?.(message.command);
+        return;
     }
+  }
+
+  private async switchModel(path: string): Promise<void> {
+    const { models, log } = this.deps;
+    const choice = this.modelsView?.models.find((m) => m.path === path);
+    if (!models || !choice) {
+      log.warn(`Chat view: refused to switch to a model it did not offer: ${path.slice(0, 200)}`);
+      return;
+    }
+    // A stopped server only has its setting changed (the switcher shows it); a running one restarts, which takes a while.
+    const kind = this.deps.getServerView().kind;
+    const restarts = kind !== 'stopped' && kind !== 'failed';
+    if (restarts) this.post({ type: 'notice', text: `Switching to ${choice.label}: restarting llama-server…` });
+    try {
+      await models.switchTo(path);
+      if (restarts) this.post({ type: 'notice', text: '' });
+    } catch (err) {
+      log.error(`Chat view: switching to ${path} failed`, err);
+      this.post({ type: 'notice', text: `Could not switch to ${choice.label}: ${err instanceof Error ? err.message : String(err)}` });
+    }
+    await this.refreshModels();
+  }
+
+  private postModels(view: ModelsView): void {
+    this.modelsView = view;
+    this.post({ type: 'models', models: view });
   }
 
   private send(start: (backend: ChatBackend) => Promise<ChatEntry>, unsentText?: string): void {

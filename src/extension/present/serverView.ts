@@ -19,7 +19,8 @@ export function serverView(state: ServerState): ServerView {
     case 'loading':
       return { kind: 'loading', label: state.percent === null ? 'Loading the model…' : `Loading the model ${state.percent}%` };
     case 'ready':
-      return { kind: 'ready', label: `${state.model} · ctx ${state.contextSize}`, detail: state.baseUrl };
+      // No URL: the server is Headroom's own business (its key is not shown either); the header names the model.
+      return { kind: 'ready', label: `${state.model} · ctx ${state.contextSize}` };
     case 'crashed':
       return {
         kind: 'crashed',

@@ -13,6 +13,8 @@ export interface WebviewHtmlInput {
   nonce: string;
   /** The document title (plain text; escaped). */
   title: string;
+  /** The codicon stylesheet (dist/webview/codicon.css), linked before the view's own; its font is beside it. */
+  iconStyleUri?: string;
 }
 
 /** A fresh nonce per rendered page: 128 random bits, base64. */
@@ -37,7 +39,7 @@ export function escapeHtml(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export function webviewHtml({ cspSource, scriptUri, styleUri, nonce, title }: WebviewHtmlInput, caller = 'webviewHtml'): string {
+export function webviewHtml({ cspSource, scriptUri, styleUri, nonce, title, iconStyleUri }: WebviewHtmlInput, caller = 'webviewHtml'): string {
   // A nonce with quotes or spaces would break out of the CSP; refuse it rather than escape it.
   if (!NONCE_PATTERN.test(nonce)) throw new Error(`${caller}: the nonce must be base64 with at least 16 characters`);
   // cspSource may list several sources, but a ';' would start a directive of its own.
@@ -48,7 +50,7 @@ export function webviewHtml({ cspSource, scriptUri, styleUri, nonce, title }: We
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${escapeHtml(webviewCsp(cspSource, nonce))}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escapeHtml(styleUri)}">
+${iconStyleUri === undefined ? '' : `<link rel="stylesheet" href="${escapeHtml(iconStyleUri)}">\n`}<link rel="stylesheet" href="${escapeHtml(styleUri)}">
 <title>${escapeHtml(title)}</title>
 </head>
 <body>

@@ -1,5 +1,5 @@
 import { MAX_USER_TEXT } from '../protocol/chat';
-import { createButton, createTextArea, setButtonEnabled } from '../ui/toolkit';
+import { createButton, createIconButton, createTextArea, setButtonEnabled, setIconButtonIcon, setIconButtonLabel } from '../ui/toolkit';
 import { el } from './dom';
 
 export interface ComposerActions {
@@ -8,16 +8,18 @@ export interface ComposerActions {
   resend(id: string, text: string): void;
   stop(): void;
   saveDraft(draft: string): void;
+  /** The newest message the user sent, for Up-arrow recall. */
+  lastUserText(): string | undefined;
 }
 
-/** The input box with Send and Stop. Enter sends, Shift+Enter starts a new line. */
+/** The input box with Send and Stop. Enter sends, Shift+Enter starts a new line, Up in an empty box recalls the last message. */
 export class Composer {
   readonly element = el('div', { className: 'composer', testId: 'composer' });
   private readonly input = createTextArea({
     id: 'chat-input',
     testId: 'chat-input',
     label: 'Message to the model',
-    placeholder: 'Ask the model (Enter to send, Shift+Enter for a new line)',
+    placeholder: 'Ask the model (Enter to send, Shift+Enter for a new line, Up for your last message)',
     maxLength: MAX_USER_TEXT,
   });
   private readonly sendButton: HTMLButtonElement;
@@ -31,14 +33,23 @@ export class Composer {
 
   constructor(private readonly actions: ComposerActions, draft: string) {
     this.input.value = draft;
-    this.sendButton = createButton({ label: 'Send', testId: 'send', id: 'send', onClick: () => this.submit() });
-    this.stopButton = createButton({ label: 'Stop', testId: 'stop', id: 'stop', appearance: 'secondary', onClick: () => actions.stop() });
+    this.sendButton = createIconButton({ icon: 'send', label: 'Send (Enter)', testId: 'send', id: 'send', onClick: () => this.submit() });
+    this.stopButton = createIconButton({ icon: 'debug-stop', label: 'Stop (Escape)', testId: 'stop', id: 'stop', onClick: () => actions.stop() });
     this.input.addEventListener('input', () => actions.saveDraft(this.input.value));
     this.input.addEventListener('keydown', (event) => {
       // isComposing: Enter that confirms an IME candidate must not send.
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         this.submit();
+        return;
+      }
+      if (event.key === 'ArrowUp' && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey && !event.isComposing && this.input.value === '') {
+        const last = actions.lastUserText();
+        if (last === undefined) return;
+        event.preventDefault();
+        this.input.value = last;
+        this.input.setSelectionRange(last.length, last.length);
+        actions.saveDraft(last);
       }
     });
     const buttons = el('div', { className: 'composer-buttons' });
@@ -104,6 +115,7 @@ export class Composer {
     setButtonEnabled(this.stopButton, this.busy);
     this.element.dataset.busy = String(this.busy);
     this.editBanner.hidden = this.editing === undefined;
-    this.sendButton.textContent = this.editing ? 'Resend' : 'Send';
+    setIconButtonLabel(this.sendButton, this.editing ? 'Resend: replaces the edited message (Enter)' : 'Send (Enter)');
+    setIconButtonIcon(this.sendButton, this.editing ? 'refresh' : 'send');
   }
 }

@@ -34,3 +34,10 @@ export function formatMeter(used: number | null, limit: number | null, estimated
   if (estimated) return `Context: ~${used.toLocaleString('en-US')} / ${limit.toLocaleString('en-US')} tokens (estimate: the server cannot count them)`;
   return `Context: ${used.toLocaleString('en-US')} / ${limit.toLocaleString('en-US')} tokens`;
 }
+
+/** What a screen reader says for the meter: "1,234 of 8,192 tokens (15%)". */
+export function meterValueText(used: number | null, limit: number | null): string {
+  if (limit === null) return 'unknown until the model runs';
+  if (used === null) return `not counted yet, of ${formatTokens(limit)}`;
+  return `${used.toLocaleString('en-US')} of ${formatTokens(limit)} (${Math.round((used / limit) * 100)}%)`;
+}

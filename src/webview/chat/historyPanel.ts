@@ -1,5 +1,5 @@
 import type { ChatSummary } from '../protocol/chat';
-import { createButton } from '../ui/toolkit';
+import { createIconButton } from '../ui/toolkit';
 import { el } from './dom';
 
 export interface HistoryActions {
@@ -23,6 +23,8 @@ export class HistoryPanel {
 
   toggle(): void {
     this.element.hidden = !this.element.hidden;
+    // Opened from the view's title bar: the keyboard lands in the list.
+    if (!this.element.hidden) this.list.querySelector<HTMLButtonElement>('button')?.focus();
   }
 
   hide(): void {
@@ -41,7 +43,7 @@ export class HistoryPanel {
         this.hide();
         this.actions.open(chat.id);
       });
-      const remove = createButton({ label: 'Delete', testId: 'history-delete', appearance: 'secondary', title: 'Delete this chat', onClick: () => this.actions.delete(chat.id) });
+      const remove = createIconButton({ icon: 'trash', label: `Delete the chat “${chat.title}”`, testId: 'history-delete', onClick: () => this.actions.delete(chat.id) });
       item.append(open, remove);
       return item;
     });

@@ -1,6 +1,8 @@
 import { isHostToWebview, type HostToWebview } from '../protocol/chat';
+import { Announcer } from './announcer';
 import { Composer } from './composer';
 import { ContextBar } from './contextBar';
+import { EmptyState } from './emptyState';
 import { HistoryPanel } from './historyPanel';
 import { MessageList } from './messageList';
 import { ServerHeader } from './serverHeader';
@@ -13,31 +15,38 @@ const history = new HistoryPanel({
 });
 const header = new ServerHeader({
   startServer: () => host.post({ type: 'startServer' }),
-  newChat: () => host.post({ type: 'newChat' }),
-  toggleHistory: () => history.toggle(),
+  switchModel: (path) => host.post({ type: 'switchModel', path }),
 });
+const announcer = new Announcer();
+const emptyState = new EmptyState({ run: (command) => host.post({ type: 'runCommand', command }) });
 const composer = new Composer(
   {
     send: (text) => host.post({ type: 'send', text }),
     resend: (id, text) => host.post({ type: 'editResend', id, text }),
     stop: () => host.post({ type: 'stop' }),
     saveDraft: (draft) => host.saveDraft(draft),
+    lastUserText: () => messages.lastUserText(),
   },
   host.loadDraft(),
 );
-const messages = new MessageList({
-  codeAction: (action, code, language) => host.post({ type: 'codeAction', action, code, language }),
-  openLink: (href) => host.post({ type: 'openLink', href }),
-  regenerate: () => host.post({ type: 'regenerate' }),
-  edit: (id, text) => composer.edit(id, text),
-});
+const messages = new MessageList(
+  {
+    codeAction: (action, code, language) => host.post({ type: 'codeAction', action, code, language }),
+    openLink: (href) => host.post({ type: 'openLink', href }),
+    regenerate: () => host.post({ type: 'regenerate' }),
+    edit: (id, text) => composer.edit(id, text),
+    copyReply: (id) => host.post({ type: 'copyReply', id }),
+  },
+  announcer,
+  emptyState.element,
+);
 const context = new ContextBar({
   attach: (kind) => host.post({ type: 'attach', kind }),
   detach: (id) => host.post({ type: 'detach', id }),
 });
 
 const app = document.getElementById('app') ?? document.body;
-app.replaceChildren(header.element, history.element, messages.element, context.element, composer.element);
+app.replaceChildren(header.element, history.element, messages.element, context.element, composer.element, announcer.element);
 
 let busy = false;
 // Escape stops a streaming reply from anywhere in the view.
@@ -61,6 +70,7 @@ function apply(message: HostToWebview): void {
   if (message.type === 'snapshot') {
     synced = true;
     header.update(message.server);
+    emptyState.setServer(message.server);
     history.update(message.chats, message.chatId);
     context.update(message.context);
     messages.reset(message.entries);
@@ -71,6 +81,17 @@ function apply(message: HostToWebview): void {
   switch (message.type) {
     case 'server':
       header.update(message.server);
+      emptyState.setServer(message.server);
+      return;
+    case 'models':
+      header.setModels(message.models);
+      emptyState.setModels(message.models);
+      return;
+    case 'notice':
+      header.setNotice(message.text);
+      return;
+    case 'showHistory':
+      history.toggle();
       return;
     case 'chats':
       history.update(message.chats, message.chatId);

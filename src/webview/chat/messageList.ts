@@ -1,5 +1,6 @@
 import type { Attachment, ChatEntry, EntryStatus, ReplyStats } from '../protocol/chat';
-import { createButton } from '../ui/toolkit';
+import { createIconButton } from '../ui/toolkit';
+import type { Announcer } from './announcer';
 import { el } from './dom';
 import { formatStats, formatTokens, statusMarker } from './format';
 import type { RenderActions } from './markdown/materialize';
@@ -8,6 +9,7 @@ import { MarkdownView } from './markdownView';
 export interface MessageListActions extends RenderActions {
   regenerate(): void;
   edit(id: string, text: string): void;
+  copyReply(id: string): void;
 }
 
 interface EntryView {
@@ -23,10 +25,13 @@ interface EntryView {
 /** Within this many pixels of the bottom the list follows new text; further up, the user is reading. */
 const STICK_THRESHOLD_PX = 32;
 
-/** The transcript: rendered once from a snapshot, then patched entry by entry (only the streaming one re-renders). */
+/**
+ * The transcript: rendered once from a snapshot, then patched entry by entry (only the streaming one re-renders).
+ * For screen readers it is a log that is not live: the streaming tail is redrawn every frame and would be read
+ * again and again. A streaming reply is aria-busy; the finished reply goes to the announcer once.
+ */
 export class MessageList {
   readonly element = el('div', { className: 'messages', testId: 'messages', id: 'messages' });
-  private readonly empty = el('p', { className: 'empty', testId: 'empty-chat', text: 'Ask the local model anything.' });
   private readonly views = new Map<string, EntryView>();
   private busy = false;
   private follow = true;
@@ -35,9 +40,16 @@ export class MessageList {
   /** Messages change size after they are drawn (pieces of a long reply, off-screen pieces measured late): stay at the bottom. */
   private readonly resizes = new ResizeObserver(() => this.afterChange());
 
-  constructor(private readonly actions: MessageListActions) {
+  constructor(
+    private readonly actions: MessageListActions,
+    private readonly announcer: Announcer,
+    /** Shown while the chat has no message (the first-run steps). */
+    private readonly empty: HTMLElement,
+  ) {
     this.element.setAttribute('role', 'log');
-    this.element.setAttribute('aria-live', 'polite');
+    this.element.setAttribute('aria-label', 'Chat transcript');
+    // role=log is polite by default; the announcer speaks for it.
+    this.element.setAttribute('aria-live', 'off');
     this.element.append(this.empty);
     this.element.addEventListener('scroll', () => this.onScroll(), { passive: true });
   }
@@ -84,6 +96,12 @@ export class MessageList {
     this.showStatus(view);
     this.updateActions();
     this.afterChange();
+    if (view.entry.role === 'assistant') this.announcer.reply(view.markdown?.element.textContent ?? view.entry.text, view.marker.textContent ?? '');
+  }
+
+  /** The newest message the user sent, for Up-arrow in an empty input. */
+  lastUserText(): string | undefined {
+    return [...this.views.values()].reverse().find((v) => v.entry.role === 'user')?.entry.text;
   }
 
   setBusy(busy: boolean): void {
@@ -96,7 +114,10 @@ export class MessageList {
     const root = el('div', { className: `message message-${entry.role}`, testId: 'message' });
     root.dataset.role = entry.role;
     root.dataset.entryId = entry.id;
+    root.setAttribute('role', 'article');
     const role = el('div', { className: 'message-role', text: entry.role === 'user' ? 'You' : 'Model' });
+    role.id = `role-${entry.id}`;
+    root.setAttribute('aria-labelledby', role.id);
     root.append(role);
     if (entry.attachments?.length) root.append(attachmentChips(entry.attachments));
     const view: EntryView = {
@@ -106,6 +127,8 @@ export class MessageList {
       marker: el('div', { className: 'message-marker', testId: 'message-marker' }),
       actions: el('div', { className: 'message-actions', testId: 'message-actions' }),
     };
+    view.actions.setAttribute('role', 'toolbar');
+    view.actions.setAttribute('aria-label', entry.role === 'user' ? 'Message actions' : 'Reply actions');
     if (entry.role === 'assistant') {
       view.markdown = new MarkdownView(this.actions, () => this.afterChange());
       view.markdown.element.classList.add('message-text');
@@ -126,6 +149,8 @@ export class MessageList {
   private showStatus(view: EntryView): void {
     const { status, stats, error } = view.entry;
     view.root.dataset.status = status;
+    if (status === 'streaming') view.root.setAttribute('aria-busy', 'true');
+    else view.root.removeAttribute('aria-busy');
     const marker = statusMarker(status, error);
     view.marker.textContent = marker;
     view.marker.hidden = marker === '';
@@ -134,17 +159,24 @@ export class MessageList {
     view.stats.hidden = !showStats;
   }
 
-  /** Edit on user messages, Regenerate on the last reply; none while a reply streams. */
+  /**
+   * Icon buttons, shown on hover or keyboard focus (media/chat.css): Edit on user messages, Copy on replies,
+   * Regenerate on the last reply; none while a reply streams.
+   */
   private updateActions(): void {
     const list = [...this.views.values()];
     const last = list[list.length - 1];
     for (const view of list) {
       const buttons: HTMLElement[] = [];
-      if (!this.busy && view.entry.role === 'user') {
-        buttons.push(createButton({ label: 'Edit', testId: 'edit-message', appearance: 'secondary', title: 'Edit and resend', onClick: () => this.actions.edit(view.entry.id, view.entry.text) }));
+      const { id, role, text, status } = view.entry;
+      if (!this.busy && role === 'user') {
+        buttons.push(createIconButton({ icon: 'edit', label: 'Edit and resend', testId: 'edit-message', onClick: () => this.actions.edit(id, view.entry.text) }));
       }
-      if (!this.busy && view === last && view.entry.role === 'assistant') {
-        buttons.push(createButton({ label: 'Regenerate', testId: 'regenerate', appearance: 'secondary', title: 'Answer the last message again', onClick: () => this.actions.regenerate() }));
+      if (role === 'assistant' && status !== 'streaming' && text !== '') {
+        buttons.push(createIconButton({ icon: 'copy', label: 'Copy the reply', testId: 'copy-reply', onClick: () => this.actions.copyReply(id) }));
+      }
+      if (!this.busy && view === last && role === 'assistant') {
+        buttons.push(createIconButton({ icon: 'refresh', label: 'Regenerate: answer the last message again', testId: 'regenerate', onClick: () => this.actions.regenerate() }));
       }
       view.actions.replaceChildren(...buttons);
       view.actions.hidden = buttons.length === 0;

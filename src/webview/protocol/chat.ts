@@ -23,7 +23,49 @@ export interface ContextView {
   estimated?: true;
 }
 
-export type CodeAction = 'copy' | 'insert' | 'replace' | 'newFile' | 'apply';
+/**
+ * The code-block toolbar, one row per action: the view draws a codicon button named by `label` for each, in
+ * this order, and the guard accepts exactly these keys. Adding an action is one line here (plus its case in
+ * the host's vscode/chat/chatActions.ts, which the compiler asks for).
+ */
+export const CODE_ACTIONS = {
+  copy: { icon: 'copy', label: 'Copy the code' },
+  insert: { icon: 'insert', label: 'Insert at the cursor in the editor' },
+  replace: { icon: 'replace', label: 'Replace the selection in the editor' },
+  newFile: { icon: 'new-file', label: 'Open in a new untitled file' },
+  apply: { icon: 'diff', label: 'Review the change in a diff, then accept or reject it' },
+} as const satisfies Record<string, { icon: string; label: string }>;
+
+export type CodeAction = keyof typeof CODE_ACTIONS;
+
+/** How a model would run here (models/verdict.ts's kinds), for the switcher's labels. */
+export type ModelFit = 'gpu' | 'partial' | 'cpu' | 'no-fit';
+
+/** A model found on this machine, as the header's switcher lists it. */
+export interface ModelChoice {
+  path: string;
+  /** The file's name (or a split model's first part's). */
+  label: string;
+  fit: ModelFit;
+  /** "fully on GPU", "on CPU (RAM)", "does not fit: needs 41 GB, 30 GB free". */
+  verdict: string;
+}
+
+/** The switcher and the empty state: what was found, and which model the settings name. */
+export interface ModelsView {
+  models: ModelChoice[];
+  /** headroom.modelPath, or null when none is set. */
+  configured: string | null;
+  /** True while the host is still looking for models. */
+  scanning: boolean;
+}
+
+/**
+ * The only commands the view may ask the host to run (the empty state's buttons). The host runs an id from
+ * this list and nothing else; the guard refuses any other string.
+ */
+export const VIEW_COMMANDS = ['headroom.selectModel', 'headroom.downloadModel', 'headroom.start', 'headroom.showPlan'] as const;
+export type ViewCommand = (typeof VIEW_COMMANDS)[number];
 
 /** The server state reduced to what the view draws. */
 export interface ServerView {
@@ -50,7 +92,12 @@ export type HostToWebview =
   | { type: 'entryAdded'; entry: ChatEntry }
   | { type: 'entryDelta'; id: string; text: string }
   | { type: 'entryDone'; id: string; status: EntryStatus; stats?: ReplyStats; error?: string }
-  | { type: 'busy'; busy: boolean };
+  | { type: 'busy'; busy: boolean }
+  | { type: 'models'; models: ModelsView }
+  /** A short status line under the header ('' clears it), e.g. while a model switch restarts the server. */
+  | { type: 'notice'; text: string }
+  /** The view-title History action. */
+  | { type: 'showHistory' };
 
 export type WebviewToHost =
   | { type: 'ready' }
@@ -65,11 +112,20 @@ export type WebviewToHost =
   | { type: 'codeAction'; action: CodeAction; code: string; language: string }
   | { type: 'openLink'; href: string }
   | { type: 'attach'; kind: AttachmentKind }
-  | { type: 'detach'; id: string };
+  | { type: 'detach'; id: string }
+  /** Copies a whole reply; the host takes its text from the transcript it owns. */
+  | { type: 'copyReply'; id: string }
+  /** Saves headroom.modelPath and restarts the server; the host accepts only a path it listed. */
+  | { type: 'switchModel'; path: string }
+  | { type: 'runCommand'; command: ViewCommand };
 
 const ENTRY_STATUSES: readonly EntryStatus[] = ['complete', 'streaming', 'stopped', 'error', 'interrupted'];
 const ATTACHMENT_KINDS: readonly AttachmentKind[] = ['selection', 'file', 'diagnostics'];
-const CODE_ACTIONS: readonly CodeAction[] = ['copy', 'insert', 'replace', 'newFile', 'apply'];
+const isCodeAction = (v: unknown): v is CodeAction => isString(v) && Object.hasOwn(CODE_ACTIONS, v);
+const MODEL_FITS: readonly ModelFit[] = ['gpu', 'partial', 'cpu', 'no-fit'];
+/** Longer than any real path (PATH_MAX is 4096 on Linux), short enough to bound what a message carries. */
+export const MAX_PATH_LENGTH = 4096;
+const isPath = (v: unknown): v is string => isString(v) && v.length > 0 && v.length <= MAX_PATH_LENGTH;
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isCountOrNull = (v: unknown): v is number | null => v === null || isCount(v);
 const isAttachmentKind = (v: unknown): v is AttachmentKind => ATTACHMENT_KINDS.includes(v as AttachmentKind);
@@ -126,6 +182,14 @@ export function isServerView(v: unknown): v is ServerView {
   return isRecord(v) && SERVER_KINDS.includes(v.kind as ServerView['kind']) && isString(v.label) && optional(isString)(v.detail);
 }
 
+export function isModelChoice(v: unknown): v is ModelChoice {
+  return isRecord(v) && isPath(v.path) && isString(v.label) && MODEL_FITS.includes(v.fit as ModelFit) && isString(v.verdict);
+}
+
+export function isModelsView(v: unknown): v is ModelsView {
+  return isRecord(v) && Array.isArray(v.models) && v.models.every(isModelChoice) && (v.configured === null || isPath(v.configured)) && isBoolean(v.scanning);
+}
+
 export function isHostToWebview(v: unknown): v is HostToWebview {
   if (!isRecord(v) || !isString(v.type)) return false;
   switch (v.type) {
@@ -156,6 +220,12 @@ export function isHostToWebview(v: unknown): v is HostToWebview {
       return isString(v.id) && isEntryStatus(v.status) && optional(isReplyStats)(v.stats) && optional(isString)(v.error);
     case 'busy':
       return isBoolean(v.busy);
+    case 'models':
+      return isModelsView(v.models);
+    case 'notice':
+      return isString(v.text);
+    case 'showHistory':
+      return true;
     default:
       return false;
   }
@@ -188,11 +258,16 @@ export function isWebviewToHost(v: unknown): v is WebviewToHost {
     case 'openChat':
     case 'deleteChat':
     case 'detach':
+    case 'copyReply':
       return hasKeys(v, 'id') && isId(v.id);
+    case 'switchModel':
+      return hasKeys(v, 'path') && isPath(v.path);
+    case 'runCommand':
+      return hasKeys(v, 'command') && VIEW_COMMANDS.includes(v.command as ViewCommand);
     case 'codeAction':
       return (
         hasKeys(v, 'action', 'code', 'language') &&
-        CODE_ACTIONS.includes(v.action as CodeAction) &&
+        isCodeAction(v.action) &&
         isString(v.code) &&
         v.code.length <= MAX_CODE_TEXT &&
         isString(v.language) &&

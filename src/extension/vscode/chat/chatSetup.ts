@@ -3,6 +3,7 @@ import { ChatHistory } from '../../chat/chatHistory';
 import { ContextTracker } from '../../chat/contextTracker';
 import type { Conversation } from '../../chat/conversation';
 import { ChatStore } from '../../chat/store';
+import { VsCodeChatModels } from './chatModels';
 import { ChatViewProvider } from './chatViewProvider';
 import { ApplyEdits } from './applyEdit';
 import { EditorContextSource } from './editorContext';
@@ -44,6 +45,8 @@ export function setupChat(context: vscode.ExtensionContext, conversation: Conver
     log,
     history,
     context: tracker,
+    models: new VsCodeChatModels(target.controller, log),
+    runCommand: (command) => void vscode.commands.executeCommand(command),
   });
   void history.init();
   return {
@@ -57,6 +60,10 @@ export function setupChat(context: vscode.ExtensionContext, conversation: Conver
       vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView, { webviewOptions: { retainContextWhenHidden: false } }),
       vscode.commands.registerCommand('headroom.newChat', () => chatView.newChat()),
       vscode.commands.registerCommand('headroom.focusChat', () => chatView.focus()),
+      vscode.commands.registerCommand('headroom.showChatHistory', () => chatView.showHistory()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (['modelPath', 'modelFolders', 'downloadFolder'].some((key) => e.affectsConfiguration(`headroom.${key}`))) chatView.refreshModels();
+      }),
     ],
     flush: () => history.saveNow(),
   };

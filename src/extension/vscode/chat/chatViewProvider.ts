@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { Conversation } from '../../chat/conversation';
 import type { ChatBackend } from '../../chat/types';
 import { chatHtml, createNonce } from '../../present/chatHtml';
-import { ChatViewController, type ChatViewPort } from '../../present/chatViewController';
+import { ChatViewController, type ChatModels, type ChatViewPort, type ViewCommand } from '../../present/chatViewController';
 import type { ChatHistory } from '../../chat/chatHistory';
 import type { ContextTracker } from '../../chat/contextTracker';
 import { VsCodeChatActions } from './chatActions';
@@ -23,6 +23,8 @@ export interface ChatViewDeps {
   history?: ChatHistory;
   context?: ContextTracker;
   applyEdits: ApplyEdits;
+  models?: ChatModels;
+  runCommand?(command: ViewCommand): void;
 }
 
 /** The chat sidebar: sets up the webview and adapts it to ChatViewController, which holds the logic. */
@@ -46,17 +48,27 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     return this.controller.newChat();
   }
 
+  showHistory(): void {
+    this.controller.showHistory();
+  }
+
+  refreshModels(): void {
+    void this.controller.refreshModels();
+  }
+
   resolveWebviewView(view: vscode.WebviewView): void {
     this.releaseView();
     const { extensionUri, log } = this.deps;
     const scriptRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
     const mediaRoot = vscode.Uri.joinPath(extensionUri, 'media');
+    // Codicons (font and stylesheet) are copied next to the bundle by esbuild.mjs: inside the script root.
     const webview = view.webview;
     webview.options = { enableScripts: true, localResourceRoots: [scriptRoot, mediaRoot] };
     webview.html = chatHtml({
       cspSource: webview.cspSource,
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(scriptRoot, 'chat.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(mediaRoot, 'chat.css')).toString(),
+      iconStyleUri: webview.asWebviewUri(vscode.Uri.joinPath(scriptRoot, 'codicon.css')).toString(),
       nonce: createNonce(),
     });
     const port: ChatViewPort = {

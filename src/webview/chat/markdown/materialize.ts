@@ -1,18 +1,11 @@
-import type { CodeAction } from '../../protocol/chat';
+import { CODE_ACTIONS, type CodeAction } from '../../protocol/chat';
+import { createIconButton } from '../../ui/toolkit';
 import type { MdCodeBlock, MdNode } from './tree';
 
 export interface RenderActions {
   codeAction(action: CodeAction, code: string, language: string): void;
   openLink(href: string): void;
 }
-
-const CODE_BUTTONS: ReadonlyArray<{ action: CodeAction; label: string; title: string }> = [
-  { action: 'copy', label: 'Copy', title: 'Copy the code' },
-  { action: 'insert', label: 'Insert', title: 'Insert at the cursor in the editor' },
-  { action: 'replace', label: 'Replace', title: 'Replace the selection in the editor' },
-  { action: 'newFile', label: 'New file', title: 'Open in a new untitled file' },
-  { action: 'apply', label: 'Apply', title: 'Review the change in a diff, then accept or reject it' },
-];
 
 /**
  * The tree (already an allow-list, see toTree.ts) becomes DOM through createElement, textContent and
@@ -76,15 +69,10 @@ function codeBlock(node: MdCodeBlock, actions: RenderActions): HTMLElement {
   language.className = 'code-language';
   language.textContent = node.language || 'text';
   bar.append(language);
-  for (const { action, label, title } of CODE_BUTTONS) {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'code-button';
-    button.dataset.testid = `code-${action}`;
-    button.textContent = label;
-    button.title = title;
-    button.addEventListener('click', () => actions.codeAction(action, node.code, node.language));
-    bar.append(button);
+  bar.setAttribute('role', 'toolbar');
+  bar.setAttribute('aria-label', `${node.language || 'text'} code`);
+  for (const [action, { icon, label }] of Object.entries(CODE_ACTIONS) as Array<[CodeAction, (typeof CODE_ACTIONS)[CodeAction]]>) {
+    bar.append(createIconButton({ icon, label, testId: `code-${action}`, onClick: () => actions.codeAction(action, node.code, node.language) }));
   }
   const pre = document.createElement('pre');
   const code = document.createElement('code');
