@@ -16,6 +16,7 @@ import { buildServerArgs } from './serverArgs';
 import { DEFAULT_STALL_TIMEOUT_MS, stallFailure, StallWatch } from './stallWatch';
 import { secondsText, type ReplyWatch } from '../chat/replyWatch';
 import { checkTransition, type ReadyInfo, type ServerState } from './serverState';
+import type { ServerSharing, SharedIdentity } from './shared/serverSharing';
 import { launchOf, shownState, type Launch, type ReadyState, type Run, type SupervisorState } from './supervisorState';
 
 export interface ServerConfig {
@@ -73,6 +74,11 @@ export interface SupervisorDeps {
    * killed and restarted like a crash; read at each ready; 0 turns the watch off. Default 60 s.
    */
   stallTimeoutMs?(): number;
+  /**
+   * Shares servers with other windows (a start with a `share` identity attaches to a running one or records
+   * the one it launches); without it every server is private.
+   */
+  sharing?: ServerSharing;
   /** The kernel's OOM-kill counter (default: /proc/vmstat), to tell its SIGKILL from anyone else's. */
   oomKillCount?(): number | undefined;
 }
@@ -81,6 +87,20 @@ export interface ReadyServer extends ReadyInfo {
   apiKey: string;
   /** Give it to the chat client: it is told of every chunk, and ends the reply if this server stalls. */
   watch: ReplyWatch;
+}
+
+/** A llama-server process with what reaching it takes. */
+interface Spawned {
+  process: ManagedProcess;
+  port: number;
+  apiKey: string;
+  args: readonly string[];
+}
+
+/** A shared server's identity: what the caller shares under, the config's fixed parts and the binary. */
+function sharedIdentity(share: string, config: ServerConfig, binary: ResolvedBinary): SharedIdentity {
+  const key = JSON.stringify({ share, model: config.modelPath, port: config.port, extraArgs: config.extraArgs, binary: binary.path });
+  return { key, modelPath: config.modelPath, binary: binary.path };
 }
 
 /** How llama-server ended, and for a SIGKILL whether the kernel's OOM killer sent it (undefined: unknown). */
@@ -166,10 +186,12 @@ export class Supervisor implements Disposable {
 
   /**
    * Starts (or restarts with a new config) and resolves once the server answers /health with 200.
-   * `planner` plans the launch once the binary is known and re-plans it after a failure.
+   * `planner` plans the launch once the binary is known and re-plans it after a failure. With `share` (and
+   * deps.sharing) the server is the machine's one for that identity: attached to when it runs, else launched
+   * and recorded for other windows.
    */
-  async start(config: ServerConfig, planner?: LaunchPlanner): Promise<ReadyServer> {
-    const run: Run = { id: ++this.runs, planner };
+  async start(config: ServerConfig, planner?: LaunchPlanner, share?: string): Promise<ReadyServer> {
+    const run: Run = { id: ++this.runs, planner, share: this.deps.sharing ? share : undefined };
     this.latestStart = run;
     // Stop whatever runs and wait until its process has exited (its memory and port are free). The last
     // start called wins: an earlier one still waiting here is cancelled, a running one is stopped.
@@ -188,6 +210,12 @@ export class Supervisor implements Disposable {
       await this.deps.checkModel(config.modelPath);
       const binary = await this.deps.resolveBinary((percent, message) => this.showBuild(run, percent, message));
       this.assertCurrent(run);
+      const attached = run.share === undefined ? undefined : await this.deps.sharing?.attach(sharedIdentity(run.share, config, binary));
+      if (attached) {
+        if (!this.isCurrent(run)) attached.process.kill('SIGTERM');
+        this.assertCurrent(run);
+        return await this.follow({ run, config, binary, port: attached.port, unplanned: true }, attached);
+      }
       let first = config;
       if (planner) {
         this.move({ kind: 'planning', run, config, binary });
@@ -259,20 +287,36 @@ export class Supervisor implements Disposable {
   }
 
   private async launch(relaunch: Launch): Promise<ReadyServer> {
-    const { run, config, binary } = relaunch;
-    const port = await this.choosePort(config.port, relaunch.port);
-    this.assertCurrent(run);
-    const launch: Launch = { ...relaunch, port };
-    const apiKey = this.apiKey;
-    const args = buildServerArgs({ ...config, port });
-    this.tail.clear();
-    this.move({ kind: 'starting', ...launch });
-    const proc = await this.deps.launcher.launch(binary.path, args, { env: serverEnv(this.deps.env ?? process.env, { apiKey, port }) });
-    if (!this.isCurrent(run)) {
-      proc.kill('SIGKILL');
-      await proc.exited;
+    const spawned = await this.spawn(relaunch);
+    if (!this.isCurrent(relaunch.run)) {
+      spawned.process.kill('SIGKILL');
+      await spawned.process.exited;
       throw new CancelledError('The start was cancelled.');
     }
+    return this.follow({ ...relaunch, port: spawned.port, unplanned: false }, spawned);
+  }
+
+  /** A server for this launch: spawned here, or (shared) the one another window started meanwhile. */
+  private async spawn(relaunch: Launch): Promise<Spawned> {
+    const { run, config, binary } = relaunch;
+    const own = async (apiKey: string, logFile?: string): Promise<Spawned> => {
+      const port = await this.choosePort(config.port, relaunch.port);
+      this.assertCurrent(run);
+      const args = buildServerArgs({ ...config, port });
+      this.tail.clear();
+      this.move({ kind: 'starting', ...relaunch, port });
+      const env = serverEnv(this.deps.env ?? process.env, { apiKey, port });
+      return { process: await this.deps.launcher.launch(binary.path, args, { env, logFile }), port, apiKey, args };
+    };
+    const sharing = this.deps.sharing;
+    if (run.share === undefined || !sharing) return own(this.apiKey);
+    return sharing.launchOrAttach(sharedIdentity(run.share, config, binary), own);
+  }
+
+  /** From a spawned (or attached) process to ready: its output, its end, /health, the stall watch. */
+  private async follow(launch: Launch, spawned: Spawned): Promise<ReadyServer> {
+    const { run, config } = launch;
+    const { process: proc, port, apiKey, args } = spawned;
     this.move({ kind: 'starting', ...launch, process: proc });
     const progress = new LoadProgress();
     proc.onStderrLine((line) => {
@@ -402,7 +446,14 @@ export class Supervisor implements Disposable {
   /** The restart after a crash: one step down when the planner has one for this failure, else as it was. */
   private async reload(launch: Launch, failure: Failure): Promise<void> {
     try {
-      const stepDown = launch.run.planner?.stepDown(failure);
+      const planner = launch.run.planner;
+      if (launch.unplanned && planner) {
+        // Attached without a plan of our own: plan as a first start does, then launch (or attach to a takeover).
+        const prepared = await this.replan(launch, (config) => planner.prepare(launch.binary, config));
+        await this.loadUntilReady({ ...prepared, unplanned: false });
+        return;
+      }
+      const stepDown = planner?.stepDown(failure);
       await this.loadUntilReady(stepDown ? await this.replan(launch, stepDown) : launch);
     } catch (err) {
       if (this.isCurrent(launch.run)) this.move({ kind: 'failed', error: errorMessage(err) });

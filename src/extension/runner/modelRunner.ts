@@ -106,7 +106,8 @@ export class ModelRunner implements Disposable {
     };
     const recovery = new RecoveryPolicy(planFor, (step) => this.changeEmitter.fire(step.change));
     const server = await this.supervisor
-      .start({ modelPath: request.modelPath, port: request.port, extraArgs: request.extraArgs, contextSize: 0 }, recovery)
+      // Shared (when the supervisor has sharing) under the wishes: the same model and settings attach to one server.
+      .start({ modelPath: request.modelPath, port: request.port, extraArgs: request.extraArgs, contextSize: 0 }, recovery, JSON.stringify(request.wishes))
       .catch((err: unknown) => {
         throw this.withRamAdvice(err, header);
       });
