@@ -44,11 +44,12 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerPlanPanel({ extensionUri: context.extensionUri, controller: server, log }),
   );
   log.info('Headroom activated');
+  void server.onWindowOpened().catch((err: unknown) => log.warn(`at window open: ${err instanceof Error ? err.message : String(err)}`));
 }
 
-/** VS Code waits for this promise, so llama-server never outlives the window. */
+/** VS Code waits for this promise: the window lets go of its shared server (the last one out stops it after the idle time). */
 export async function deactivate(): Promise<void> {
   await flushChat?.().catch(() => undefined);
-  await controller?.stop();
+  await controller?.release();
   controller = undefined;
 }

@@ -97,10 +97,10 @@ interface Spawned {
   args: readonly string[];
 }
 
-/** A shared server's identity: what the caller shares under, the config's fixed parts and the binary. */
-function sharedIdentity(share: string, config: ServerConfig, binary: ResolvedBinary): SharedIdentity {
-  const key = JSON.stringify({ share, model: config.modelPath, port: config.port, extraArgs: config.extraArgs, binary: binary.path });
-  return { key, modelPath: config.modelPath, binary: binary.path };
+/** A shared server's identity: what the caller shares under and the config's fixed parts (and the binary, once known). */
+function sharedIdentity(share: string, config: ServerConfig): SharedIdentity {
+  const key = JSON.stringify({ share, model: config.modelPath, port: config.port, extraArgs: config.extraArgs });
+  return { key, modelPath: config.modelPath };
 }
 
 /** How llama-server ended, and for a SIGKILL whether the kernel's OOM killer sent it (undefined: unknown). */
@@ -210,7 +210,7 @@ export class Supervisor implements Disposable {
       await this.deps.checkModel(config.modelPath);
       const binary = await this.deps.resolveBinary((percent, message) => this.showBuild(run, percent, message));
       this.assertCurrent(run);
-      const attached = run.share === undefined ? undefined : await this.deps.sharing?.attach(sharedIdentity(run.share, config, binary));
+      const attached = run.share === undefined ? undefined : await this.deps.sharing?.attach({ ...sharedIdentity(run.share, config), binary: binary.path });
       if (attached) {
         if (!this.isCurrent(run)) attached.process.kill('SIGTERM');
         this.assertCurrent(run);
@@ -223,6 +223,29 @@ export class Supervisor implements Disposable {
         this.assertCurrent(run);
       }
       return await this.loadUntilReady({ run, config: first, binary });
+    } catch (err) {
+      if (this.isCurrent(run)) this.move({ kind: 'failed', error: errorMessage(err) });
+      throw err;
+    }
+  }
+
+  /**
+   * Attaches to the shared server for this config and `share` when one runs (a window opening, a reload),
+   * without locating, building or planning anything; undefined, and stopped as before, when none runs.
+   */
+  async attach(config: ServerConfig, planner: LaunchPlanner | undefined, share: string): Promise<ReadyServer | undefined> {
+    const sharing = this.deps.sharing;
+    if (!sharing || this.current.kind !== 'stopped') return undefined;
+    const run: Run = { id: ++this.runs, planner, share };
+    this.move({ kind: 'locating', run });
+    try {
+      const attached = await sharing.attach(sharedIdentity(share, config));
+      if (attached && !this.isCurrent(run)) attached.process.kill('SIGTERM');
+      if (!attached || !this.isCurrent(run)) {
+        if (this.isCurrent(run)) this.move({ kind: 'stopped', stopped: Promise.resolve() });
+        return undefined;
+      }
+      return await this.follow({ run, config, binary: { path: attached.binary }, port: attached.port, unplanned: true }, attached);
     } catch (err) {
       if (this.isCurrent(run)) this.move({ kind: 'failed', error: errorMessage(err) });
       throw err;
@@ -310,7 +333,7 @@ export class Supervisor implements Disposable {
     };
     const sharing = this.deps.sharing;
     if (run.share === undefined || !sharing) return own(this.apiKey);
-    return sharing.launchOrAttach(sharedIdentity(run.share, config, binary), own);
+    return sharing.launchOrAttach({ ...sharedIdentity(run.share, config), binary: binary.path }, own);
   }
 
   /** From a spawned (or attached) process to ready: its output, its end, /health, the stall watch. */

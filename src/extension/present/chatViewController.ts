@@ -5,6 +5,7 @@ import type { ChatHistory } from '../chat/chatHistory';
 import type { ContextTracker } from '../chat/contextTracker';
 import { contextView } from './chatContextView';
 import { DeltaCoalescer } from './deltaCoalescer';
+import { startingBackend } from './startingBackend';
 import type { ServerView } from './serverView';
 import type { Disposable, Event } from '../common/emitter';
 import { openableUrl } from '../../webview/protocol/links';
@@ -49,6 +50,11 @@ export interface ChatViewControllerDeps {
   onDidChangeServerView: Event<ServerView>;
   getBackend(): ChatBackend | undefined;
   startServer(): void;
+  /**
+   * For a message sent while no model runs: starts the configured model (or asks for one) and resolves
+   * with its backend once ready; rejects with what went wrong. Without it such a message gets NOT_RUNNING_ERROR.
+   */
+  startForSend?(): Promise<ChatBackend>;
   log: ChatLog;
   history?: ChatHistory;
   context?: ContextTracker;
@@ -196,7 +202,8 @@ export class ChatViewController implements Disposable {
       this.post({ type: 'busy', busy: true });
       return;
     }
-    const backend = this.deps.getBackend();
+    const startForSend = this.deps.startForSend;
+    const backend = this.deps.getBackend() ?? (startForSend ? startingBackend(() => startForSend()) : undefined);
     if (!backend) {
       if (unsentText !== undefined) conversation.addUnsent(unsentText, NOT_RUNNING_ERROR);
       else this.post({ type: 'busy', busy: false });

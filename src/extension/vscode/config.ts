@@ -15,6 +15,10 @@ export interface HeadroomConfig {
   stallTimeoutSeconds: number;
   /** What the memory planner is asked for; an explicit setting is an override it honours. */
   wishes: PlanWishes;
+  /** Minutes the shared server keeps running after the last window using it closed; 0 = until stopped. */
+  idleStopMinutes: number;
+  /** Start (or attach to) the configured model when a window opens. */
+  autoStart: boolean;
 }
 
 /** Settings whose change only takes effect when llama-server restarts. */
@@ -56,6 +60,8 @@ export function readConfig(): HeadroomConfig {
     port: Math.max(0, Math.floor(c.get<number>('port', 0))),
     stallTimeoutSeconds: Math.max(0, Math.floor(c.get<number>('stallTimeoutSeconds', 60))),
     wishes: wishesFrom((key) => c.get(key)),
+    idleStopMinutes: Math.max(0, c.get<number>('idleStopMinutes', 10)),
+    autoStart: c.get<boolean>('autoStart', false) === true,
   };
 }
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { lockFile } from '../../common/fileLock';
 import { processAlive } from '../../common/processAlive';
 import { currentLauncherHost, type LauncherHost, type ManagedProcess } from '../processLauncher';
@@ -34,9 +35,16 @@ export interface SharingOptions {
   host?: LauncherHost;
 }
 
+/** Where the shared servers' files live under Headroom's cache. */
+export function sharedServersDir(cacheRoot: string): string {
+  return join(cacheRoot, 'servers');
+}
+
 /** A server this window uses: one it started or one it attached to. */
 export interface SharedLaunch {
   process: ManagedProcess;
+  /** The llama-server binary it runs. */
+  binary: string;
   port: number;
   apiKey: string;
   args: readonly string[];
@@ -48,10 +56,11 @@ export type OwnLaunch = (apiKey: string, logFile: string) => Promise<{ process: 
 
 /** What identifies a shared server: the same identity attaches, any other gets a server of its own. */
 export interface SharedIdentity {
-  /** Everything a server's behaviour depends on (model, settings, binary), as one string. */
+  /** Everything a server's behaviour depends on (model, settings), as one string. */
   key: string;
   modelPath: string;
-  binary: string;
+  /** The llama-server it must run; undefined (a window attaching as it opens, before locating one): any. */
+  binary?: string;
 }
 
 /** A server that started this long ago may not listen yet: a process that old that never answers is not ours. */
@@ -87,7 +96,7 @@ export class ServerSharing {
   }
 
   /** Attaches to the live server for this identity, or starts one with `own` and records it. */
-  async launchOrAttach(identity: SharedIdentity, own: OwnLaunch): Promise<SharedLaunch> {
+  async launchOrAttach(identity: SharedIdentity & { binary: string }, own: OwnLaunch): Promise<SharedLaunch> {
     const { paths, key } = await this.prepare(identity);
     const unlock = await lockFile(paths.lock);
     try {
@@ -98,7 +107,7 @@ export class ServerSharing {
       await writeSharedState(paths.state, this.record(identity, key, token, proc.pid, port, args));
       await takeLease(paths.leases, this.pid);
       this.startReaper(paths, token, proc.pid);
-      return { process: sharedProcess(proc, () => this.leave(paths, token)), port, apiKey: key, args, attached: false };
+      return { process: sharedProcess(proc, () => this.leave(paths, token)), binary: identity.binary, port, apiKey: key, args, attached: false };
     } finally {
       await unlock();
     }
@@ -119,6 +128,7 @@ export class ServerSharing {
     const proc = await attachedProcess(record.pid, paths.log, this.host);
     return {
       process: sharedProcess(proc, () => this.leave(paths, record.token), () => proc.stopWatching()),
+      binary: record.binary,
       port: record.port,
       apiKey: key,
       args: record.args,
@@ -139,7 +149,7 @@ export class ServerSharing {
     }
   }
 
-  private record(identity: SharedIdentity, key: string, token: string, pid: number, port: number, args: readonly string[]): SharedServerRecord {
+  private record(identity: SharedIdentity & { binary: string }, key: string, token: string, pid: number, port: number, args: readonly string[]): SharedServerRecord {
     return {
       version: STATE_VERSION,
       identity: identity.key,
@@ -178,7 +188,8 @@ export class ServerSharing {
  * and it answers (/health 200 or 503, and with the key once ready) or has only just been started.
  */
 async function usable(record: SharedServerRecord, identity: SharedIdentity, key: string): Promise<boolean> {
-  if (record.identity !== identity.key || !processAlive(record.pid) || record.keyHash !== keyHash(key)) return false;
+  if (record.identity !== identity.key || (identity.binary !== undefined && record.binary !== identity.binary)) return false;
+  if (!processAlive(record.pid) || record.keyHash !== keyHash(key)) return false;
   const baseUrl = `http://127.0.0.1:${record.port}`;
   const health = await healthStatus(baseUrl);
   if (health === 503) return true;

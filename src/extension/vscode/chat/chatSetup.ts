@@ -7,6 +7,8 @@ import { ServerTokenCounter } from '../../chat/tokenCounter';
 import { ChatViewProvider } from './chatViewProvider';
 import { EditorContextSource } from './editorContext';
 import type { ServerController } from '../server/serverController';
+import { HeadroomError } from '../../common/errors';
+import { modelCommands } from '../models/modelCommands';
 
 export interface ChatSetup {
   disposables: vscode.Disposable[];
@@ -35,6 +37,7 @@ export function setupChat(context: vscode.ExtensionContext, conversation: Conver
     getHistory: () => conversation.history(),
     log,
   });
+  const models = modelCommands({ log, secrets: context.secrets });
   const chatView = new ChatViewProvider({
     extensionUri: context.extensionUri,
     conversation,
@@ -42,6 +45,12 @@ export function setupChat(context: vscode.ExtensionContext, conversation: Conver
     onDidChangeServerView: server.onDidChangeView,
     getBackend: () => server.backend(),
     startServer: () => void vscode.commands.executeCommand('headroom.start'),
+    startForSend: async () => {
+      await server.ensureRunning(() => models.firstRun());
+      const backend = server.backend();
+      if (!backend) throw new HeadroomError('The model stopped before the message could be sent.', 'Send it again.');
+      return backend;
+    },
     log,
     history,
     context: tracker,

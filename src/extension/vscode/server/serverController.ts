@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { headroomCacheDir } from '../../common/cacheDir';
 import { Emitter, type Disposable } from '../../common/emitter';
@@ -12,6 +13,17 @@ import type { PlanReport } from '../../memory/planReport';
 import type { ServerState } from '../../llama/serverState';
 import { readConfig } from '../config';
 import { serverView, type ServerView } from '../../present/serverView';
+import { ServerSharing, sharedServersDir } from '../../llama/shared/serverSharing';
+import type { RunRequest } from '../../runner/modelRunner';
+
+/** States on the way to ready: a chat message waits for them rather than starting again. */
+const STARTING: readonly ServerState['kind'][] = ['locating', 'planning', 'building', 'starting', 'loading', 'crashed'];
+
+/** What a start asks for, from the settings as they are now. */
+function runRequest(modelPath: string): RunRequest {
+  const config = readConfig();
+  return { modelPath, wishes: config.wishes, port: config.port, extraArgs: checkExtraArgs(config.extraServerArgs) };
+}
 
 /**
  * Owns the model runner inside VS Code: reads settings, plans and starts, shows build progress as a
@@ -26,6 +38,8 @@ export class ServerController implements Disposable {
   readonly onDidChangeView = this.viewEmitter.event;
   private buildProgress: { report(percent: number, message: string): void; done(): void } | null = null;
   private readonly subscriptions: Disposable[] = [];
+  /** Every window shares one server per model and settings (see llama/shared/). */
+  private readonly sharing: ServerSharing;
 
   constructor(
     extensionPath: string,
@@ -33,6 +47,11 @@ export class ServerController implements Disposable {
     serverOutput: vscode.OutputChannel,
     probe: HardwareProbe,
   ) {
+    this.sharing = new ServerSharing({
+      dir: sharedServersDir(headroomCacheDir()),
+      idleStopMs: () => readConfig().idleStopMinutes * 60_000,
+      reaperScript: join(extensionPath, 'dist', 'reaper.js'),
+    });
     this.runner = new ModelRunner(
       {
         cacheRoot: headroomCacheDir(),
@@ -42,6 +61,7 @@ export class ServerController implements Disposable {
         onBuildLine: (line) => serverOutput.appendLine(line),
         onLocated: (s) => log.info(`llama-server: ${s.path} (${s.source}, ${s.version})`),
         stallTimeoutMs: () => readConfig().stallTimeoutSeconds * 1000,
+        sharing: this.sharing,
       },
       probe,
     );
@@ -89,14 +109,39 @@ export class ServerController implements Disposable {
   }
 
   async start(modelPath: string): Promise<ReadyServer> {
-    const config = readConfig();
-    const { server } = await this.runner.start({
-      modelPath,
-      wishes: config.wishes,
-      port: config.port,
-      extraArgs: checkExtraArgs(config.extraServerArgs),
-    });
+    const { server } = await this.runner.start(runRequest(modelPath));
     return server;
+  }
+
+  /**
+   * As the window opens: with autoStart, starts the configured model (attaching when another window runs
+   * it); without, attaches only to a server that already runs, so a reload finds its model still up.
+   */
+  async onWindowOpened(): Promise<void> {
+    const config = readConfig();
+    if (!config.modelPath || this.supervisor.state.kind !== 'stopped') return;
+    const started = Date.now();
+    const server = config.autoStart ? await this.start(config.modelPath) : await this.runner.attach(runRequest(config.modelPath));
+    if (server) this.log.info(`attached or started at window open: ${server.model} (pid ${server.pid}) in ${Date.now() - started} ms`);
+  }
+
+  /**
+   * The ready server for a chat message: the one running, the start in progress, or a new start of the
+   * configured model (`pickModel` asks for one when none is configured).
+   */
+  async ensureRunning(pickModel: () => Promise<string | undefined>): Promise<ReadyServer> {
+    const ready = this.supervisor.server;
+    if (ready) return ready;
+    if (STARTING.includes(this.supervisor.state.kind)) return this.supervisor.whenReady();
+    const model = readConfig().modelPath || (await pickModel());
+    if (!model) throw new HeadroomError('No model is selected, so the message was not sent.', 'Pick one with "Headroom: Select Model...", then send it again.');
+    return this.start(model);
+  }
+
+  /** The window closes: it lets go of its server, which keeps running for other windows or the idle time. */
+  release(): Promise<void> {
+    this.sharing.keepRunning = true;
+    return this.supervisor.stop();
   }
 
   async restart(): Promise<ReadyServer> {
