@@ -202,8 +202,8 @@ export class ChatViewController implements Disposable {
       this.post({ type: 'busy', busy: true });
       return;
     }
-    const startForSend = this.deps.startForSend;
-    const backend = this.deps.getBackend() ?? (startForSend ? startingBackend(() => startForSend()) : undefined);
+    const deps = this.deps;
+    const backend = deps.getBackend() ?? (deps.startForSend ? startingBackend(() => deps.startForSend?.() ?? Promise.reject(new Error('no start'))) : undefined);
     if (!backend) {
       if (unsentText !== undefined) conversation.addUnsent(unsentText, NOT_RUNNING_ERROR);
       else this.post({ type: 'busy', busy: false });
