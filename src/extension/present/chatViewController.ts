@@ -54,7 +54,7 @@ export interface ChatViewControllerDeps {
    * For a message sent while no model runs: starts the configured model (or asks for one) and resolves
    * with its backend once ready; rejects with what went wrong. Without it such a message gets NOT_RUNNING_ERROR.
    */
-  startForSend?(): Promise<ChatBackend>;
+  readonly startForSend?: () => Promise<ChatBackend>;
   log: ChatLog;
   history?: ChatHistory;
   context?: ContextTracker;
@@ -202,8 +202,8 @@ export class ChatViewController implements Disposable {
       this.post({ type: 'busy', busy: true });
       return;
     }
-    const deps = this.deps;
-    const backend = deps.getBackend() ?? (deps.startForSend ? startingBackend(() => deps.startForSend?.() ?? Promise.reject(new Error('no start'))) : undefined);
+    const { startForSend } = this.deps;
+    const backend = this.deps.getBackend() ?? (startForSend ? startingBackend(startForSend) : undefined);
     if (!backend) {
       if (unsentText !== undefined) conversation.addUnsent(unsentText, NOT_RUNNING_ERROR);
       else this.post({ type: 'busy', busy: false });

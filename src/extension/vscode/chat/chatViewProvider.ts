@@ -19,7 +19,7 @@ export interface ChatViewDeps {
   getBackend(): ChatBackend | undefined;
   startServer(): void;
   /** Starts the model for a message sent while none runs (see ChatViewControllerDeps). */
-  startForSend?(): Promise<ChatBackend>;
+  readonly startForSend?: () => Promise<ChatBackend>;
   log: vscode.LogOutputChannel;
   history?: ChatHistory;
   context?: ContextTracker;
