@@ -36,6 +36,8 @@ const REQUIRED = [
   'extension/package.json',
   'extension/readme.md',
   'extension/dist/extension.js',
+  // The shared server's idle-stop reaper, run detached by the window that starts a server.
+  'extension/dist/reaper.js',
   'extension/dist/webview/chat.js',
   'extension/media/chat.css',
   'extension/media/headroom.svg',

@@ -35,9 +35,9 @@ export interface SharingOptions {
   host?: LauncherHost;
 }
 
-/** Where the shared servers' files live under Headroom's cache. */
-export function sharedServersDir(cacheRoot: string): string {
-  return join(cacheRoot, 'servers');
+/** Where the shared servers' files live: `servers/` in Headroom's cache, or HEADROOM_SERVERS_DIR (tests). */
+export function sharedServersDir(cacheRoot: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env.HEADROOM_SERVERS_DIR || join(cacheRoot, 'servers');
 }
 
 /** A server this window uses: one it started or one it attached to. */
