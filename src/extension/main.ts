@@ -49,7 +49,9 @@ export function activate(context: vscode.ExtensionContext): void {
 
 /** VS Code waits for this promise: the window lets go of its shared server (the last one out stops it after the idle time). */
 export async function deactivate(): Promise<void> {
+  // Called first, before anything awaits: VS Code disposes the subscriptions right after calling deactivate().
+  const released = controller?.release();
   await flushChat?.().catch(() => undefined);
-  await controller?.release();
+  await released;
   controller = undefined;
 }

@@ -30,19 +30,15 @@ describe('one llama-server shared by every window (code-server + Chromium)', { s
       await input.press('Enter');
       const reply = chat.locator('[data-testid=message][data-role=assistant]').last();
       await reply.waitFor({ timeout: 30_000 });
-      const status = await waitUntil(
-        'the first reply to finish',
-        async () => {
-          const st = await reply.getAttribute('data-status');
-          return st !== 'streaming' && st;
-        },
-        240_000,
-        250,
-      );
-      assert.equal(status, 'complete', `the reply ended ${status}: ${await reply.innerText()}`);
+      // The random-weights model writes until Stop: the reply is there once its text streams in.
+      const text = reply.locator('[data-testid=message-text]');
+      await waitUntil('the first reply to stream in', async () => ((await text.innerText().catch(() => '')) || '').length > 20, 240_000, 250);
       assert.equal(await chat.locator('[data-testid=message][data-status=error]').count(), 0, 'no error shown');
+      assert.doesNotMatch(await chat.locator('body').innerText(), /not running/i);
       assert.equal(await chat.locator('[data-testid=message][data-role=user]').count(), 1, 'the message is there once');
-      assert.ok((await reply.locator('[data-testid=message-text]').innerText()).length > 0, 'the reply has text');
+      await current.screenshot('1-first-message-streaming');
+      await chat.locator('[data-testid=stop]').click();
+      await waitUntil('the reply to stop', async () => (await reply.getAttribute('data-status')) === 'stopped', 15_000, 100);
       assert.equal(current.llamaServers().length, 1);
       await current.waitForReadyStatus();
     });

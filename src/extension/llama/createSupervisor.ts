@@ -53,7 +53,7 @@ export function createSupervisor(setup: SupervisorSetup): Supervisor {
     oomKillCount: setup.oomKillCount,
     stallTimeoutMs: setup.stallTimeoutMs,
     sharing: setup.sharing,
-    async resolveBinary(onProgress) {
+    async resolveBinary(onProgress, signal) {
       const located = await resolveServer({
         configuredPath: setup.llamaServerPath?.(),
         cacheRoot: setup.cacheRoot,
@@ -61,6 +61,7 @@ export function createSupervisor(setup: SupervisorSetup): Supervisor {
         backend: setup.backend,
         onProgress,
         onLine: setup.onBuildLine,
+        signal,
       });
       setup.onLocated?.(located);
       return { path: located.path, fitParams: located.fitParams };

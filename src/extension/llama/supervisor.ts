@@ -55,8 +55,8 @@ export interface LaunchPlanner {
 
 export interface SupervisorDeps {
   launcher: ProcessLauncher;
-  /** Finds or builds llama-server; reports build progress through the callback. */
-  resolveBinary(onProgress: (percent: number, message: string) => void): Promise<ResolvedBinary>;
+  /** Finds or builds llama-server; reports build progress through the callback; `signal` cancels a build. */
+  resolveBinary(onProgress: (percent: number, message: string) => void, signal?: AbortSignal): Promise<ResolvedBinary>;
   /** Rejects with a precise error when the model file is not something to hand to llama-server. */
   checkModel(path: string): Promise<void>;
   /** Every line the server prints. */
@@ -175,10 +175,10 @@ export class Supervisor implements Disposable {
   async locate(): Promise<ResolvedBinary> {
     const before = this.current;
     if (before.kind !== 'stopped' && before.kind !== 'failed') return this.deps.resolveBinary(() => undefined);
-    const run: Run = { id: ++this.runs, planner: undefined };
+    const run: Run = { id: ++this.runs, planner: undefined, abort: new AbortController() };
     this.move({ kind: 'locating', run });
     try {
-      return await this.deps.resolveBinary((percent, message) => this.showBuild(run, percent, message));
+      return await this.deps.resolveBinary((percent, message) => this.showBuild(run, percent, message), run.abort.signal);
     } finally {
       if (this.isCurrent(run)) this.move({ kind: 'stopped', stopped: before.kind === 'stopped' ? before.stopped : Promise.resolve() });
     }
@@ -191,7 +191,7 @@ export class Supervisor implements Disposable {
    * and recorded for other windows.
    */
   async start(config: ServerConfig, planner?: LaunchPlanner, share?: string): Promise<ReadyServer> {
-    const run: Run = { id: ++this.runs, planner, share: this.deps.sharing ? share : undefined };
+    const run: Run = { id: ++this.runs, planner, share: this.deps.sharing ? share : undefined, abort: new AbortController() };
     this.latestStart = run;
     // Stop whatever runs and wait until its process has exited (its memory and port are free). The last
     // start called wins: an earlier one still waiting here is cancelled, a running one is stopped.
@@ -208,7 +208,7 @@ export class Supervisor implements Disposable {
     try {
       this.move({ kind: 'locating', run });
       await this.deps.checkModel(config.modelPath);
-      const binary = await this.deps.resolveBinary((percent, message) => this.showBuild(run, percent, message));
+      const binary = await this.deps.resolveBinary((percent, message) => this.showBuild(run, percent, message), run.abort.signal);
       this.assertCurrent(run);
       const attached = run.share === undefined ? undefined : await this.deps.sharing?.attach({ ...sharedIdentity(run.share, config), binary: binary.path });
       if (attached) {
@@ -236,7 +236,7 @@ export class Supervisor implements Disposable {
   async attach(config: ServerConfig, planner: LaunchPlanner | undefined, share: string): Promise<ReadyServer | undefined> {
     const sharing = this.deps.sharing;
     if (!sharing || this.current.kind !== 'stopped') return undefined;
-    const run: Run = { id: ++this.runs, planner, share };
+    const run: Run = { id: ++this.runs, planner, share, abort: new AbortController() };
     this.move({ kind: 'locating', run });
     try {
       const attached = await sharing.attach(sharedIdentity(share, config));
@@ -259,6 +259,7 @@ export class Supervisor implements Disposable {
     // A failure stays on show; its process, if any, has exited or was killed.
     if (s.kind === 'failed') return Promise.resolve();
     if (s.kind === 'crashed') clearTimeout(s.restart);
+    if ('run' in s) s.run.abort.abort();
     const proc = 'process' in s ? s.process : undefined;
     const stopped = proc ? this.terminate(proc) : Promise.resolve();
     this.move({ kind: 'stopped', stopped });

@@ -11,6 +11,8 @@ export interface Run {
   readonly planner: LaunchPlanner | undefined;
   /** The identity under which the server is shared with other windows; undefined: a private server. */
   readonly share?: string;
+  /** Aborted when the run is stopped or replaced: a build it started stops too. */
+  readonly abort: AbortController;
 }
 
 /** One launch of a run: what is (or is about to be) handed to llama-server. */

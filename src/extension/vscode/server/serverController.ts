@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { secondsLeft } from '../../common/timeLeft';
+import { formatDuration } from '../../models/format';
 import * as vscode from 'vscode';
 import { headroomCacheDir } from '../../common/cacheDir';
 import { Emitter, type Disposable } from '../../common/emitter';
@@ -155,6 +157,9 @@ export class ServerController implements Disposable {
   }
 
   dispose(): void {
+    // Only deactivate disposes this, and VS Code disposes the subscriptions right after calling deactivate(),
+    // without waiting for it: the window is closing, so its server is let go, not stopped.
+    this.sharing.keepRunning = true;
     this.buildProgress?.done();
     for (const s of this.subscriptions.splice(0)) s.dispose();
   }
@@ -175,9 +180,13 @@ export class ServerController implements Disposable {
     this.viewEmitter.fire(serverView(state));
   }
 
-  /** A notification whose bar follows the build's percentage (VS Code takes increments). */
+  /**
+   * One notification for the build a start needs: its bar follows the build's percentage, its message the time
+   * left at the pace so far; Cancel stops the start, which stops the build.
+   */
   private openBuildProgress(): { report(percent: number, message: string): void; done(): void } {
     let last = 0;
+    const startedAt = Date.now();
     let finish: () => void = () => undefined;
     let reporter: vscode.Progress<{ message?: string; increment?: number }> | null = null;
     const pending: { percent: number; message: string }[] = [];
@@ -188,14 +197,22 @@ export class ServerController implements Disposable {
       }
       const increment = Math.max(0, percent - last);
       last = Math.max(last, percent);
-      reporter.report({ message: `${Math.floor(percent)}% ${message}`, increment });
+      const left = secondsLeft(percent, Date.now() - startedAt);
+      reporter.report({ message: `${Math.floor(percent)}%${left === undefined ? '' : ` · about ${formatDuration(left)} left`} · ${message}`, increment });
     };
     void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Headroom: building llama.cpp' },
-      (progress) =>
+      { location: vscode.ProgressLocation.Notification, title: 'Headroom: building llama.cpp', cancellable: true },
+      (progress, token) =>
         new Promise<void>((resolve) => {
           reporter = progress;
-          finish = resolve;
+          const cancel = token.onCancellationRequested(() => {
+            this.log.info('build cancelled from its progress notification');
+            void this.supervisor.stop();
+          });
+          finish = () => {
+            cancel.dispose();
+            resolve();
+          };
           for (const p of pending.splice(0)) report(p.percent, p.message);
         }),
     );
