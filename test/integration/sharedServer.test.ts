@@ -4,6 +4,7 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ServerSharing, type SharingOptions } from '../../src/extension/llama/shared/serverSharing';
 import { readSharedState } from '../../src/extension/llama/shared/sharedState';
@@ -73,6 +74,12 @@ function killAll(pids: number[]): void {
 describe('shared llama-server', { timeout: 180_000 }, () => {
   const fx = withTinyModel('shared');
   const hosts: ChildProcess[] = [];
+  /** The tiny model under another name: a server of its own, told apart from the other tests' by its path. */
+  const modelCopy = async (name: string): Promise<string> => {
+    const path = join(fx.dir, `${name}.gguf`);
+    await copyFile(fx.model, path);
+    return path;
+  };
   after(() => {
     for (const h of hosts) h.kill('SIGKILL');
     killAll(llamaServersWith(fx.dir));
@@ -165,8 +172,7 @@ describe('shared llama-server', { timeout: 180_000 }, () => {
 
   test('two windows starting at once start one server', async () => {
     const dir = tempDir('shared-race');
-    const model = join(fx.dir, 'race.gguf');
-    await import('node:fs/promises').then((fs) => fs.copyFile(fx.model, model));
+    const model = await modelCopy('race');
     const [one, two] = await Promise.all([openWindow([dir.path, fx.binary, model, 'close', '0']), openWindow([dir.path, fx.binary, model, 'close', '0'])]);
     assert.equal(one.report.pid, two.report.pid);
     assert.equal(llamaServersWith(model).length, 1);
@@ -177,8 +183,7 @@ describe('shared llama-server', { timeout: 180_000 }, () => {
 
   test('the reaper stops the server once no window has held a lease for the idle time, and not while one does', async () => {
     const dir = tempDir('shared-idle');
-    const model = join(fx.dir, 'idle.gguf');
-    await import('node:fs/promises').then((fs) => fs.copyFile(fx.model, model));
+    const model = await modelCopy('idle');
     const holder = await openWindow([dir.path, fx.binary, model, 'hold', '1500']);
     const pid = holder.report.pid;
     await new Promise((r) => setTimeout(r, 2_500));
@@ -193,8 +198,7 @@ describe('shared llama-server', { timeout: 180_000 }, () => {
 
   test('idle stop 0 keeps the server running after the last window left', async () => {
     const dir = tempDir('shared-keep');
-    const model = join(fx.dir, 'keep.gguf');
-    await import('node:fs/promises').then((fs) => fs.copyFile(fx.model, model));
+    const model = await modelCopy('keep');
     const w = await openWindow([dir.path, fx.binary, model, 'close', '0']);
     await waitFor('the window closed', () => w.child.exitCode !== null);
     await new Promise((r) => setTimeout(r, 1_500));

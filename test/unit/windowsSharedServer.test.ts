@@ -5,17 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NodeProcessLauncher, type LauncherHost } from '../../src/extension/llama/processLauncher';
+import { NodeProcessLauncher } from '../../src/extension/llama/processLauncher';
 import { runReaper } from '../../src/extension/llama/shared/reaper';
 import { keyHash, sharedPaths, STATE_VERSION, writeSharedState } from '../../src/extension/llama/shared/sharedState';
-import { inTempDir, logArgs, loggedCalls, writeTool } from '../fixtures/fakeTools';
+import { inTempDir, loggedCalls, windowsWithTaskkill } from '../fixtures/fakeTools';
 
-function windowsWithTaskkill(root: string): { host: LauncherHost; log: string } {
-  const bin = join(root, 'path-bin');
-  const log = join(root, 'taskkill.log');
-  writeTool(join(bin, 'taskkill'), `${logArgs(log)}\nkill -9 "$2"`);
-  return { host: { platform: 'win32', env: { PATH: bin } }, log };
-}
 
 /** The process group and parent of a pid, from /proc. */
 function groupAndParent(pid: number): { pgrp: number; ppid: number } {
