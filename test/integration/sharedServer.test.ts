@@ -156,6 +156,30 @@ describe('shared llama-server', { timeout: 180_000 }, () => {
     dir.dispose();
   });
 
+  test('Restart in one window replaces the shared server for every window: the other attaches to the new one', async () => {
+    const dir = tempDir('shared-restart');
+    const host = otherHost();
+    hosts.push(host);
+    const model = await modelCopy('restart');
+    const a = windowSupervisor(fx.binary, { dir: dir.path, idleStopMs: () => 0 });
+    const b = windowSupervisor(fx.binary, { dir: dir.path, idleStopMs: () => 0, pid: host.pid });
+    const first = await a.supervisor.start({ modelPath: model, ...CONFIG }, undefined, 'restart');
+    await b.supervisor.start({ modelPath: model, ...CONFIG }, undefined, 'restart');
+    a.sharing.endForEveryone = true;
+    const restarted = await a.supervisor.start({ modelPath: model, ...CONFIG }, undefined, 'restart');
+    assert.notEqual(restarted.pid, first.pid);
+    assert.ok(!isAlive(first.pid), 'the old server ended');
+    const followed = await waitFor('the other window on the new server', () => (b.supervisor.server?.pid === restarted.pid ? b.supervisor.server : undefined), 60_000);
+    assert.equal(followed.pid, restarted.pid);
+    assert.deepEqual(llamaServersWith(model), [restarted.pid]);
+    host.kill('SIGKILL');
+    await waitFor('the other host gone', () => !isAlive(host.pid ?? 0));
+    await b.supervisor.stop();
+    await a.supervisor.stop();
+    await waitFor('the server ended', () => !isAlive(restarted.pid));
+    dir.dispose();
+  });
+
   test('a window that dies leaves the server up; a new window (a reload) re-attaches to the same pid', async () => {
     const dir = tempDir('shared-reload');
     const first = await openWindow([dir.path, fx.binary, fx.model, 'exit', '0']);

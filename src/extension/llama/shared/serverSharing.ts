@@ -76,6 +76,8 @@ const BIND_GRACE_MS = 60_000;
 export class ServerSharing {
   /** Set while the window closes: a stop then lets go of the server without ending it, whoever is left. */
   keepRunning = false;
+  /** Set for a Restart: the next stop ends the server even while other windows use it (they attach to the restart). */
+  endForEveryone = false;
   private readonly host: LauncherHost;
   private readonly pid: number;
 
@@ -141,7 +143,9 @@ export class ServerSharing {
     const unlock = await lockFile(paths.lock);
     try {
       await releaseLease(paths.leases, this.pid);
-      if (this.keepRunning || (await liveLeases(paths.leases)).length > 0) return 'detach';
+      const forced = this.endForEveryone;
+      this.endForEveryone = false;
+      if (this.keepRunning || (!forced && (await liveLeases(paths.leases)).length > 0)) return 'detach';
       if ((await readSharedState(paths.state))?.token === token) await removeSharedState(paths.state);
       return 'kill';
     } finally {

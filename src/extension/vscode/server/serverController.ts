@@ -149,6 +149,8 @@ export class ServerController implements Disposable {
   async restart(): Promise<ReadyServer> {
     const model = readConfig().modelPath;
     if (!model) throw new HeadroomError('No model is configured.', 'Run "Headroom: Select Model..." first.');
+    // A restart replaces the shared server for every window using it; they attach to the new one.
+    if (this.supervisor.server) this.sharing.endForEveryone = true;
     return this.start(model);
   }
 
