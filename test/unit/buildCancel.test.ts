@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CancelledError } from '../../src/extension/common/errors';
 import { secondsLeft } from '../../src/extension/common/timeLeft';
+import { buildProgressText } from '../../src/extension/present/buildProgressText';
 import { Supervisor } from '../../src/extension/llama/supervisor';
 import { ScriptedLauncher } from './scriptedServer';
 import { untilState } from './stateEvents';
@@ -40,4 +41,6 @@ test('time left of a build: from its pace so far, and nothing before it means an
   assert.equal(secondsLeft(40, 1_000), undefined, 'too soon');
   assert.equal(secondsLeft(100, 60_000), undefined, 'done');
   assert.equal(secondsLeft(Number.NaN, 60_000), undefined);
+  assert.equal(buildProgressText(25, 'compiling ggml', 60_000), '25% · about 3m 00s left · compiling ggml');
+  assert.equal(buildProgressText(1, 'configuring', 1_000), '1% · configuring');
 });

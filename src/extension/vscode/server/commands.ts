@@ -6,8 +6,7 @@ import { BUILD_BACKENDS, type BuildBackend } from '../../llama/buildBackend';
 import { BuildCancelledError } from '../../llama/llamaBuild';
 import { buildServer, resolveServer, type ResolveOptions } from '../../llama/locateServer';
 import { readConfig } from '../config';
-import { secondsLeft } from '../../common/timeLeft';
-import { formatDuration } from '../../models/format';
+import { buildProgressText } from '../../present/buildProgressText';
 import { modelCommands } from '../models/modelCommands';
 import type { ServerController } from './serverController';
 import type { ServerState } from '../../llama/serverState';
@@ -72,9 +71,7 @@ function buildCommand(deps: CommandDeps, backendArg: unknown): Thenable<void> {
       sourceFrom: deps.extensionPath,
       backend,
       onProgress: (percent, message) => {
-        const left = secondsLeft(percent, Date.now() - startedAt);
-        const eta = left === undefined ? '' : ` · about ${formatDuration(left)} left`;
-        progress.report({ message: `${Math.floor(percent)}%${eta} · ${message}`, increment: Math.max(0, percent - last) });
+        progress.report({ message: buildProgressText(percent, message, Date.now() - startedAt), increment: Math.max(0, percent - last) });
         last = Math.max(last, percent);
       },
       onLine: (line) => deps.serverOutput.appendLine(line),

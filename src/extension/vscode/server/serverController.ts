@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { secondsLeft } from '../../common/timeLeft';
-import { formatDuration } from '../../models/format';
+import { buildProgressText } from '../../present/buildProgressText';
 import * as vscode from 'vscode';
 import { headroomCacheDir } from '../../common/cacheDir';
 import { Emitter, type Disposable } from '../../common/emitter';
@@ -199,8 +198,7 @@ export class ServerController implements Disposable {
       }
       const increment = Math.max(0, percent - last);
       last = Math.max(last, percent);
-      const left = secondsLeft(percent, Date.now() - startedAt);
-      reporter.report({ message: `${Math.floor(percent)}%${left === undefined ? '' : ` · about ${formatDuration(left)} left`} · ${message}`, increment });
+      reporter.report({ message: buildProgressText(percent, message, Date.now() - startedAt), increment });
     };
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Headroom: building llama.cpp', cancellable: true },
