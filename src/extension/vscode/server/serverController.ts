@@ -133,7 +133,14 @@ export class ServerController implements Disposable {
   async ensureRunning(pickModel: () => Promise<string | undefined>): Promise<ReadyServer> {
     const ready = this.supervisor.server;
     if (ready) return ready;
-    if (STARTING.includes(this.supervisor.state.kind)) return this.supervisor.whenReady();
+    if (STARTING.includes(this.supervisor.state.kind)) {
+      // The look for a shared server as the window opened may end in stopped (none runs): then start one.
+      try {
+        return await this.supervisor.whenReady();
+      } catch (err) {
+        if (this.supervisor.state.kind !== 'stopped') throw err;
+      }
+    }
     const model = readConfig().modelPath || (await pickModel());
     if (!model) throw new HeadroomError('No model is selected, so the message was not sent.', 'Pick one with "Headroom: Select Model...", then send it again.');
     return this.start(model);
