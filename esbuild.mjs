@@ -16,7 +16,7 @@ const common = {
 const builds = [
   {
     ...common,
-    entryPoints: { extension: 'src/extension/main.ts', cli: 'src/extension/cli/main.ts' },
+    entryPoints: { extension: 'src/extension/main.ts', cli: 'src/extension/cli/main.ts', reaper: 'src/extension/llama/shared/reaperMain.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',

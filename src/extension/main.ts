@@ -54,11 +54,14 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerPlanPanel({ extensionUri: context.extensionUri, controller: target.planSource(), log }),
   );
   log.info('Headroom activated');
+  void server.onWindowOpened().catch((err: unknown) => log.warn(`at window open: ${err instanceof Error ? err.message : String(err)}`));
 }
 
-/** VS Code waits for this promise, so llama-server never outlives the window. */
+/** VS Code waits for this promise: the window lets go of its shared server (the last one out stops it after the idle time). */
 export async function deactivate(): Promise<void> {
+  // Called first, before anything awaits: VS Code disposes the subscriptions right after calling deactivate().
+  const released = controller?.release();
   await flushChat?.().catch(() => undefined);
-  await controller?.stop();
+  await released;
   controller = undefined;
 }

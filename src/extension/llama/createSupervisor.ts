@@ -4,6 +4,7 @@ import { readGgufHeader, type GgufHeader } from '../gguf/header';
 import type { BuildBackend } from './buildBackend';
 import { resolveServer, type LocatedServer } from './locateServer';
 import { NodeProcessLauncher, type ProcessLauncher } from './processLauncher';
+import type { ServerSharing } from './shared/serverSharing';
 import { Supervisor, type SupervisorDeps } from './supervisor';
 
 export interface SupervisorSetup {
@@ -19,6 +20,8 @@ export interface SupervisorSetup {
   stopGraceMs?: number;
   oomKillCount?: SupervisorDeps['oomKillCount'];
   stallTimeoutMs?: SupervisorDeps['stallTimeoutMs'];
+  /** One server per model and settings for every window (the extension); without it servers are private (the CLI). */
+  sharing?: ServerSharing;
 }
 
 /** The model's validated header; rejects with a precise message when `path` is missing or not a valid GGUF model. */
@@ -49,7 +52,8 @@ export function createSupervisor(setup: SupervisorSetup): Supervisor {
     stopGraceMs: setup.stopGraceMs,
     oomKillCount: setup.oomKillCount,
     stallTimeoutMs: setup.stallTimeoutMs,
-    async resolveBinary(onProgress) {
+    sharing: setup.sharing,
+    async resolveBinary(onProgress, signal) {
       const located = await resolveServer({
         configuredPath: setup.llamaServerPath?.(),
         cacheRoot: setup.cacheRoot,
@@ -57,6 +61,7 @@ export function createSupervisor(setup: SupervisorSetup): Supervisor {
         backend: setup.backend,
         onProgress,
         onLine: setup.onBuildLine,
+        signal,
       });
       setup.onLocated?.(located);
       return { path: located.path, fitParams: located.fitParams };

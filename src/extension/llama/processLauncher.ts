@@ -1,7 +1,12 @@
 import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { Emitter, type Event } from '../common/emitter';
 import { HeadroomError } from '../common/errors';
 import { run } from '../common/run';
+import { LineSplitter } from './lineSplitter';
+import { LogTail } from './shared/logTail';
+
+export { LineSplitter } from './lineSplitter';
 
 export interface ExitInfo {
   code: number | null;
@@ -11,6 +16,12 @@ export interface ExitInfo {
 export interface LaunchOptions {
   env: NodeJS.ProcessEnv;
   cwd?: string;
+  /**
+   * A shared server's output file: the child is detached on every platform, writes stdout and stderr there
+   * (a pipe would end with this process and kill it with SIGPIPE), gets no watchdog, and so outlives this
+   * process; its lines arrive as stderr lines read back from the file.
+   */
+  logFile?: string;
 }
 
 /** A running child process: its output as lines and raw chunks, and its end. */
@@ -29,22 +40,6 @@ export interface ManagedProcess {
 
 export interface ProcessLauncher {
   launch(command: string, args: readonly string[], options: LaunchOptions): Promise<ManagedProcess>;
-}
-
-/** Splits a text stream into lines, keeping a partial last line until it completes. */
-export class LineSplitter {
-  private rest = '';
-
-  push(text: string, emit: (line: string) => void): void {
-    const parts = (this.rest + text).split('\n');
-    this.rest = parts.pop() ?? '';
-    for (const part of parts) emit(part.endsWith('\r') ? part.slice(0, -1) : part);
-  }
-
-  end(emit: (line: string) => void): void {
-    if (this.rest) emit(this.rest);
-    this.rest = '';
-  }
 }
 
 /**
@@ -115,34 +110,54 @@ export function startReaper(parentPid: number, childPid: number, host: LauncherH
   }
 }
 
+/**
+ * Ends `pid` and everything it started: `signal` to its process group (it leads one: it was spawned
+ * detached), or on Windows `taskkill /T /F`, whatever the signal (child.kill would end only the child).
+ */
+export function killProcessTree(pid: number, signal: NodeJS.Signals, host: LauncherHost = currentLauncherHost()): void {
+  if (host.platform === 'win32') {
+    run('taskkill', taskkillArgs(pid), { env: host.env, timeoutMs: 10_000 }).catch(() => undefined);
+    return;
+  }
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
 /** Spawns directly (no shell), in a new process group, with stdin closed. */
 export class NodeProcessLauncher implements ProcessLauncher {
   constructor(private readonly host: LauncherHost = currentLauncherHost()) {}
 
   launch(command: string, args: readonly string[], options: LaunchOptions): Promise<ManagedProcess> {
-    const { platform, env: hostEnv } = this.host;
+    const { platform } = this.host;
+    const logFd = options.logFile === undefined ? undefined : openSync(options.logFile, 'w', 0o600);
     return new Promise((resolve, reject) => {
       const child = spawn(command, args, {
         env: options.env,
         cwd: options.cwd,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: platform !== 'win32',
+        stdio: logFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', logFd, logFd],
+        detached: logFd !== undefined || platform !== 'win32',
         shell: false,
         windowsHide: true,
       });
+      if (logFd !== undefined) closeSync(logFd);
       const stdoutLine = new Emitter<string>();
       const stderrLine = new Emitter<string>();
+      const tail = options.logFile === undefined ? undefined : new LogTail(options.logFile, 0);
+      tail?.onLine((l) => stderrLine.fire(l));
       const outSplit = new LineSplitter();
       const errSplit = new LineSplitter();
-      child.stdout.setEncoding('utf8');
-      child.stderr.setEncoding('utf8');
-      child.stdout.on('data', (text: string) => outSplit.push(text, (l) => stdoutLine.fire(l)));
-      child.stderr.on('data', (text: string) => errSplit.push(text, (l) => stderrLine.fire(l)));
+      child.stdout?.setEncoding('utf8');
+      child.stderr?.setEncoding('utf8');
+      child.stdout?.on('data', (text: string) => outSplit.push(text, (l) => stdoutLine.fire(l)));
+      child.stderr?.on('data', (text: string) => errSplit.push(text, (l) => stderrLine.fire(l)));
       const exited = new Promise<ExitInfo>((done) => {
         child.on('close', (code, signal) => {
           outSplit.end((l) => stdoutLine.fire(l));
           errSplit.end((l) => stderrLine.fire(l));
-          done({ code, signal });
+          void (tail?.close() ?? Promise.resolve()).then(() => done({ code, signal }));
         });
       });
       child.once('error', (err: NodeJS.ErrnoException) => {
@@ -152,24 +167,14 @@ export class NodeProcessLauncher implements ProcessLauncher {
       child.once('spawn', () => {
         const pid = child.pid;
         if (pid === undefined) return;
-        startReaper(process.pid, pid, this.host);
+        if (tail) child.unref();
+        else startReaper(process.pid, pid, this.host);
         resolve({
           pid,
           onStdoutLine: stdoutLine.event,
           onStderrLine: stderrLine.event,
           exited,
-          kill(signal) {
-            // child.kill would end only the child on Windows, leaving what it started running.
-            if (platform === 'win32') {
-              run('taskkill', taskkillArgs(pid), { env: hostEnv, timeoutMs: 10_000 }).catch(() => undefined);
-              return;
-            }
-            try {
-              process.kill(-pid, signal);
-            } catch {
-              // already gone
-            }
-          },
+          kill: (signal) => killProcessTree(pid, signal, this.host),
         });
       });
     });

@@ -17,6 +17,7 @@ import { buildServerArgs } from './serverArgs';
 import { DEFAULT_STALL_TIMEOUT_MS, stallFailure, StallWatch } from './stallWatch';
 import { secondsText, type ReplyWatch } from '../chat/replyWatch';
 import { checkTransition, type ReadyInfo, type ServerState } from './serverState';
+import type { ServerSharing, SharedIdentity } from './shared/serverSharing';
 import { launchOf, shownState, type Launch, type ReadyState, type Run, type SupervisorState } from './supervisorState';
 
 export interface ServerConfig {
@@ -55,8 +56,8 @@ export interface LaunchPlanner {
 
 export interface SupervisorDeps {
   launcher: ProcessLauncher;
-  /** Finds or builds llama-server; reports build progress through the callback. */
-  resolveBinary(onProgress: (percent: number, message: string) => void): Promise<ResolvedBinary>;
+  /** Finds or builds llama-server; reports build progress through the callback; `signal` cancels a build. */
+  resolveBinary(onProgress: (percent: number, message: string) => void, signal?: AbortSignal): Promise<ResolvedBinary>;
   /** Rejects with a precise error when the model file is not something to hand to llama-server. */
   checkModel(path: string): Promise<void>;
   /** Every line the server prints. */
@@ -74,6 +75,11 @@ export interface SupervisorDeps {
    * killed and restarted like a crash; read at each ready; 0 turns the watch off. Default 60 s.
    */
   stallTimeoutMs?(): number;
+  /**
+   * Shares servers with other windows (a start with a `share` identity attaches to a running one or records
+   * the one it launches); without it every server is private.
+   */
+  sharing?: ServerSharing;
   /** The kernel's OOM-kill counter (default: /proc/vmstat), to tell its SIGKILL from anyone else's. */
   oomKillCount?(): number | undefined;
 }
@@ -82,6 +88,20 @@ export interface ReadyServer extends ReadyInfo {
   apiKey: string;
   /** Give it to the chat client: it is told of every chunk, and ends the reply if this server stalls. */
   watch: ReplyWatch;
+}
+
+/** A llama-server process with what reaching it takes. */
+interface Spawned {
+  process: ManagedProcess;
+  port: number;
+  apiKey: string;
+  args: readonly string[];
+}
+
+/** A shared server's identity: what the caller shares under and the config's fixed parts (and the binary, once known). */
+function sharedIdentity(share: string, config: ServerConfig): SharedIdentity {
+  const key = JSON.stringify({ share, model: config.modelPath, port: config.port, extraArgs: config.extraArgs });
+  return { key, modelPath: config.modelPath };
 }
 
 /** How llama-server ended, and for a SIGKILL whether the kernel's OOM killer sent it (undefined: unknown). */
@@ -156,10 +176,10 @@ export class Supervisor implements Disposable {
   async locate(): Promise<ResolvedBinary> {
     const before = this.current;
     if (before.kind !== 'stopped' && before.kind !== 'failed') return this.deps.resolveBinary(() => undefined);
-    const run: Run = { id: ++this.runs, planner: undefined };
+    const run: Run = { id: ++this.runs, planner: undefined, abort: new AbortController() };
     this.move({ kind: 'locating', run });
     try {
-      return await this.deps.resolveBinary((percent, message) => this.showBuild(run, percent, message));
+      return await this.deps.resolveBinary((percent, message) => this.showBuild(run, percent, message), run.abort.signal);
     } finally {
       if (this.isCurrent(run)) this.move({ kind: 'stopped', stopped: before.kind === 'stopped' ? before.stopped : Promise.resolve() });
     }
@@ -167,10 +187,12 @@ export class Supervisor implements Disposable {
 
   /**
    * Starts (or restarts with a new config) and resolves once the server answers /health with 200.
-   * `planner` plans the launch once the binary is known and re-plans it after a failure.
+   * `planner` plans the launch once the binary is known and re-plans it after a failure. With `share` (and
+   * deps.sharing) the server is the machine's one for that identity: attached to when it runs, else launched
+   * and recorded for other windows.
    */
-  async start(config: ServerConfig, planner?: LaunchPlanner): Promise<ReadyServer> {
-    const run: Run = { id: ++this.runs, planner };
+  async start(config: ServerConfig, planner?: LaunchPlanner, share?: string): Promise<ReadyServer> {
+    const run: Run = { id: ++this.runs, planner, share: this.deps.sharing ? share : undefined, abort: new AbortController() };
     this.latestStart = run;
     // Stop whatever runs and wait until its process has exited (its memory and port are free). The last
     // start called wins: an earlier one still waiting here is cancelled, a running one is stopped.
@@ -187,8 +209,14 @@ export class Supervisor implements Disposable {
     try {
       this.move({ kind: 'locating', run });
       await this.deps.checkModel(config.modelPath);
-      const binary = await this.deps.resolveBinary((percent, message) => this.showBuild(run, percent, message));
+      const binary = await this.deps.resolveBinary((percent, message) => this.showBuild(run, percent, message), run.abort.signal);
       this.assertCurrent(run);
+      const attached = run.share === undefined ? undefined : await this.deps.sharing?.attach({ ...sharedIdentity(run.share, config), binary: binary.path });
+      if (attached) {
+        if (!this.isCurrent(run)) attached.process.kill('SIGTERM');
+        this.assertCurrent(run);
+        return await this.follow({ run, config, binary, port: attached.port, unplanned: true }, attached);
+      }
       let first = config;
       if (planner) {
         this.move({ kind: 'planning', run, config, binary });
@@ -202,6 +230,29 @@ export class Supervisor implements Disposable {
     }
   }
 
+  /**
+   * Attaches to the shared server for this config and `share` when one runs (a window opening, a reload),
+   * without locating, building or planning anything; undefined, and stopped as before, when none runs.
+   */
+  async attach(config: ServerConfig, planner: LaunchPlanner | undefined, share: string): Promise<ReadyServer | undefined> {
+    const sharing = this.deps.sharing;
+    if (!sharing || this.current.kind !== 'stopped') return undefined;
+    const run: Run = { id: ++this.runs, planner, share, abort: new AbortController() };
+    this.move({ kind: 'locating', run });
+    try {
+      const attached = await sharing.attach(sharedIdentity(share, config));
+      if (attached && !this.isCurrent(run)) attached.process.kill('SIGTERM');
+      if (!attached || !this.isCurrent(run)) {
+        if (this.isCurrent(run)) this.move({ kind: 'stopped', stopped: Promise.resolve() });
+        return undefined;
+      }
+      return await this.follow({ run, config, binary: { path: attached.binary }, port: attached.port, unplanned: true }, attached);
+    } catch (err) {
+      if (this.isCurrent(run)) this.move({ kind: 'failed', error: errorMessage(err) });
+      throw err;
+    }
+  }
+
   /** Stops the server: SIGTERM to its process group, SIGKILL after the grace period. Idempotent. */
   stop(): Promise<void> {
     const s = this.current;
@@ -209,6 +260,7 @@ export class Supervisor implements Disposable {
     // A failure stays on show; its process, if any, has exited or was killed.
     if (s.kind === 'failed') return Promise.resolve();
     if (s.kind === 'crashed') clearTimeout(s.restart);
+    if ('run' in s) s.run.abort.abort();
     const proc = 'process' in s ? s.process : undefined;
     const stopped = proc ? this.terminate(proc) : Promise.resolve();
     this.move({ kind: 'stopped', stopped });
@@ -260,20 +312,36 @@ export class Supervisor implements Disposable {
   }
 
   private async launch(relaunch: Launch): Promise<ReadyServer> {
-    const { run, config, binary } = relaunch;
-    const port = await this.choosePort(config.port, relaunch.port);
-    this.assertCurrent(run);
-    const launch: Launch = { ...relaunch, port };
-    const apiKey = this.apiKey;
-    const args = buildServerArgs({ ...config, port });
-    this.tail.clear();
-    this.move({ kind: 'starting', ...launch });
-    const proc = await this.deps.launcher.launch(binary.path, args, { env: serverEnv(this.deps.env ?? process.env, { apiKey, port }) });
-    if (!this.isCurrent(run)) {
-      proc.kill('SIGKILL');
-      await proc.exited;
+    const spawned = await this.spawn(relaunch);
+    if (!this.isCurrent(relaunch.run)) {
+      spawned.process.kill('SIGKILL');
+      await spawned.process.exited;
       throw new CancelledError('The start was cancelled.');
     }
+    return this.follow({ ...relaunch, port: spawned.port, unplanned: false }, spawned);
+  }
+
+  /** A server for this launch: spawned here, or (shared) the one another window started meanwhile. */
+  private async spawn(relaunch: Launch): Promise<Spawned> {
+    const { run, config, binary } = relaunch;
+    const own = async (apiKey: string, logFile?: string): Promise<Spawned> => {
+      const port = await this.choosePort(config.port, relaunch.port);
+      this.assertCurrent(run);
+      const args = buildServerArgs({ ...config, port });
+      this.tail.clear();
+      this.move({ kind: 'starting', ...relaunch, port });
+      const env = serverEnv(this.deps.env ?? process.env, { apiKey, port });
+      return { process: await this.deps.launcher.launch(binary.path, args, { env, logFile }), port, apiKey, args };
+    };
+    const sharing = this.deps.sharing;
+    if (run.share === undefined || !sharing) return own(this.apiKey);
+    return sharing.launchOrAttach({ ...sharedIdentity(run.share, config), binary: binary.path }, own);
+  }
+
+  /** From a spawned (or attached) process to ready: its output, its end, /health, the stall watch. */
+  private async follow(launch: Launch, spawned: Spawned): Promise<ReadyServer> {
+    const { run, config } = launch;
+    const { process: proc, port, apiKey, args } = spawned;
     this.move({ kind: 'starting', ...launch, process: proc });
     const progress = new LoadProgress();
     proc.onStderrLine((line) => {
@@ -429,7 +497,14 @@ export class Supervisor implements Disposable {
   /** The restart after a crash: one step down when the planner has one for this failure, else as it was. */
   private async reload(launch: Launch, failure: Failure): Promise<void> {
     try {
-      const stepDown = launch.run.planner?.stepDown(failure);
+      const planner = launch.run.planner;
+      if (launch.unplanned && planner) {
+        // Attached without a plan of our own: plan as a first start does, then launch (or attach to a takeover).
+        const prepared = await this.replan(launch, (config) => planner.prepare(launch.binary, config));
+        await this.loadUntilReady({ ...prepared, unplanned: false });
+        return;
+      }
+      const stepDown = planner?.stepDown(failure);
       await this.loadUntilReady(stepDown ? await this.replan(launch, stepDown) : launch);
     } catch (err) {
       if (this.isCurrent(launch.run)) this.move({ kind: 'failed', error: errorMessage(err) });

@@ -9,6 +9,10 @@ import type { LaunchPlanner, ReadyServer, ResolvedBinary, ServerConfig } from '.
 export interface Run {
   readonly id: number;
   readonly planner: LaunchPlanner | undefined;
+  /** The identity under which the server is shared with other windows; undefined: a private server. */
+  readonly share?: string;
+  /** Aborted when the run is stopped or replaced: a build it started stops too. */
+  readonly abort: AbortController;
 }
 
 /** One launch of a run: what is (or is about to be) handed to llama-server. */
@@ -18,6 +22,8 @@ export interface Launch {
   readonly binary: ResolvedBinary;
   /** The port this run's server listens on, once chosen: a relaunch reclaims it, so clients keep their URL. */
   readonly port?: number;
+  /** Attached to a shared server without planning: a relaunch after a crash plans first. */
+  readonly unplanned?: boolean;
 }
 
 export type CrashInfo = Omit<Extract<ServerState, { kind: 'crashed' }>, 'kind'>;
@@ -40,7 +46,7 @@ export type ReadyState = Extract<SupervisorState, { kind: 'ready' }>;
 
 /** The launch a state belongs to, to build the next state of the same launch. */
 export function launchOf(s: Launch): Launch {
-  return { run: s.run, config: s.config, binary: s.binary, port: s.port };
+  return { run: s.run, config: s.config, binary: s.binary, port: s.port, unplanned: s.unplanned };
 }
 
 /** What the views see: the public state, without handles, config, key or watch. */

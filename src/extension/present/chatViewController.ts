@@ -6,6 +6,7 @@ import type { ContextTracker } from '../chat/contextTracker';
 import { findCodeSource, type CodeSource } from '../chat/codeFences';
 import { contextView } from './chatContextView';
 import { DeltaCoalescer } from './deltaCoalescer';
+import { startingBackend } from './startingBackend';
 import type { ServerView } from './serverView';
 import type { Disposable, Event } from '../common/emitter';
 import { openableUrl } from '../../webview/protocol/links';
@@ -64,6 +65,11 @@ export interface ChatViewControllerDeps {
   onDidChangeServerView: Event<ServerView>;
   getBackend(): ChatBackend | undefined;
   startServer(): void;
+  /**
+   * For a message sent while no model runs: starts the configured model (or asks for one) and resolves
+   * with its backend once ready; rejects with what went wrong. Without it such a message gets NOT_RUNNING_ERROR.
+   */
+  readonly startForSend?: () => Promise<ChatBackend>;
   log: ChatLog;
   history?: ChatHistory;
   context?: ContextTracker;
@@ -280,7 +286,8 @@ export class ChatViewController implements Disposable {
       this.post({ type: 'busy', busy: true });
       return;
     }
-    const backend = this.deps.getBackend();
+    const { startForSend } = this.deps;
+    const backend = this.deps.getBackend() ?? (startForSend ? startingBackend(startForSend) : undefined);
     if (!backend) {
       if (unsentText !== undefined) conversation.addUnsent(unsentText, NOT_RUNNING_ERROR);
       else this.post({ type: 'busy', busy: false });

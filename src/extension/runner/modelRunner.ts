@@ -12,7 +12,7 @@ import { RecoveryPolicy, type PlanFor } from './recovery';
 import { rpcPlan } from './rpcPlan';
 import type { RpcWorker } from '../endpoints/rpcWorkers';
 import { ServerLoadError } from '../llama/serverLoadError';
-import type { ReadyServer, ResolvedBinary, Supervisor } from '../llama/supervisor';
+import type { ReadyServer, ResolvedBinary, ServerConfig, Supervisor } from '../llama/supervisor';
 
 export interface RunRequest {
   modelPath: string;
@@ -49,6 +49,16 @@ export function withSimulatedGpus(facts: HardwareFacts, vramMiB: readonly number
     ...facts,
     gpus: vramMiB.map((mib, index) => ({ index, name: `Simulated GPU ${index} (${(mib / 1024).toFixed(0)} GB)`, totalMiB: mib, freeMiB: mib, usedMiB: 0 })),
   };
+}
+
+function serverConfig(request: RunRequest): ServerConfig {
+  return { modelPath: request.modelPath, port: request.port, extraArgs: request.extraArgs, contextSize: 0 };
+}
+
+/** Windows with the same model and settings share one server (when the supervisor shares at all). */
+function shareKey(request: RunRequest): string {
+  const workers = request.rpcWorkers ?? [];
+  return JSON.stringify(workers.length > 0 ? { wishes: request.wishes, workers } : request.wishes);
 }
 
 /**
@@ -118,6 +128,34 @@ export class ModelRunner implements Disposable {
 
   async start(request: RunRequest): Promise<{ server: ReadyServer; changes: readonly string[] }> {
     const header = await readModelHeader(request.modelPath);
+    const recovery = this.recoveryFor(request, header);
+    const server = await this.supervisor
+      .start(serverConfig(request), recovery, shareKey(request))
+      .catch((err: unknown) => {
+        throw this.withRamAdvice(err, header);
+      });
+    if (this.current && recovery.binary) {
+      const port = Number(new URL(server.baseUrl).port);
+      this.setPlan({ ...this.current, commandLine: commandLine(recovery.binary.path, request.modelPath, this.current.plan, port, request.extraArgs) });
+    }
+    return { server, changes: recovery.changes };
+  }
+
+  /**
+   * Attaches to the server another window runs for this request (same model and settings), without
+   * planning or starting anything; undefined when none runs. A crash of it is then planned and restarted here.
+   */
+  async attach(request: RunRequest): Promise<ReadyServer | undefined> {
+    const header = await readModelHeader(request.modelPath);
+    return this.supervisor.attach(serverConfig(request), this.recoveryFor(request, header), shareKey(request));
+  }
+
+  stop(): Promise<void> {
+    return this.supervisor.stop();
+  }
+
+  /** One start's recovery ladder: each rung is an exact plan with the overrides so far. */
+  private recoveryFor(request: RunRequest, header: GgufHeader): RecoveryPolicy {
     const workers = request.rpcWorkers ?? [];
     const planFor: PlanFor = async (overrides, binary) => {
       const inputs = {
@@ -134,21 +172,7 @@ export class ModelRunner implements Disposable {
       this.setPlan(report);
       return launchFromPlan(report, header);
     };
-    const recovery = new RecoveryPolicy(planFor, (step) => this.changeEmitter.fire(step.change));
-    const server = await this.supervisor
-      .start({ modelPath: request.modelPath, port: request.port, extraArgs: request.extraArgs, contextSize: 0 }, recovery)
-      .catch((err: unknown) => {
-        throw this.withRamAdvice(err, header);
-      });
-    if (this.current && recovery.binary) {
-      const port = Number(new URL(server.baseUrl).port);
-      this.setPlan({ ...this.current, commandLine: commandLine(recovery.binary.path, request.modelPath, this.current.plan, port, request.extraArgs) });
-    }
-    return { server, changes: recovery.changes };
-  }
-
-  stop(): Promise<void> {
-    return this.supervisor.stop();
+    return new RecoveryPolicy(planFor, (step) => this.changeEmitter.fire(step.change));
   }
 
   dispose(): void {

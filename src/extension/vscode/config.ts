@@ -17,6 +17,10 @@ export interface HeadroomConfig {
   wishes: PlanWishes;
   /** headroom.rpcWorkers as written ("host:port" or "host:port=MiB"); parsed at start, so a bad entry is a clear error there. */
   rpcWorkers: string[];
+  /** Minutes the shared server keeps running after the last window using it closed; 0 = until stopped. */
+  idleStopMinutes: number;
+  /** Start (or attach to) the configured model when a window opens. */
+  autoStart: boolean;
 }
 
 /** Settings whose change only takes effect when llama-server restarts. */
@@ -60,6 +64,8 @@ export function readConfig(): HeadroomConfig {
     stallTimeoutSeconds: Math.max(0, Math.floor(c.get<number>('stallTimeoutSeconds', 60))),
     wishes: wishesFrom((key) => c.get(key)),
     rpcWorkers: c.get<unknown[]>('rpcWorkers', []).filter((w): w is string => typeof w === 'string'),
+    idleStopMinutes: Math.max(0, c.get<number>('idleStopMinutes', 10)),
+    autoStart: c.get<boolean>('autoStart', false) === true,
   };
 }
 

@@ -8,6 +8,8 @@ import { ChatViewProvider } from './chatViewProvider';
 import { ApplyEdits } from './applyEdit';
 import { EditorContextSource } from './editorContext';
 import type { ChatTarget } from '../server/chatTarget';
+import { HeadroomError } from '../../common/errors';
+import { modelCommands } from '../models/modelCommands';
 
 export interface ChatSetup {
   disposables: vscode.Disposable[];
@@ -34,6 +36,7 @@ export function setupChat(context: vscode.ExtensionContext, conversation: Conver
     log,
   });
   const applyEdits = new ApplyEdits(log);
+  const models = modelCommands({ log, secrets: context.secrets });
   const chatView = new ChatViewProvider({
     applyEdits,
     extensionUri: context.extensionUri,
@@ -42,6 +45,15 @@ export function setupChat(context: vscode.ExtensionContext, conversation: Conver
     onDidChangeServerView: target.onDidChangeView,
     getBackend: () => target.connection()?.backend,
     startServer: () => (target.usesEndpoint ? void target.endpoint.refresh() : void vscode.commands.executeCommand('headroom.start')),
+    // A message sent with nothing running starts the model (or opens the picker), then goes out.
+    startForSend: async () => {
+      if (target.usesEndpoint) return (await target.endpoint.ready()).backend;
+      const server = target.controller;
+      await server.ensureRunning(() => models.firstRun());
+      const backend = server.backend();
+      if (!backend) throw new HeadroomError('The model stopped before the message could be sent.', 'Send it again.');
+      return backend;
+    },
     log,
     history,
     context: tracker,

@@ -19,6 +19,8 @@ export interface ChatViewDeps {
   /** The backend of the running server, or undefined while no model is ready. */
   getBackend(): ChatBackend | undefined;
   startServer(): void;
+  /** Starts the model for a message sent while none runs (see ChatViewControllerDeps). */
+  readonly startForSend?: () => Promise<ChatBackend>;
   log: vscode.LogOutputChannel;
   history?: ChatHistory;
   context?: ContextTracker;

@@ -6,6 +6,7 @@ import { BUILD_BACKENDS, type BuildBackend } from '../../llama/buildBackend';
 import { BuildCancelledError } from '../../llama/llamaBuild';
 import { buildServer, resolveServer, type ResolveOptions } from '../../llama/locateServer';
 import { readConfig } from '../config';
+import { buildProgressText } from '../../present/buildProgressText';
 import { modelCommands } from '../models/modelCommands';
 import type { ServerController } from './serverController';
 import type { ServerState } from '../../llama/serverState';
@@ -63,13 +64,14 @@ function buildCommand(deps: CommandDeps, backendArg: unknown): Thenable<void> {
     const abort = new AbortController();
     const cancellation = token.onCancellationRequested(() => abort.abort());
     let last = 0;
+    const startedAt = Date.now();
     const options: ResolveOptions = {
       configuredPath: readConfig().llamaServerPath || undefined,
       cacheRoot: headroomCacheDir(),
       sourceFrom: deps.extensionPath,
       backend,
       onProgress: (percent, message) => {
-        progress.report({ message: `${Math.floor(percent)}% ${message}`, increment: Math.max(0, percent - last) });
+        progress.report({ message: buildProgressText(percent, message, Date.now() - startedAt), increment: Math.max(0, percent - last) });
         last = Math.max(last, percent);
       },
       onLine: (line) => deps.serverOutput.appendLine(line),

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { buildProgressText } from '../../present/buildProgressText';
 import * as vscode from 'vscode';
 import { headroomCacheDir } from '../../common/cacheDir';
 import { Emitter, type Disposable } from '../../common/emitter';
@@ -15,6 +17,23 @@ import type { PlanReport } from '../../memory/planReport';
 import type { ServerState } from '../../llama/serverState';
 import { readConfig } from '../config';
 import { serverView, type ServerView } from '../../present/serverView';
+import { ServerSharing, sharedServersDir } from '../../llama/shared/serverSharing';
+import type { RunRequest } from '../../runner/modelRunner';
+
+/** States on the way to ready: a chat message waits for them rather than starting again. */
+const STARTING: readonly ServerState['kind'][] = ['locating', 'planning', 'building', 'starting', 'loading', 'crashed'];
+
+/** What a start asks for, from the settings as they are now. */
+function runRequest(modelPath: string): RunRequest {
+  const config = readConfig();
+  return {
+    modelPath,
+    wishes: config.wishes,
+    port: config.port,
+    extraArgs: checkExtraArgs(config.extraServerArgs),
+    rpcWorkers: parseRpcWorkers(config.rpcWorkers),
+  };
+}
 
 /**
  * Owns the model runner inside VS Code: reads settings, plans and starts, shows build progress as a
@@ -29,6 +48,8 @@ export class ServerController implements Disposable {
   readonly onDidChangeView = this.viewEmitter.event;
   private buildProgress: { report(percent: number, message: string): void; done(): void } | null = null;
   private readonly subscriptions: Disposable[] = [];
+  /** Every window shares one server per model and settings (see llama/shared/). */
+  private readonly sharing: ServerSharing;
 
   constructor(
     extensionPath: string,
@@ -36,6 +57,11 @@ export class ServerController implements Disposable {
     serverOutput: vscode.OutputChannel,
     probe: HardwareProbe,
   ) {
+    this.sharing = new ServerSharing({
+      dir: sharedServersDir(headroomCacheDir()),
+      idleStopMs: () => readConfig().idleStopMinutes * 60_000,
+      reaperScript: join(extensionPath, 'dist', 'reaper.js'),
+    });
     this.runner = new ModelRunner(
       {
         cacheRoot: headroomCacheDir(),
@@ -45,6 +71,7 @@ export class ServerController implements Disposable {
         onBuildLine: (line) => serverOutput.appendLine(line),
         onLocated: (s) => log.info(`llama-server: ${s.path} (${s.source}, ${s.version})`),
         stallTimeoutMs: () => readConfig().stallTimeoutSeconds * 1000,
+        sharing: this.sharing,
       },
       probe,
     );
@@ -100,20 +127,53 @@ export class ServerController implements Disposable {
   }
 
   async start(modelPath: string): Promise<ReadyServer> {
-    const config = readConfig();
-    const { server } = await this.runner.start({
-      modelPath,
-      wishes: config.wishes,
-      port: config.port,
-      extraArgs: checkExtraArgs(config.extraServerArgs),
-      rpcWorkers: parseRpcWorkers(config.rpcWorkers),
-    });
+    const { server } = await this.runner.start(runRequest(modelPath));
     return server;
+  }
+
+  /**
+   * As the window opens: with autoStart, starts the configured model (attaching when another window runs
+   * it); without, attaches only to a server that already runs, so a reload finds its model still up.
+   */
+  async onWindowOpened(): Promise<void> {
+    const config = readConfig();
+    if (!config.modelPath || this.supervisor.state.kind !== 'stopped') return;
+    const started = Date.now();
+    const server = config.autoStart ? await this.start(config.modelPath) : await this.runner.attach(runRequest(config.modelPath));
+    if (server) this.log.info(`attached or started at window open: ${server.model} (pid ${server.pid}) in ${Date.now() - started} ms`);
+  }
+
+  /**
+   * The ready server for a chat message: the one running, the start in progress, or a new start of the
+   * configured model (`pickModel` asks for one when none is configured).
+   */
+  async ensureRunning(pickModel: () => Promise<string | undefined>): Promise<ReadyServer> {
+    const ready = this.supervisor.server;
+    if (ready) return ready;
+    if (STARTING.includes(this.supervisor.state.kind)) {
+      // The look for a shared server as the window opened may end in stopped (none runs): then start one.
+      try {
+        return await this.supervisor.whenReady();
+      } catch (err) {
+        if (this.supervisor.state.kind !== 'stopped') throw err;
+      }
+    }
+    const model = readConfig().modelPath || (await pickModel());
+    if (!model) throw new HeadroomError('No model is selected, so the message was not sent.', 'Pick one with "Headroom: Select Model...", then send it again.');
+    return this.start(model);
+  }
+
+  /** The window closes: it lets go of its server, which keeps running for other windows or the idle time. */
+  release(): Promise<void> {
+    this.sharing.keepRunning = true;
+    return this.supervisor.stop();
   }
 
   async restart(): Promise<ReadyServer> {
     const model = readConfig().modelPath;
     if (!model) throw new HeadroomError('No model is configured.', 'Run "Headroom: Select Model..." first.');
+    // A restart replaces the shared server for every window using it; they attach to the new one.
+    if (this.supervisor.server) this.sharing.endForEveryone = true;
     return this.start(model);
   }
 
@@ -122,6 +182,9 @@ export class ServerController implements Disposable {
   }
 
   dispose(): void {
+    // Only deactivate disposes this, and VS Code disposes the subscriptions right after calling deactivate(),
+    // without waiting for it: the window is closing, so its server is let go, not stopped.
+    this.sharing.keepRunning = true;
     this.buildProgress?.done();
     for (const s of this.subscriptions.splice(0)) s.dispose();
   }
@@ -142,9 +205,13 @@ export class ServerController implements Disposable {
     this.viewEmitter.fire(serverView(state));
   }
 
-  /** A notification whose bar follows the build's percentage (VS Code takes increments). */
+  /**
+   * One notification for the build a start needs: its bar follows the build's percentage, its message the time
+   * left at the pace so far; Cancel stops the start, which stops the build.
+   */
   private openBuildProgress(): { report(percent: number, message: string): void; done(): void } {
     let last = 0;
+    const startedAt = Date.now();
     let finish: () => void = () => undefined;
     let reporter: vscode.Progress<{ message?: string; increment?: number }> | null = null;
     const pending: { percent: number; message: string }[] = [];
@@ -155,14 +222,21 @@ export class ServerController implements Disposable {
       }
       const increment = Math.max(0, percent - last);
       last = Math.max(last, percent);
-      reporter.report({ message: `${Math.floor(percent)}% ${message}`, increment });
+      reporter.report({ message: buildProgressText(percent, message, Date.now() - startedAt), increment });
     };
     void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Headroom: building llama.cpp' },
-      (progress) =>
+      { location: vscode.ProgressLocation.Notification, title: 'Headroom: building llama.cpp', cancellable: true },
+      (progress, token) =>
         new Promise<void>((resolve) => {
           reporter = progress;
-          finish = resolve;
+          const cancel = token.onCancellationRequested(() => {
+            this.log.info('build cancelled from its progress notification');
+            void this.supervisor.stop();
+          });
+          finish = () => {
+            cancel.dispose();
+            resolve();
+          };
           for (const p of pending.splice(0)) report(p.percent, p.message);
         }),
     );
