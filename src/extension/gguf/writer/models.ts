@@ -51,10 +51,10 @@ function qwen2Specials(total: number): string[] {
   return Array.from({ length: 293 }, (_, i) => named[i] ?? `[PAD${first + i}]`);
 }
 
-function vocabFor(kind: TokenizerKind, size: number): Vocab {
+function vocabFor(kind: TokenizerKind, size: number, fim = false): Vocab {
   switch (kind) {
     case 'spm-chatml':
-      return spmVocab(size, { chatml: true, template: CHATML_TEMPLATE });
+      return spmVocab(size, { chatml: true, template: CHATML_TEMPLATE, fim });
     case 'spm-mistral':
       return spmVocab(size, { chatml: false, template: MISTRAL_TEMPLATE });
     case 'bpe-llama3':
@@ -75,6 +75,8 @@ export interface TinyModelOptions {
   readonly type?: FixtureType;
   /** Same seed, same bytes. Default 1. */
   readonly seed?: number;
+  /** Fill-in-the-middle tokens in the vocabulary and their ids in the metadata (ChatML vocabularies). */
+  readonly fim?: boolean;
 }
 
 /**
@@ -92,7 +94,7 @@ export function tinyModelSpec(preset: TinyPreset, options: TinyModelOptions = {}
   const shape: ModelShape = TINY_SHAPES[preset];
   const type = options.type ?? 'Q8_0';
   const random = new Random(options.seed ?? 1);
-  const vocab = vocabFor(shape.tokenizer, shape.nVocab);
+  const vocab = vocabFor(shape.tokenizer, shape.nVocab, options.fim);
   const tensors = tensorPlan(shape).map((t): TensorSpec => {
     const count = t.dims.reduce((a, b) => a * b, 1);
     if (t.role === 'norm') return { name: t.name, type: FIXTURE_TYPE_IDS.F32, dims: t.dims, data: encodeTensor('F32', new Float32Array(count).fill(1)) };
@@ -101,7 +103,7 @@ export function tinyModelSpec(preset: TinyPreset, options: TinyModelOptions = {}
     if (t.role === 'output') silenceRows(values, t.dims[0], vocab.control);
     return { name: t.name, type: FIXTURE_TYPE_IDS[tensorType], dims: t.dims, data: encodeTensor(tensorType, values) };
   });
-  const name = `${shape.name} ${type}`;
+  const name = `${shape.name}${options.fim ? ' FIM' : ''} ${type}`;
   return { kvs: [...archKvs({ ...shape, name }, FILE_TYPES[type]), ...vocab.kvs], tensors };
 }
 
