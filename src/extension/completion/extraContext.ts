@@ -33,6 +33,13 @@ export function chunkSimilarity(a: string, b: string): number {
   return (2 * common) / (linesA.length + linesB.size);
 }
 
+/** Share of `chunk`'s non-blank lines that `window` also has. */
+export function shareIn(chunk: string, window: string): number {
+  const lines = chunk.split('\n').filter((line) => line.trim() !== '');
+  const inWindow = new Set(window.split('\n'));
+  return lines.length === 0 ? 1 : lines.filter((line) => inWindow.has(line)).length / lines.length;
+}
+
 export class ExtraContext {
   private readonly ring: RingBuffer<ExtraChunk>;
 
@@ -62,6 +69,6 @@ export class ExtraContext {
    * `window` (the text the request sends as prefix and suffix anyway) are left out.
    */
   chunks(window = ''): ExtraChunk[] {
-    return this.ring.toArray().filter((c) => window === '' || chunkSimilarity(c.text, window) <= REPEATS_WINDOW);
+    return this.ring.toArray().filter((c) => window === '' || shareIn(c.text, window) <= REPEATS_WINDOW);
   }
 }
