@@ -89,6 +89,17 @@ function silenceRows(values: Float32Array, rowLength: number, rows: readonly num
   for (const row of rows) values.fill(0, row * rowLength, (row + 1) * rowLength);
 }
 
+/**
+ * llama.cpp's infill sampler ends a fill (EOS) unless some token has a probability of at least 0.2, which
+ * a real coder model usually has and random weights, spread over 512 tokens, never do. A FIM model's
+ * output weights are scaled up so its next token is as confident as a trained model's.
+ */
+const FIM_OUTPUT_GAIN = 12;
+
+function sharpen(values: Float32Array): void {
+  for (let i = 0; i < values.length; i++) values[i] = (values[i] ?? 0) * FIM_OUTPUT_GAIN;
+}
+
 /** Metadata and tensors (with data) of a tiny model, in memory. */
 export function tinyModelSpec(preset: TinyPreset, options: TinyModelOptions = {}): ModelSpec {
   const shape: ModelShape = TINY_SHAPES[preset];
@@ -100,7 +111,10 @@ export function tinyModelSpec(preset: TinyPreset, options: TinyModelOptions = {}
     if (t.role === 'norm') return { name: t.name, type: FIXTURE_TYPE_IDS.F32, dims: t.dims, data: encodeTensor('F32', new Float32Array(count).fill(1)) };
     const tensorType: FixtureType = t.role === 'router' ? 'F32' : type;
     const values = random.floats(count, 1 / Math.sqrt(t.dims[0]));
-    if (t.role === 'output') silenceRows(values, t.dims[0], vocab.control);
+    if (t.role === 'output') {
+      if (options.fim) sharpen(values);
+      silenceRows(values, t.dims[0], vocab.control);
+    }
     return { name: t.name, type: FIXTURE_TYPE_IDS[tensorType], dims: t.dims, data: encodeTensor(tensorType, values) };
   });
   const name = `${shape.name}${options.fim ? ' FIM' : ''} ${type}`;
