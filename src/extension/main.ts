@@ -5,6 +5,7 @@ import { setupChat } from './vscode/chat/chatSetup';
 import { registerCommands } from './vscode/server/commands';
 import { affectsRestart } from './vscode/config';
 import { registerExplain } from './vscode/explain/explainCommands';
+import { registerCompletion } from './vscode/completion/completionSetup';
 import { registerPlanPanel } from './vscode/plan/planPanel';
 import { ServerController } from './vscode/server/serverController';
 import { StatusBar } from './vscode/server/statusBar';
@@ -42,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerCommands({ extensionPath: context.extensionPath, controller: server, log, serverOutput, secrets: context.secrets }),
     ...registerExplain({ extensionPath: context.extensionPath, controller: server, log, serverOutput, conversation }),
     ...registerPlanPanel({ extensionUri: context.extensionUri, controller: server, log }),
+    ...registerCompletion({ extensionPath: context.extensionPath, controller: server, log, serverOutput, probe }),
   );
   log.info('Headroom activated');
 }
