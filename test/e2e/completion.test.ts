@@ -105,6 +105,7 @@ describe('Headroom code completion in real VS Code (code-server + Chromium)', { 
         if (shown) break;
       }
       const inline = await inlineGhost(current);
+      if (!inline.trim()) for (const [name, text] of current.outputLogs()) process.stdout.write(`# ${name}:\n${text.split('\n').filter((l) => /completion|error|warn/i.test(l)).join('\n')}\n`);
       assert.notEqual(inline.trim(), '', `a ghost text appeared after typing ${JSON.stringify(typed)}`);
       process.stdout.write(`ghost text after typing ${JSON.stringify(typed)}: ${JSON.stringify(inline)} (all parts: ${JSON.stringify(await ghostText(current))})\n`);
       await current.screenshot('completion-1-ghost-shown');

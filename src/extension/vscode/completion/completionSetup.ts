@@ -79,8 +79,12 @@ class CompletionFeature implements vscode.Disposable {
     this.extra.add(vscode.workspace.asRelativePath(document.uri), document.getText(), line);
   }
 
-  /** The clipboard joins the extra context when it changes (read on each request, off the request's path). */
+  /**
+   * The clipboard joins the extra context when it changes (read on each request, off the request's path).
+   * Only on the desktop: a browser (code-server, vscode.dev) asks the user for permission on every read.
+   */
   noteClipboard(): void {
+    if (vscode.env.uiKind !== vscode.UIKind.Desktop) return;
     void vscode.env.clipboard.readText().then((text) => {
       if (text === this.lastClipboard) return;
       this.lastClipboard = text;
