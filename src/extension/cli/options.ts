@@ -22,6 +22,8 @@ export interface CliOptions {
   /** --stall-timeout S: a server silent this long (no token, no /health answer) is restarted; 0 = never. */
   stallTimeoutSeconds: number;
   wishes: PlanWishes;
+  /** `plan --completion-model PATH`: a second, smaller model for code completion, planned beside MODEL. */
+  completionModel?: string;
 }
 
 export const DEFAULT_PROMPT = 'Write a haiku about memory.';
@@ -63,6 +65,7 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       dir: { type: 'string' },
       folder: { type: 'string' },
       'stall-timeout': { type: 'string' },
+      'completion-model': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -98,6 +101,7 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       dir: values.dir,
       folder: values.folder,
       stallTimeoutSeconds: int('stall-timeout', values['stall-timeout']) ?? 60,
+      completionModel: values['completion-model'],
       wishes: {
         ...(ctx ? { contextSize: ctx } : {}),
         ...(ngl !== undefined ? { gpuLayers: ngl } : {}),

@@ -60,7 +60,6 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
     token: vscode.CancellationToken,
   ): Promise<vscode.InlineCompletionItem[] | undefined> {
     const server = this.deps.server();
-    this.deps.log.info(`completion asked: server ${server ? 'yes' : 'no'}, cancelled ${token.isCancellationRequested}`);
     if (!server || token.isCancellationRequested) return undefined;
     const settings = readCompletionSettings();
     const ctx = cursorContextAt(document, position, settings.prefixLines, settings.suffixLines);
@@ -69,7 +68,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
     try {
       const engine = this.engineFor(server);
       const suggestion = await engine.complete(ctx, abort.signal);
-      this.deps.log.info(`completion at ${ctx.fileName}:${position.line + 1}:${position.character + 1}: ${suggestion ? `${suggestion.text.length} characters${suggestion.fromCache ? ' (cache)' : ''}` : `none ${JSON.stringify(engine.stats)} token ${token.isCancellationRequested}`}`);
+      this.deps.log.trace(`completion at ${ctx.fileName}:${position.line + 1}:${position.character + 1}: ${suggestion ? `${suggestion.text.length} characters${suggestion.fromCache ? ' (cache)' : ''}` : `none (${JSON.stringify(engine.stats)})`}`);
       if (!suggestion) return undefined;
       return [new vscode.InlineCompletionItem(suggestion.text, new vscode.Range(position, position))];
     } catch (err) {
