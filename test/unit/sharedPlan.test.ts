@@ -2,7 +2,13 @@
 // machine the chat model is planned on, so the two together stay within the GPU's and RAM's budgets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sparseHeader } from '../../src/extension/gguf/writer/sparseHeader';
+import { writeSparseModel } from '../../src/extension/gguf/writer/models';
+import { SMALL_SHAPES } from '../../src/extension/gguf/writer/shapes';
+import { sharedPlanReports } from '../../src/extension/runner/sharedPlanReports';
 import type { HardwareFacts } from '../../src/extension/memory/hardware';
 import { plan } from '../../src/extension/memory/plan';
 import { COMPLETION_CONTEXT, hardwareWithout, planWithCompletion } from '../../src/extension/memory/sharedPlan';
@@ -51,4 +57,22 @@ test('shared plan: on a CPU-only machine the completion model comes off the RAM'
   assert.ok(inRam > 500, `${inRam} MiB`);
   assert.equal(hardwareWithout(hw, p).ramAvailableMiB, 16 * 1024 - Math.ceil(inRam));
   assert.deepEqual(hardwareWithout(hw, p).gpus, []);
+});
+
+test('shared plan reports (headroom plan --completion-model): the chat report sees the completion server as memory in use', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'headroom-shared-plan-'));
+  try {
+    const chatPath = join(dir, 'chat.gguf');
+    const coderPath = join(dir, 'coder.gguf');
+    await writeSparseModel(chatPath, 'llama3-8b');
+    await writeSparseModel(coderPath, SMALL_SHAPES['small-qwen2']);
+    const hw = machine(6, 32);
+    const both = await sharedPlanReports(chatPath, coderPath, hw, { contextSize: 8192 });
+    assert.equal(both.completion.modelName, 'coder.gguf');
+    assert.match(both.completion.commandLine, /^LLAMA_API_KEY=<key> llama-server --model \S+coder\.gguf .*--ctx-size 4096$/);
+    assert.equal(both.chat.hardware.gpus[0]?.usedMiB, Math.ceil(total(both.completion.plan.devices[0])));
+    assert.equal(both.chat.plan.gpuLayers.onGpu, 30);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
