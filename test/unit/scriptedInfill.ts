@@ -1,5 +1,5 @@
-// A scripted stand-in for llama-server's /infill over real HTTP: answers each request with the next
-// scripted content after a delay, and records the bodies it got and the requests whose client hung up
+// A scripted stand-in for llama-server's /infill over real HTTP: streams each request the next scripted
+// content after a delay, and records the bodies it got and the requests whose client hung up
 // before the answer (a cancelled completion).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,7 +41,11 @@ export class ScriptedInfill implements InfillServer {
           } else {
             const { contents } = this.options;
             const content = contents[Math.min(this.answered++, contents.length - 1)] ?? '';
-            res.end(JSON.stringify({ content, stop_type: 'eos', tokens_cached: 10, timings: { cache_n: 3, prompt_n: 7, prompt_ms: 1, predicted_n: 2, predicted_ms: 1 } }));
+            // As llama-server streams: the text in pieces, then an event with the stop and the timings.
+            res.setHeader('content-type', 'text/event-stream');
+            const half = Math.ceil(content.length / 2);
+            for (const piece of [content.slice(0, half), content.slice(half)]) res.write(`data: ${JSON.stringify({ content: piece, stop: false })}\n\n`);
+            res.end(`data: ${JSON.stringify({ content: '', stop: true, stop_type: 'eos', tokens_cached: 10, timings: { cache_n: 3, prompt_n: 7, prompt_ms: 1, predicted_n: 2, predicted_ms: 1 } })}\n\n`);
           }
         }, this.options.delayMs ?? 0);
         res.on('close', () => {

@@ -2,6 +2,7 @@
 // as empty, never as a crash.
 import { HeadroomError } from '../common/errors';
 import { isRecord } from '../common/isRecord';
+import { SseParser } from '../chat/sse';
 import type { InfillBody } from './infillRequest';
 
 export interface InfillTimings {
@@ -40,11 +41,12 @@ export interface InfillServer {
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
-export function parseInfill(body: unknown): InfillResult {
+/** One JSON event of the stream (or a whole non-streamed answer); `content` is what came before it. */
+export function parseInfill(body: unknown, content = ''): InfillResult {
   const r = isRecord(body) ? body : {};
   const t = isRecord(r.timings) ? r.timings : {};
   return {
-    content: typeof r.content === 'string' ? r.content : '',
+    content: content + (typeof r.content === 'string' ? r.content : ''),
     stopType: typeof r.stop_type === 'string' ? r.stop_type : 'none',
     timings: {
       cachedTokens: num(t.cache_n),
@@ -70,27 +72,62 @@ export class InfillClient implements InfillBackend {
   constructor(private readonly server: InfillServer) {}
 
   async infill(body: InfillBody, signal: AbortSignal): Promise<InfillResult> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.server.baseUrl}/infill`, {
+    const send = (): Promise<Response> =>
+      fetch(`${this.server.baseUrl}/infill`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${this.server.apiKey}` },
         body: JSON.stringify(body),
         signal,
       });
+    let response: Response;
+    try {
+      // A kept-alive connection that llama-server closed while idle fails at once; a second try opens a new one.
+      response = await send().catch((err: unknown) => {
+        if (signal.aborted) throw err;
+        return send();
+      });
     } catch (err) {
       if (signal.aborted) throw err;
-      throw new HeadroomError(`Could not reach llama-server at ${this.server.baseUrl} for a completion.`, 'Is the model still running?', { cause: err });
+      const why = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : '';
+      throw new HeadroomError(`Could not reach llama-server at ${this.server.baseUrl} for a completion${why}.`, 'Is the model still running?', { cause: err });
     }
-    const text = await response.text();
-    if (response.status === 501) throw new InfillUnsupportedError(errorText(text));
-    if (!response.ok) throw new HeadroomError(`llama-server answered HTTP ${response.status} to a completion: ${errorText(text)}`);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      throw new HeadroomError('llama-server sent a completion that is not JSON.', undefined, { cause: err });
+    if (!response.ok || !response.body) {
+      const text = await response.text();
+      if (response.status === 501) throw new InfillUnsupportedError(errorText(text));
+      throw new HeadroomError(`llama-server answered HTTP ${response.status} to a completion: ${errorText(text)}`);
     }
-    return parseInfill(parsed);
+    return readStream(response.body);
+  }
+}
+
+/**
+ * The streamed answer, its pieces joined; the last event carries the stop and the timings. Streaming is
+ * what makes a cancel free the server at once: llama-server notices the closed connection on its next
+ * write, where a plain answer is only checked about once a second.
+ */
+async function readStream(body: ReadableStream<Uint8Array>): Promise<InfillResult> {
+  const parser = new SseParser();
+  const reader = body.getReader();
+  let result = parseInfill({});
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      for (const event of done ? parser.end() : parser.push(value)) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(event);
+        } catch {
+          continue;
+        }
+        if (isRecord(parsed) && isRecord(parsed.error) && typeof parsed.error.message === 'string') {
+          throw new HeadroomError(`llama-server reported an error while completing: ${parsed.error.message}`);
+        }
+        const next = parseInfill(parsed, result.content);
+        result = isRecord(parsed) && parsed.stop === true ? next : { ...result, content: next.content };
+      }
+      if (done) return result;
+    }
+  } finally {
+    reader.releaseLock();
   }
 }

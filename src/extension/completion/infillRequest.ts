@@ -23,7 +23,7 @@ export interface InfillBody {
   readonly n_indent: number;
   readonly t_max_predict_ms: number;
   readonly cache_prompt: true;
-  readonly stream: false;
+  readonly stream: true;
   readonly samplers: readonly string[];
   readonly top_k: number;
   readonly top_p: number;
@@ -49,12 +49,12 @@ export function infillBody(ctx: CursorContext, extra: readonly ExtraChunk[], set
     n_indent: indentOf(ctx.lineBefore),
     t_max_predict_ms: settings.maxPredictMs,
     cache_prompt: true,
-    stream: false,
+    stream: true,
     // The infill sampler weighs end-of-generation against the rest, so short fills end on their own.
     samplers: ['top_k', 'top_p', 'infill'],
     top_k: 40,
     top_p: 0.99,
     ...(midLine ? { stop: ['\n'] } : {}),
-    response_fields: ['content', 'tokens_cached', 'stop_type', 'truncated', 'timings'],
+    response_fields: ['content', 'stop', 'stop_type', 'tokens_cached', 'truncated', 'timings'],
   };
 }
