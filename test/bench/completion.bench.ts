@@ -3,7 +3,7 @@
 // generated FIM model. A scripted typist types code at a realistic pace: keys 80-350 ms apart (about 5
 // characters a second, 50-60 words a minute), a 0.6-1.5 s pause at the end of each line; every keystroke
 // calls the engine as VS Code calls the inline provider, and the next keystroke cancels the one before.
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CompletionEngine, type CompletionStats } from '../../src/extension/completion/completionEngine';
@@ -75,6 +75,7 @@ async function main(): Promise<string> {
   const dir = tempDir('bench-completion');
   const supervisor = supervisorFor(located.path);
   const runs: Run[] = [];
+  const load = loadavg()[0] ?? 0;
   try {
     const modelPath = join(dir.path, 'tiny-fim.gguf');
     await writeModel(modelPath, 'tiny-dense', { fim: true });
@@ -90,7 +91,7 @@ async function main(): Promise<string> {
   return [
     '## Code completion: keystroke to ghost text',
     '',
-    `\`npm run bench -- completion\` (test/bench/completion.bench.ts): the completion core (src/extension/completion/: debounce, the next keystroke cancelling the request in flight down to HTTP, cache per position) against llama-server ${located.version} (CPU build, ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}) on the generated tiny-dense FIM model (Q8_0, random weights, 4096 context), max 64 tokens a suggestion. A scripted typist types ${TYPED.join('').length} characters of JavaScript into a file of ${ABOVE.length} lines: keys 80-350 ms apart (seeded), 0.6-1.5 s at each line end; each keystroke calls the engine as VS Code calls the inline provider. Latency runs from the keystroke to the suggestion in hand (debounce included; VS Code's rendering is not). "Cancelled" is the share of keystrokes whose request was called off, during the debounce or in flight; "cached tokens" is llama-server's own \`timings.cache_n\` for the answered requests (the prompt it did not read again). Requests stream, so a cancelled one stops generating at the server's next token.`,
+    `\`npm run bench -- completion\` (test/bench/completion.bench.ts): the completion core (src/extension/completion/: debounce, the next keystroke cancelling the request in flight down to HTTP, cache per position) against llama-server ${located.version} (CPU build, ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, load average ${load.toFixed(1)} when it started: other work shares these cores) on the generated tiny-dense FIM model (Q8_0, random weights, 4096 context), max 64 tokens a suggestion. A scripted typist types ${TYPED.join('').length} characters of JavaScript into a file of ${ABOVE.length} lines: keys 80-350 ms apart (seeded), 0.6-1.5 s at each line end; each keystroke calls the engine as VS Code calls the inline provider. Latency runs from the keystroke to the suggestion in hand (debounce included; VS Code's rendering is not). "Cancelled" is the share of keystrokes whose request was called off, during the debounce or in flight; "cached tokens" is llama-server's own \`timings.cache_n\` for the answered requests (the prompt it did not read again). Requests stream, so a cancelled one stops generating at the server's next token.`,
     '',
     '| debounce ms | keystrokes | sent | answered by server | p50 ms | p95 ms | from cache (typed ahead) | cache p50 ms | cancelled | blank fills | cached tokens p50 |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
