@@ -75,15 +75,8 @@ describe('Headroom code completion in real VS Code (code-server + Chromium)', { 
 
   /** Ctrl+G to the end of line `n`. */
   async function endOfLine(current: Session, n: number): Promise<void> {
-    const page = current.page;
-    await page.keyboard.press('Control+G');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`:${n}`);
-    await sleep(200);
-    await page.keyboard.press('Enter');
-    await input.waitFor({ state: 'hidden' });
-    await page.keyboard.press('End');
+    await current.goTo(`${n}`);
+    await current.page.keyboard.press('End');
   }
 
   function completionItem(current: Session): Locator {
