@@ -18,27 +18,41 @@ import { realServer, supervisorFor, tempDir, tinyModel } from './realServer';
 const SOURCE = Array.from({ length: 40 }, (_, i) => `function step${i}(value) {\n  return value * ${i} + offset;\n}`).join('\n');
 const LAST = SOURCE.split('\n').length - 1;
 
-describe('completion with a real llama-server on a generated FIM model', () => {
-  const dir = tempDir('completion');
-  let supervisor: Supervisor;
-  let server: ReadyServer;
-  let modelPath: string;
-
+/** A suite's real llama-server on a model written by `write`, started before its tests and stopped after. */
+function serverOn(prefix: string, contextSize: number, write: (dir: string) => Promise<string>): { server: () => ReadyServer; modelPath: () => string } {
+  const dir = tempDir(prefix);
+  let supervisor: Supervisor | undefined;
+  let server: ReadyServer | undefined;
+  let modelPath = '';
   before(async () => {
     const binary = (await realServer()).path;
-    modelPath = join(dir.path, 'tiny-fim.gguf');
-    await writeModel(modelPath, 'tiny-dense', { fim: true });
+    modelPath = await write(dir.path);
     supervisor = supervisorFor(binary);
-    server = await supervisor.start({ modelPath, contextSize: 4096, port: 0, extraArgs: [] });
+    server = await supervisor.start({ modelPath, contextSize, port: 0, extraArgs: [] });
   });
   after(async () => {
-    await supervisor.stop();
+    await supervisor?.stop();
     dir.dispose();
+  });
+  return {
+    server: () => {
+      if (!server) throw new Error('the server did not start');
+      return server;
+    },
+    modelPath: () => modelPath,
+  };
+}
+
+describe('completion with a real llama-server on a generated FIM model', () => {
+  const fixture = serverOn('completion', 4096, async (dir) => {
+    const path = join(dir, 'tiny-fim.gguf');
+    await writeModel(path, 'tiny-dense', { fim: true });
+    return path;
   });
 
   test('the generated model declares FIM tokens, and /infill answers through our client', async () => {
-    assert.equal((await fimSupportOfFile(modelPath)).complete, true);
-    const client = new InfillClient(server);
+    assert.equal((await fimSupportOfFile(fixture.modelPath())).complete, true);
+    const client = new InfillClient(fixture.server());
     const ctx = cursorContextOf('steps.js', SOURCE, LAST, 1, 256, 64);
     const result = await client.infill(infillBody(ctx, [], { maxTokens: 12, maxPredictMs: 1000 }), new AbortController().signal);
     assert.equal(typeof result.content, 'string');
@@ -48,7 +62,7 @@ describe('completion with a real llama-server on a generated FIM model', () => {
   });
 
   test('typing on reuses the prompt cache: only the new characters are evaluated again', async () => {
-    const client = new InfillClient(server);
+    const client = new InfillClient(fixture.server());
     const signal = new AbortController().signal;
     const lines = SOURCE.split('\n');
     const text = [...lines, 'function next(value) {', '  return '].join('\n');
@@ -62,43 +76,29 @@ describe('completion with a real llama-server on a generated FIM model', () => {
   });
 
   test('the engine: a cancelled completion is hung up and the server answers the next one', async () => {
-    const engine = new CompletionEngine(new InfillClient(server), new ExtraContext(), { debounceMs: 0, infill: { maxTokens: 2000, maxPredictMs: 0 } });
+    const engine = new CompletionEngine(new InfillClient(fixture.server()), new ExtraContext(), { debounceMs: 0, infill: { maxTokens: 2000, maxPredictMs: 0 } });
     const editor = new AbortController();
     const ctx = cursorContextOf('steps.js', SOURCE, LAST, 1, 256, 64);
     const long = engine.complete(ctx, editor.signal);
     setTimeout(() => editor.abort(), 100);
     assert.equal(await long, undefined);
     assert.equal(engine.stats.cancelled, 1);
-    const next = new CompletionEngine(new InfillClient(server), new ExtraContext(), { debounceMs: 0, infill: { maxTokens: 8, maxPredictMs: 500 } });
+    const next = new CompletionEngine(new InfillClient(fixture.server()), new ExtraContext(), { debounceMs: 0, infill: { maxTokens: 8, maxPredictMs: 500 } });
     await next.complete(cursorContextOf('steps.js', SOURCE, 3, 0, 256, 64));
     assert.equal(next.stats.sent, 1);
     assert.equal(next.stats.cancelled, 0);
-    const slots = (await (await fetch(`${server.baseUrl}/slots`, { headers: { authorization: `Bearer ${server.apiKey}` } })).json()) as { is_processing: boolean }[];
+    const slots = (await (await fetch(`${fixture.server().baseUrl}/slots`, { headers: { authorization: `Bearer ${fixture.server().apiKey}` } })).json()) as { is_processing: boolean }[];
     assert.ok(slots.every((s) => !s.is_processing), 'no slot still generating the cancelled completion');
   });
 });
 
 describe('completion with a real llama-server on a model without FIM tokens', () => {
-  const dir = tempDir('completion-nofim');
-  let supervisor: Supervisor;
-  let server: ReadyServer;
-  let modelPath: string;
-
-  before(async () => {
-    const binary = (await realServer()).path;
-    modelPath = await tinyModel(dir.path);
-    supervisor = supervisorFor(binary);
-    server = await supervisor.start({ modelPath, contextSize: 1024, port: 0, extraArgs: [] });
-  });
-  after(async () => {
-    await supervisor.stop();
-    dir.dispose();
-  });
+  const fixture = serverOn('completion-nofim', 1024, (dir) => tinyModel(dir));
 
   test('the header says so, and /infill answers 501, which the client turns into a typed error', async () => {
-    const support = await fimSupportOfFile(modelPath);
+    const support = await fimSupportOfFile(fixture.modelPath());
     assert.deepEqual(support.missing, ['pre', 'suf', 'mid']);
-    const client = new InfillClient(server);
+    const client = new InfillClient(fixture.server());
     const ctx = cursorContextOf('a.js', 'let x = 1;\n', 1, 0, 256, 64);
     await assert.rejects(client.infill(infillBody(ctx, []), new AbortController().signal), (err: unknown) => err instanceof InfillUnsupportedError && /prefix token is missing/.test(err.message));
   });
