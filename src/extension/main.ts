@@ -5,6 +5,7 @@ import { setupChat } from './vscode/chat/chatSetup';
 import { registerCommands } from './vscode/server/commands';
 import { affectsRestart } from './vscode/config';
 import { registerExplain } from './vscode/explain/explainCommands';
+import { registerCompletion } from './vscode/completion/completionSetup';
 import { registerPlanPanel } from './vscode/plan/planPanel';
 import { registerLanguageModel } from './vscode/languageModel/headroomChatModel';
 import { ServerController } from './vscode/server/serverController';
@@ -52,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerExplain({ extensionPath: context.extensionPath, controller: server, log, serverOutput, conversation, target }),
     ...registerEndpointCommands({ extensionPath: context.extensionPath, controller: server, log, serverOutput, endpoint, secrets: context.secrets }),
     ...registerPlanPanel({ extensionUri: context.extensionUri, controller: target.planSource(), log }),
+    ...registerCompletion({ extensionPath: context.extensionPath, controller: server, log, serverOutput, probe }),
   );
   log.info('Headroom activated');
   void server.onWindowOpened().catch((err: unknown) => log.warn(`at window open: ${err instanceof Error ? err.message : String(err)}`));

@@ -105,16 +105,8 @@ describe('Headroom Explain in real VS Code (code-server + Chromium)', { skip: e2
   }
 
   /** Ctrl+G, the line (or line:column), Enter. */
-  async function goTo(current: Session, where: string): Promise<void> {
-    const page = current.page;
-    await page.keyboard.press('Control+G');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    // Ctrl+G opens Quick Open with ":" (go to line): keep the prefix.
-    await input.fill(`:${where}`);
-    await sleep(200);
-    await page.keyboard.press('Enter');
-    await input.waitFor({ state: 'hidden' });
+  function goTo(current: Session, where: string): Promise<void> {
+    return current.goTo(where);
   }
 
   /** The status bar's "Ln 3, Col 1 (60 selected)". */

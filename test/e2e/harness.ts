@@ -319,6 +319,19 @@ export class Session {
     await this.pickFromQuickInput('Quick Open', 'Control+P', name, name, () => this.page.keyboard.press('Enter'));
   }
 
+  /** Ctrl+G, the line (or line:column), Enter: the cursor goes there in the active editor. */
+  async goTo(where: string): Promise<void> {
+    const page = this.page;
+    await page.keyboard.press('Control+G');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    // Ctrl+G opens Quick Open with ":" (go to line): keep the prefix.
+    await input.fill(`:${where}`);
+    await sleep(200);
+    await page.keyboard.press('Enter');
+    await input.waitFor({ state: 'hidden' });
+  }
+
   /**
    * Opens the quick input with `key`, types `query` and picks the first row showing `rowText`; retried (the
    * workbench may not have focus, or the list may not have filtered yet) until it takes.

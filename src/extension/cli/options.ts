@@ -31,6 +31,8 @@ export interface CliOptions {
   endpoint?: string;
   /** `--api-key-env VAR`: the endpoint's key is read from this environment variable, never from argv. */
   apiKeyEnv?: string;
+  /** `plan --completion-model PATH`: a second, smaller model for code completion, planned beside MODEL. */
+  completionModel?: string;
 }
 
 export const DEFAULT_PROMPT = 'Write a haiku about memory.';
@@ -76,6 +78,7 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       host: { type: 'string' },
       endpoint: { type: 'string' },
       'api-key-env': { type: 'string' },
+      'completion-model': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -115,6 +118,7 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       host: values.host,
       endpoint: values.endpoint,
       apiKeyEnv: values['api-key-env'],
+      completionModel: values['completion-model'],
       wishes: {
         ...(ctx ? { contextSize: ctx } : {}),
         ...(ngl !== undefined ? { gpuLayers: ngl } : {}),

@@ -5,6 +5,7 @@ Commands:
   chat   [--model PATH]                   chat in the terminal
   serve  [--model PATH] [--port N]        run the model until Ctrl+C and print its URL and key
   plan   MODEL [--ctx N] [--vram MiB[,MiB...]] [--json]  the memory plan: exact (llama.cpp dry run) or, with --vram, an estimate for simulated GPUs
+         [--completion-model PATH]  plan a second, smaller model for code completion beside MODEL (estimate; it is planned first)
   build  [--backend cpu|cuda|vulkan|metal] locate llama-server, or build it from the bundled llama.cpp source;
          with --backend, build for that backend (Ctrl+C cancels)
   models [--all] [--json] [--folder DIR]  list GGUF models on this machine (HF cache, LM Studio, llama.cpp, Ollama, folders)

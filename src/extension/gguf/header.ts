@@ -6,6 +6,7 @@ import { describeMagic } from './magic';
 import { type GgufMetadata, type GgufValue, readMetadata, readString } from './metadata';
 import { ggmlTypeInfo, GgufValueType, type GgufValueTypeId, tensorBytesBig } from './ggmlTypes';
 import { checkSemantics } from './semantics';
+import type { FimRole } from './fimTokens';
 
 export { GgufFormatError } from './ggufErrors';
 export type { GgufArraySummary, GgufScalar, GgufValue } from './metadata';
@@ -33,6 +34,8 @@ export interface GgufHeader {
   readonly dataOffset: number;
   readonly alignment: number;
   readonly fileSize: number;
+  /** Ids of tokens spelled like FIM tokens; see fimTokens.ts. */
+  readonly fimTokensByText: ReadonlyMap<FimRole, number>;
 }
 
 export interface GgufReadOptions {
@@ -84,7 +87,7 @@ export async function readGgufHeaderFrom(source: ByteSource, options: GgufReadOp
   const dataOffset = tensorCount > 0 ? alignUp(r.pos, alignment) : r.pos;
   checkDataInFile(tensors, dataOffset, r.fileSize);
   checkSemantics({ metadata, tensors, dataOffset, alignment });
-  return { version, metadata: values, metadataTypes: types, tensors, dataOffset, alignment, fileSize: r.fileSize };
+  return { version, metadata: values, metadataTypes: types, tensors, dataOffset, alignment, fileSize: r.fileSize, fimTokensByText: metadata.fimTokensByText };
 }
 
 async function readMagic(r: GgufByteReader): Promise<void> {

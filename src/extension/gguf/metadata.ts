@@ -1,6 +1,7 @@
 import type { GgufByteReader } from './byteReader';
 import { GgufFormatError } from './ggufErrors';
 import { TOKEN_LIST_KEY, TOKEN_TYPE_KEY, TokenListCheck } from './tokenList';
+import { type FimRole, FimTokenScan } from './fimTokens';
 import {
   GgufValueType,
   type GgufValueTypeId,
@@ -27,6 +28,8 @@ export interface GgufMetadata {
   readonly types: Map<string, GgufValueTypeId>;
   /** File offset of each key's entry, for error messages. */
   readonly offsets: Map<string, number>;
+  /** Ids of the vocabulary's tokens spelled like FIM tokens (llama.cpp takes those when no key names them). */
+  readonly fimTokensByText: ReadonlyMap<FimRole, number>;
 }
 
 /** Strings longer than this are treated as corruption: real chat templates are tens of KiB. */
@@ -101,6 +104,7 @@ async function readArray(
   r: GgufByteReader,
   key: string,
   limits: ArrayLimits,
+  fimScan: FimTokenScan,
 ): Promise<readonly GgufScalar[] | GgufArraySummary> {
   const what = `metadata '${key}'`;
   await r.ensure(12, 'kv.type', what);
@@ -156,7 +160,9 @@ async function readArray(
     const length = stringLength(r, 'kv.value', item);
     if (check) {
       if (r.lacks(length)) await r.fill(length, 'kv.value', item());
-      check.add(r.peekLatin1(length), i, itemOffset);
+      const latin1 = r.peekLatin1(length);
+      check.add(latin1, i, itemOffset);
+      fimScan.add(latin1, i);
     }
     if (keep) {
       if (r.lacks(length)) await r.fill(length, 'kv.value', item());
@@ -174,6 +180,7 @@ export async function readMetadata(r: GgufByteReader, count: number, smallArrayL
   const offsets = new Map<string, number>();
   const index = new Map<string, number>();
   const limits: ArrayLimits = { smallArrayLimit, stringItemsLeft: MAX_STRING_ARRAY_ITEMS };
+  const fimScan = new FimTokenScan();
   for (let i = 0; i < count; i++) {
     const keyOffset = r.pos;
     const key = await readString(r, 'kv.key', `metadata entry ${i} key`);
@@ -192,7 +199,7 @@ export async function readMetadata(r: GgufByteReader, count: number, smallArrayL
     }
     types.set(key, type);
     if (type === GgufValueType.ARRAY) {
-      values.set(key, await readArray(r, key, limits));
+      values.set(key, await readArray(r, key, limits, fimScan));
     } else if (type === GgufValueType.STRING) {
       values.set(key, await readString(r, 'kv.value', `metadata '${key}'`));
     } else {
@@ -201,5 +208,5 @@ export async function readMetadata(r: GgufByteReader, count: number, smallArrayL
       values.set(key, fixedValue(r, type));
     }
   }
-  return { values, types, offsets };
+  return { values, types, offsets, fimTokensByText: fimScan.found };
 }

@@ -112,3 +112,29 @@ export async function writeEndpointSetting(setting: EndpointSetting | undefined)
   await c.update('endpointUrl', setting?.url ?? undefined, vscode.ConfigurationTarget.Global);
   await c.update('endpointModel', setting?.model || undefined, vscode.ConfigurationTarget.Global);
 }
+
+/** Code completion (`headroom.completion.*`); read on every change, none needs a restart. */
+export interface CompletionSettings {
+  readonly enabled: boolean;
+  readonly debounceMs: number;
+  readonly maxTokens: number;
+  readonly maxPredictMs: number;
+  readonly prefixLines: number;
+  readonly suffixLines: number;
+}
+
+export function readCompletionSettings(): CompletionSettings {
+  const c = vscode.workspace.getConfiguration('headroom.completion');
+  const int = (key: string, fallback: number, min: number): number => {
+    const v = c.get<number>(key, fallback);
+    return typeof v === 'number' && Number.isFinite(v) ? Math.max(min, Math.floor(v)) : fallback;
+  };
+  return {
+    enabled: c.get<boolean>('enabled', true) !== false,
+    debounceMs: int('debounceMs', 150, 0),
+    maxTokens: int('maxTokens', 128, 1),
+    maxPredictMs: int('maxPredictMs', 1000, 0),
+    prefixLines: int('prefixLines', 256, 0),
+    suffixLines: int('suffixLines', 64, 0),
+  };
+}

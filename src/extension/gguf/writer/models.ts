@@ -51,10 +51,10 @@ function qwen2Specials(total: number): string[] {
   return Array.from({ length: 293 }, (_, i) => named[i] ?? `[PAD${first + i}]`);
 }
 
-function vocabFor(kind: TokenizerKind, size: number): Vocab {
+function vocabFor(kind: TokenizerKind, size: number, fim = false): Vocab {
   switch (kind) {
     case 'spm-chatml':
-      return spmVocab(size, { chatml: true, template: CHATML_TEMPLATE });
+      return spmVocab(size, { chatml: true, template: CHATML_TEMPLATE, fim });
     case 'spm-mistral':
       return spmVocab(size, { chatml: false, template: MISTRAL_TEMPLATE });
     case 'bpe-llama3':
@@ -75,6 +75,8 @@ export interface TinyModelOptions {
   readonly type?: FixtureType;
   /** Same seed, same bytes. Default 1. */
   readonly seed?: number;
+  /** Fill-in-the-middle tokens in the vocabulary and their ids in the metadata (ChatML vocabularies). */
+  readonly fim?: boolean;
 }
 
 /**
@@ -85,6 +87,17 @@ export interface TinyModelOptions {
  */
 function silenceRows(values: Float32Array, rowLength: number, rows: readonly number[]): void {
   for (const row of rows) values.fill(0, row * rowLength, (row + 1) * rowLength);
+}
+
+/**
+ * llama.cpp's infill sampler ends a fill (EOS) unless some token has a probability of at least 0.2, which
+ * a real coder model usually has and random weights, spread over 512 tokens, never do. A FIM model's
+ * output weights are scaled up so its next token is as confident as a trained model's.
+ */
+const FIM_OUTPUT_GAIN = 12;
+
+function sharpen(values: Float32Array): void {
+  for (let i = 0; i < values.length; i++) values[i] = (values[i] ?? 0) * FIM_OUTPUT_GAIN;
 }
 
 /**
@@ -102,17 +115,20 @@ export function tinyModelSpec(preset: DataPreset, options: TinyModelOptions = {}
   const shape = dataShape(preset);
   const type = options.type ?? 'Q8_0';
   const random = new Random(options.seed ?? 1);
-  const vocab = vocabFor(shape.tokenizer, shape.nVocab);
+  const vocab = vocabFor(shape.tokenizer, shape.nVocab, options.fim);
   const tensors = tensorPlan(shape).map((t): TensorSpec => {
     const count = t.dims.reduce((a, b) => a * b, 1);
     // Norms and RoPE frequency factors are 1 (neutral); llama.cpp reads both as F32 only.
     if (t.role === 'norm' || t.role === 'rope_freqs') return { name: t.name, type: FIXTURE_TYPE_IDS.F32, dims: t.dims, data: encodeTensor('F32', new Float32Array(count).fill(1)) };
     const tensorType: FixtureType = t.role === 'router' || t.role === 'bias' ? 'F32' : type;
     const values = random.floats(count, 1 / Math.sqrt(t.dims[0]));
-    if (t.role === 'output') silenceRows(values, t.dims[0], vocab.control);
+    if (t.role === 'output') {
+      if (options.fim) sharpen(values);
+      silenceRows(values, t.dims[0], vocab.control);
+    }
     return { name: t.name, type: FIXTURE_TYPE_IDS[tensorType], dims: t.dims, data: encodeTensor(tensorType, values) };
   });
-  const name = `${shape.name} ${type}`;
+  const name = `${shape.name}${options.fim ? ' FIM' : ''} ${type}`;
   return { kvs: [...archKvs({ ...shape, name }, FILE_TYPES[type]), ...vocab.kvs], tensors };
 }
 

@@ -1,6 +1,13 @@
 // Generated vocabularies that llama.cpp loads: a SentencePiece-style ("llama") one for the tiny
 // models, and byte-level BPE ("gpt2") ones of real size for the sparse header stubs.
 import { type GgufKv, kv } from './ggufWriter';
+import { fimKey, type FimRole } from '../fimTokens';
+
+/** The fill-in-the-middle specials a FIM model gets, Qwen2.5-Coder's spelling. */
+export const FIM_SPECIALS: readonly (readonly [FimRole, string])[] = [
+  ['pre', '<|fim_prefix|>'], ['suf', '<|fim_suffix|>'], ['mid', '<|fim_middle|>'],
+  ['pad', '<|fim_pad|>'], ['rep', '<|repo_name|>'], ['sep', '<|file_sep|>'],
+];
 
 /** llama_token_type values (llama.h). */
 export const TokenType = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;
@@ -52,12 +59,13 @@ function unsafeByte(b: number): boolean {
 }
 
 /**
- * SentencePiece vocabulary: <unk> <s> </s>, 256 byte tokens, ChatML specials, then pieces.
+ * SentencePiece vocabulary: <unk> <s> </s>, 256 byte tokens, ChatML specials, FIM specials (with `fim`,
+ * declared in tokenizer.ggml.fim_*_token_id, so llama-server's /infill accepts the model), then pieces.
  * Byte tokens that could produce invalid UTF-8 (0x80-0xFF) or control characters are typed UNUSED:
  * llama.cpp still finds them for byte fallback but prints nothing for them, so a random model's
  * reply is always valid UTF-8 (the server's chat parser rejects anything else).
  */
-export function spmVocab(size: number, options: { chatml?: boolean; template?: string } = {}): Vocab {
+export function spmVocab(size: number, options: { chatml?: boolean; template?: string; fim?: boolean } = {}): Vocab {
   const chatml = options.chatml ?? true;
   const tokens: string[] = ['<unk>', '<s>', '</s>'];
   const types: number[] = [TokenType.UNKNOWN, TokenType.CONTROL, TokenType.CONTROL];
@@ -73,6 +81,15 @@ export function spmVocab(size: number, options: { chatml?: boolean; template?: s
     types.push(TokenType.CONTROL, TokenType.CONTROL);
     scores.push(0, 0);
     eos = tokens.length - 1;
+  }
+  const fimKvs: GgufKv[] = [];
+  if (options.fim) {
+    for (const [role, text] of FIM_SPECIALS) {
+      fimKvs.push(kv.u32(fimKey(role), tokens.length));
+      tokens.push(text);
+      types.push(TokenType.CONTROL);
+      scores.push(0);
+    }
   }
   const pieces: string[] = ['▁'];
   for (let c = 0x21; c < 0x7f; c++) pieces.push(String.fromCharCode(c));
@@ -102,6 +119,7 @@ export function spmVocab(size: number, options: { chatml?: boolean; template?: s
       kv.bool('tokenizer.ggml.add_bos_token', !chatml),
       kv.bool('tokenizer.ggml.add_eos_token', false),
       kv.str('tokenizer.chat_template', options.template ?? (chatml ? CHATML_TEMPLATE : MISTRAL_TEMPLATE)),
+      ...fimKvs,
     ],
   };
 }
