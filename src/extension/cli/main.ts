@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** `headroom demo | chat | serve | plan | build | models | pull`: the CLI over the same core the extension uses. */
+/** `headroom demo | chat | serve | plan | build | models | pull | tune`: the CLI over the same core the extension uses. */
 import { errorMessage } from '../common/errors';
 import { runBuild } from './commands/build';
 import { runChat } from './commands/chat';
@@ -8,6 +8,7 @@ import { runModels } from './commands/models';
 import { runPlan } from './commands/plan';
 import { runPull } from './commands/pull';
 import { runServe } from './commands/serve';
+import { runTune } from './commands/tune';
 import { EXIT, exitCodeOf, type ExitCode } from './exitCodes';
 import { parseCli, type CliOptions } from './options';
 import { say } from './say';
@@ -21,6 +22,7 @@ const COMMANDS = new Map<string, (options: CliOptions) => Promise<ExitCode>>([
   ['build', runBuild],
   ['models', runModels],
   ['pull', runPull],
+  ['tune', runTune],
 ]);
 
 /** The one line that says why a command failed; with HEADROOM_VERBOSE, the stack and its causes follow it. */

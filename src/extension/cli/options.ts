@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { BUILD_BACKENDS, type BuildBackend } from '../llama/buildBackend';
 import { isValidPort, PORT_RULE } from '../llama/ports';
 import type { PlanWishes } from '../memory/planTypes';
+import type { TuneGoal } from '../runner/tuning/tuner';
 
 export interface CliOptions {
   model?: string;
@@ -21,12 +22,17 @@ export interface CliOptions {
   folder?: string;
   /** --stall-timeout S: a server silent this long (no token, no /health answer) is restarted; 0 = never. */
   stallTimeoutSeconds: number;
+  /** `tune --budget S`: the longest a tuning run takes (default 120). */
+  budgetSeconds: number;
+  /** `tune --goal`: what the tuning makes fast (default generation). */
+  goal: TuneGoal;
   wishes: PlanWishes;
 }
 
 export const DEFAULT_PROMPT = 'Write a haiku about memory.';
 
 const KV_TYPES = ['f16', 'q8_0', 'q4_0'] as const;
+const TUNE_GOALS: readonly TuneGoal[] = ['generation', 'prompt'];
 
 function int(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -63,6 +69,8 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       dir: { type: 'string' },
       folder: { type: 'string' },
       'stall-timeout': { type: 'string' },
+      budget: { type: 'string' },
+      goal: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -79,6 +87,9 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
     if (!n) throw new Error(`--vram takes MiB per GPU, e.g. --vram 12288 or --vram 24576,8192; got "${values.vram}".`);
     return n;
   });
+  if (values.goal !== undefined && !(TUNE_GOALS as readonly string[]).includes(values.goal)) throw new Error(`--goal must be one of ${TUNE_GOALS.join(', ')}.`);
+  const budget = int('budget', values.budget);
+  if (budget === 0) throw new Error('--budget must be at least 1 second.');
   const ctx = int('ctx', values.ctx);
   const ngl = int('ngl', values.ngl);
   const margin = int('margin', values.margin);
@@ -98,6 +109,8 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       dir: values.dir,
       folder: values.folder,
       stallTimeoutSeconds: int('stall-timeout', values['stall-timeout']) ?? 60,
+      budgetSeconds: budget ?? 120,
+      goal: (values.goal as TuneGoal | undefined) ?? 'generation',
       wishes: {
         ...(ctx ? { contextSize: ctx } : {}),
         ...(ngl !== undefined ? { gpuLayers: ngl } : {}),

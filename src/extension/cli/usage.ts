@@ -9,6 +9,8 @@ Commands:
          with --backend, build for that backend (Ctrl+C cancels)
   models [--all] [--json] [--folder DIR]  list GGUF models on this machine (HF cache, LM Studio, llama.cpp, Ollama, folders)
   pull   hf:owner/repo[:QUANT|/FILE] | URL [--dir DIR]  download a model (resumable, checked); a bare repo lists its quants
+  tune   MODEL [--budget SECONDS] [--goal generation|prompt] [--json]  measure llama.cpp's defaults and settings around
+         the plan with llama-bench; the fastest is remembered and used at the next start (Ctrl+C cancels)
 
 Common options: --ctx N (context size; default: up to 8192, fitted to memory), --ngl N, --cache-type f16|q8_0|q4_0,
   --margin MiB (kept free per GPU), --llama-server PATH, --max-tokens N,

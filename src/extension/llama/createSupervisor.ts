@@ -59,7 +59,7 @@ export function createSupervisor(setup: SupervisorSetup): Supervisor {
         onLine: setup.onBuildLine,
       });
       setup.onLocated?.(located);
-      return { path: located.path, fitParams: located.fitParams };
+      return { path: located.path, fitParams: located.fitParams, bench: located.bench, version: located.version };
     },
   });
 }

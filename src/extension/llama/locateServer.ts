@@ -18,6 +18,8 @@ export interface LocatedServer {
   version: string;
   /** llama-fit-params beside it, when that build has one. */
   fitParams?: string;
+  /** llama-bench beside it, when that build has one (measured tuning). */
+  bench?: string;
 }
 
 export interface LocateOptions {
@@ -52,8 +54,11 @@ async function candidate(path: string, source: ServerSource, platform: NodeJS.Pl
   if (!existsSync(path)) return undefined;
   const version = await readBinaryVersion(path);
   if (!version) return undefined;
-  const fitParams = join(dirname(path), exe('llama-fit-params', platform));
-  return { path, source, version: version.text, fitParams: existsSync(fitParams) ? fitParams : undefined };
+  const beside = (name: string): string | undefined => {
+    const file = join(dirname(path), exe(name, platform));
+    return existsSync(file) ? file : undefined;
+  };
+  return { path, source, version: version.text, fitParams: beside('llama-fit-params'), bench: beside('llama-bench') };
 }
 
 /**
@@ -156,5 +161,5 @@ export async function buildServer(options: BuildServerOptions): Promise<LocatedS
   const built =
     existing ??
     (await buildLlama({ source, backend, cacheRoot: options.cacheRoot, onProgress: options.onProgress, onLine: options.onLine, signal: options.signal }));
-  return { path: built.server, source: existing ? 'cache' : 'built', version: built.stamp.version, fitParams: built.fitParams };
+  return { path: built.server, source: existing ? 'cache' : 'built', version: built.stamp.version, fitParams: built.fitParams, bench: existsSync(built.bench) ? built.bench : undefined };
 }

@@ -11,6 +11,8 @@ import { gpusForBuild, listBuildDevices } from '../llama/listDevices';
 import { RecoveryPolicy, type PlanFor } from './recovery';
 import { ServerLoadError } from '../llama/serverLoadError';
 import type { ReadyServer, ResolvedBinary, Supervisor } from '../llama/supervisor';
+import { tuneModel, type TuneReport, type TuneRequest } from './tuning/tuneModel';
+import { hardwareFingerprint, type TuneStore } from './tuning/tuneStore';
 
 export interface RunRequest {
   modelPath: string;
@@ -55,6 +57,8 @@ export class ModelRunner implements Disposable {
   constructor(
     setup: SupervisorSetup,
     private readonly probe: HardwareProbe,
+    /** Where measured tunings are remembered and read at each start; none: plans are never tuned. */
+    private readonly tuneStore?: TuneStore,
   ) {
     this.supervisor = createSupervisor(setup);
   }
@@ -69,16 +73,31 @@ export class ModelRunner implements Disposable {
     return gpusForBuild(facts, devices);
   }
 
+  /** The wishes with the settings a tuning run measured fastest for this model, machine and build, when there are some. */
+  private async withRemembered(modelPath: string, wishes: PlanWishes, hardware: HardwareFacts, binary: ResolvedBinary): Promise<PlanWishes> {
+    const remembered = await this.tuneStore?.lookup(modelPath, hardwareFingerprint(hardware, binary.version ?? 'unknown'));
+    return remembered ? { ...wishes, measured: remembered.settings } : wishes;
+  }
+
+  /** Measures candidates around the plan with llama-bench and remembers the fastest for the next start. */
+  async tune(request: TuneRequest): Promise<TuneReport> {
+    if (!this.tuneStore) throw new HeadroomError('This runner has nowhere to remember a tuning.');
+    const header = await readModelHeader(request.modelPath);
+    const binary = await this.supervisor.locate();
+    return tuneModel(request, { binary, header, hardware: await this.hardwareFor(binary), store: this.tuneStore });
+  }
+
   /** Plans without starting (the binary is located or built first, for the dry run). */
   async planOnly(request: PlanRequest): Promise<PlanReport> {
     const header = await readModelHeader(request.modelPath);
     const simulated = request.simulatedVramMiB && request.simulatedVramMiB.length > 0;
     const binary = simulated ? undefined : await this.supervisor.locate();
+    const hardware = binary ? await this.hardwareFor(binary) : withSimulatedGpus(await this.probe.sample(), request.simulatedVramMiB ?? []);
     const report = await exactPlan({
       modelPath: request.modelPath,
       header,
-      hardware: binary ? await this.hardwareFor(binary) : withSimulatedGpus(await this.probe.sample(), request.simulatedVramMiB ?? []),
-      wishes: request.wishes,
+      hardware,
+      wishes: binary ? await this.withRemembered(request.modelPath, request.wishes, hardware, binary) : request.wishes,
       fitParams: binary?.fitParams,
       binary: binary?.path,
       port: request.port,
@@ -91,11 +110,12 @@ export class ModelRunner implements Disposable {
   async start(request: RunRequest): Promise<{ server: ReadyServer; changes: readonly string[] }> {
     const header = await readModelHeader(request.modelPath);
     const planFor: PlanFor = async (overrides, binary) => {
+      const hardware = await this.hardwareFor(binary);
       const report = await exactPlan({
         modelPath: request.modelPath,
         header,
-        hardware: await this.hardwareFor(binary),
-        wishes: wishesWith(request.wishes, overrides),
+        hardware,
+        wishes: wishesWith(await this.withRemembered(request.modelPath, request.wishes, hardware, binary), overrides),
         fitParams: binary.fitParams,
         binary: binary.path,
         port: request.port,
