@@ -185,8 +185,7 @@ test('the loop: overlapping candidates get more rounds until the cap; progress e
 test('the loop: an abort rejects with CancelledError', async () => {
   const abort = new AbortController();
   const o = scripted({ defaults: [10], other: [20] });
-  const measure = o.measure;
-  const out = runTuning({ ...o, signal: abort.signal, measure: (c, r, s) => (abort.abort(), measure(c, r, s)) });
+  const out = runTuning({ ...o, signal: abort.signal, measure: (c, r, s) => (abort.abort(), o.measure(c, r, s)) });
   await assert.rejects(out, CancelledError);
 });
 
