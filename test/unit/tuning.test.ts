@@ -27,11 +27,13 @@ const shapeOf = async (preset: 'llama3-8b' | 'small-llama' | 'qwen3-30b-a3b'): P
 test('candidates on a CPU: llama.cpp defaults first (no tuning flags), the plan, threads 1..cores and with hyper-threads, -ub, flash attention, KV type', async () => {
   const shape = await shapeOf('small-llama');
   const base = plan(shape, cpuOnly, {});
-  const { candidates, skipped } = tuneCandidates({ shape, hardware: cpuOnly, wishes: {}, base });
+  const { candidates, skipped } = tuneCandidates({ shape, hardware: cpuOnly, wishes: {}, base, goal: 'prompt', promptTokens: 512 });
   const first = itemAt(candidates, 0);
   assert.equal(first.isDefault, true);
   assert.deepEqual(first.benchArgs, []);
-  assert.deepEqual(candidates.map((c) => c.label), ["llama.cpp's defaults", 'plan', '1 thread', '4 threads', '-ub 128', '-ub 256', '-ub 1024', 'flash attention off', 'KV q8_0']);
+  assert.deepEqual(candidates.map((c) => c.label), ["llama.cpp's defaults", 'plan', '1 thread', '4 threads', '-ub 64', '-ub 128', '-ub 256', 'flash attention off', 'KV q8_0']);
+  const forGeneration = tuneCandidates({ shape, hardware: cpuOnly, wishes: {}, base, goal: 'generation', promptTokens: 512 }).candidates;
+  assert.ok(!forGeneration.some((c) => c.label.startsWith('-ub')), '-ub changes only prompt processing');
   assert.deepEqual(skipped, []);
   assert.equal(candidates.filter((c) => c.isDefault).length, 1);
   const keys = candidates.map((c) => c.benchArgs.join(' '));

@@ -5,12 +5,13 @@ import type { HardwareFacts } from '../../memory/hardware';
 import { isMoe, type ModelShape } from '../../memory/modelShape';
 import { plan } from '../../memory/plan';
 import type { LlamaCppFit, Plan, PlanWishes } from '../../memory/planTypes';
+import type { TuneGoal } from './tuner';
 import { benchArgsOf, describeSettings, wishesOf, type TuneCandidate, type TuneSettings } from './tuneSettings';
 
 /** llama.cpp's defaults for what the tuner varies (llama-server and llama-bench alike). */
 const LLAMA_DEFAULT_BATCH = 2048;
 const LLAMA_DEFAULT_UBATCH = 512;
-const UBATCHES = [128, 256, 512, 1024];
+const UBATCHES = [64, 128, 256, 512, 1024];
 
 export interface CandidateInputs {
   shape: ModelShape;
@@ -21,6 +22,12 @@ export interface CandidateInputs {
   base: Plan;
   /** What llama.cpp's own fit chose (its -ngl on a GPU): the defaults candidate runs with it. */
   llamaCppFit?: LlamaCppFit;
+  /**
+   * -ub changes only how a prompt is cut, so its candidates are tried for the prompt goal (undefined: tried too), and
+   * only below the prompt size of the test (a larger one would cut the same prompt the same way).
+   */
+  goal?: TuneGoal;
+  promptTokens?: number;
 }
 
 export interface CandidateSet {
@@ -37,14 +44,16 @@ function settingsOfPlan(p: Plan, shape: ModelShape, gpus: number): TuneSettings 
 }
 
 /** One change at a time around the plan's settings, labelled by what changed. */
-function variations(shape: ModelShape, hardware: HardwareFacts, base: TuneSettings): Array<[string, TuneSettings]> {
+function variations(c: CandidateInputs, base: TuneSettings): Array<[string, TuneSettings]> {
+  const { shape, hardware } = c;
   const out: Array<[string, TuneSettings]> = [];
   const threadCounts = new Set<number>();
   for (let t = 1; t <= Math.max(1, hardware.physicalCores); t++) threadCounts.add(t);
   // With hyper-threads, one thread per logical core too.
   if (hardware.logicalCores > hardware.physicalCores) threadCounts.add(hardware.logicalCores);
   for (const t of threadCounts) if (t !== base.threads) out.push([t === 1 ? '1 thread' : `${t} threads`, { ...base, threads: t }]);
-  for (const ub of UBATCHES) {
+  const ubatches = c.goal === 'generation' ? [] : UBATCHES.filter((ub) => ub < (c.promptTokens ?? Infinity));
+  for (const ub of ubatches) {
     if (ub !== base.ubatch) out.push([`-ub ${ub}`, { ...base, ubatch: ub, batch: Math.max(base.batch ?? LLAMA_DEFAULT_BATCH, ub) }]);
   }
   // A quantized cache needs flash attention: turning it off is only a candidate with an f16 cache.
@@ -95,7 +104,7 @@ export function tuneCandidates(c: CandidateInputs): CandidateSet {
   const skipped: string[] = [];
   const seen = new Set<string>();
   const base = settingsOfPlan(c.base, c.shape, gpus);
-  for (const [label, settings] of [['plan', base] as [string, TuneSettings], ...variations(c.shape, c.hardware, base)]) {
+  for (const [label, settings] of [['plan', base] as [string, TuneSettings], ...variations(c, base)]) {
     const args = benchArgsOf(settings);
     const key = args.join(' ');
     if (seen.has(key)) continue;

@@ -21,7 +21,7 @@ export interface TuneRequest {
   budgetSeconds: number;
   signal?: AbortSignal;
   onProgress?: (p: TuneProgress) => void;
-  /** Test sizes of each llama-bench run (defaults 128 and 32 tokens) and repetitions per run (default 3). */
+  /** Test sizes of each llama-bench run (defaults 256 and 32 tokens) and repetitions per run (default 3). */
   promptTokens?: number;
   genTokens?: number;
   repetitions?: number;
@@ -37,6 +37,9 @@ export interface TuneReport {
   /** Where it is remembered. */
   file: string;
 }
+
+const DEFAULT_PROMPT_TOKENS = 256;
+const DEFAULT_GEN_TOKENS = 32;
 
 const fmt = (tps: number): string => (tps >= 100 ? tps.toFixed(0) : tps.toFixed(1));
 
@@ -67,7 +70,10 @@ export async function tuneModel(request: TuneRequest, ctx: TuneContext): Promise
   }
   const { measured: _remembered, ...wishes } = request.wishes;
   const report = await exactPlan({ modelPath: request.modelPath, header: ctx.header, hardware: ctx.hardware, wishes, fitParams: ctx.binary.fitParams, binary: ctx.binary.path });
-  const { candidates, skipped } = tuneCandidates({ shape: modelShape(ctx.header), hardware: ctx.hardware, wishes, base: report.plan, llamaCppFit: report.llamaCppFit });
+  const promptTokens = request.promptTokens ?? DEFAULT_PROMPT_TOKENS;
+  const { candidates, skipped } = tuneCandidates({
+    shape: modelShape(ctx.header), hardware: ctx.hardware, wishes, base: report.plan, llamaCppFit: report.llamaCppFit, goal: request.goal, promptTokens,
+  });
   const outcome = await runTuning({
     candidates,
     goal: request.goal,
@@ -76,7 +82,7 @@ export async function tuneModel(request: TuneRequest, ctx: TuneContext): Promise
     onProgress: request.onProgress,
     repetitions: request.repetitions,
     measure: (c, repetitions, signal) =>
-      runLlamaBench(bench, request.modelPath, c.benchArgs, { promptTokens: request.promptTokens ?? 128, genTokens: request.genTokens ?? 32, repetitions, signal }),
+      runLlamaBench(bench, request.modelPath, c.benchArgs, { promptTokens, genTokens: request.genTokens ?? DEFAULT_GEN_TOKENS, repetitions, signal }),
   });
   const settings: MeasuredSettings = { ...outcome.winner.candidate.settings, summary: summaryOf(outcome) };
   const remembered: RememberedTuning = {
