@@ -15,8 +15,9 @@ import { realServer, tempDir } from '../integration/realServer';
 import { runBench } from './benchmarksFile';
 
 const NAME = 'tuning';
-const PROMPT_TOKENS = 128;
-const GEN_TOKENS = 32;
+const PROMPT_TOKENS = 64;
+const GEN_TOKENS = 16;
+const REPETITIONS = 2;
 
 interface BenchModel {
   name: string;
@@ -29,8 +30,8 @@ interface BenchModel {
  * of zeros): llama.cpp reads and multiplies every byte as it would real weights, so the speed is a real model's.
  */
 const MODELS: BenchModel[] = [
-  { name: 'dense small (tiny-dense Q8_0, 0.7 M parameters)', write: (p) => writeModel(p, 'tiny-dense', { type: 'Q8_0', seed: 1 }), budgetSeconds: 60 },
-  { name: 'dense ~1B (small-llama Q4_K_M, 16 x 2048)', write: (p) => writeSparseModel(p, SMALL_SHAPES['small-llama'], { quant: 'Q4_K_M' }), budgetSeconds: 150 },
+  { name: 'dense small (tiny-dense Q8_0, 0.7 M parameters)', write: (p) => writeModel(p, 'tiny-dense', { type: 'Q8_0', seed: 1 }), budgetSeconds: 40 },
+  { name: 'dense ~1B (small-llama Q4_K_M, 16 x 2048)', write: (p) => writeSparseModel(p, SMALL_SHAPES['small-llama'], { quant: 'Q4_K_M' }), budgetSeconds: 240 },
   { name: 'MoE (small-qwen3moe Q4_K_M, 64 experts, 8 used)', write: (p) => writeSparseModel(p, SMALL_SHAPES['small-qwen3moe'], { quant: 'Q4_K_M' }), budgetSeconds: 120 },
 ];
 
@@ -64,7 +65,7 @@ async function main(): Promise<string> {
         await m.write(path);
         console.log(`${m.name}: tuning for up to ${m.budgetSeconds} s`);
         const report = await runner.tune({
-          modelPath: path, wishes: {}, goal: 'generation', budgetSeconds: m.budgetSeconds, promptTokens: PROMPT_TOKENS, genTokens: GEN_TOKENS,
+          modelPath: path, wishes: {}, goal: 'generation', budgetSeconds: m.budgetSeconds, promptTokens: PROMPT_TOKENS, genTokens: GEN_TOKENS, repetitions: REPETITIONS,
           onProgress: (p) => process.stdout.write(`  ${p.percent.toFixed(0)}% ${p.message}\n`),
         });
         lines.push(...rows(m.name, report));
@@ -79,7 +80,7 @@ async function main(): Promise<string> {
   return [
     '## Tuning: llama.cpp defaults vs tuned',
     '',
-    `\`npm run bench -- tune\` (test/bench/tune.bench.ts). One \`headroom tune\` run per model (goal: generation) with llama-bench of build ${server.version}, -p ${PROMPT_TOKENS} -n ${GEN_TOKENS}, 3 repetitions per llama-bench run, on this machine's CPU (${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} threads). llama.cpp's defaults (llama-bench with no tuning flags, what plain \`llama-server -m MODEL\` runs) are one of the candidates of the same run, so "tuned" (the best median for each metric) is never below them. Cells: median tokens/s [~95% confidence interval of the median, distribution-free] n = repetitions. The machine is shared: the spread is the noise of the moment.`,
+    `\`npm run bench -- tune\` (test/bench/tune.bench.ts). One \`headroom tune\` run per model (goal: generation) with llama-bench of build ${server.version}, -p ${PROMPT_TOKENS} -n ${GEN_TOKENS}, ${REPETITIONS} repetitions per llama-bench run, on this machine's CPU (${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} threads). llama.cpp's defaults (llama-bench with no tuning flags, what plain \`llama-server -m MODEL\` runs) are one of the candidates of the same run, so "tuned" (the best median for each metric) is never below them. Cells: median tokens/s [~95% confidence interval of the median, distribution-free] n = repetitions. The machine is shared: the spread is the noise of the moment.`,
     '',
     '| model | metric | llama.cpp defaults | tuned | tuned / default | tuned settings |',
     '|---|---|---|---|---|---|',

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { CancelledError } from '../../src/extension/common/errors';
-import { runLlamaBench } from '../../src/extension/llama/llamaBench';
+import { BenchTimeoutError, runLlamaBench } from '../../src/extension/llama/llamaBench';
 import { SystemHardwareProbe } from '../../src/extension/memory/hardware';
 import type { TuneTable } from '../../src/extension/present/tuneTable';
 import { ModelRunner } from '../../src/extension/runner/modelRunner';
@@ -34,6 +34,15 @@ test('cancel kills the running llama-bench and rejects with CancelledError', asy
   await waitFor('llama-bench to run', () => pid > 0 && llamaServersWith(fx.model, 'llama-bench').includes(pid));
   abort.abort();
   await assert.rejects(run, CancelledError);
+  await waitFor('llama-bench to be gone', () => !isAlive(pid), 5_000);
+});
+
+test('a run past its time is killed and rejects with BenchTimeoutError', async () => {
+  const bench = (await realServer()).bench;
+  assert.ok(bench);
+  let pid = 0;
+  const run = runLlamaBench(bench, fx.model, [], { promptTokens: 512, genTokens: 4096, repetitions: 50, timeoutMs: 1500, onStarted: (p) => (pid = p) });
+  await assert.rejects(run, BenchTimeoutError);
   await waitFor('llama-bench to be gone', () => !isAlive(pid), 5_000);
 });
 

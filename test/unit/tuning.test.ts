@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelledError } from '../../src/extension/common/errors';
 import { sparseHeader } from '../../src/extension/gguf/writer/sparseHeader';
-import { parseBenchJsonl, llamaBenchArgs } from '../../src/extension/llama/llamaBench';
+import { BenchTimeoutError, parseBenchJsonl, llamaBenchArgs } from '../../src/extension/llama/llamaBench';
 import type { HardwareFacts } from '../../src/extension/memory/hardware';
 import { modelShape, type ModelShape } from '../../src/extension/memory/modelShape';
 import { plan } from '../../src/extension/memory/plan';
@@ -184,10 +184,25 @@ test('the loop: overlapping candidates get more rounds until the cap; progress e
   assert.ok(percents.every((p) => p >= 0 && p <= 100));
 });
 
+test('the loop: a run past the rest of the budget is stopped and ends the tuning with what was measured', async () => {
+  const o = scripted({ defaults: [10], slow: [20], never: [30] }, { budgetSeconds: 1.5 });
+  const given: Array<number | undefined> = [];
+  const out = await runTuning({
+    ...o,
+    measure: (c, r, s, t) => {
+      given.push(t);
+      return c.label === 'slow' ? Promise.reject(new BenchTimeoutError(0.5)) : o.measure(c, r, s, t);
+    },
+  });
+  assert.deepEqual(given, [undefined, 500], 'the defaults unbounded, then what is left of the budget');
+  assert.equal(out.stoppedBy, 'budget');
+  assert.equal(out.winner, out.defaults);
+});
+
 test('the loop: an abort rejects with CancelledError', async () => {
   const abort = new AbortController();
   const o = scripted({ defaults: [10], other: [20] });
-  const out = runTuning({ ...o, signal: abort.signal, measure: (c, r, s) => (abort.abort(), o.measure(c, r, s)) });
+  const out = runTuning({ ...o, signal: abort.signal, measure: (c, r, s, t) => (abort.abort(), o.measure(c, r, s, t)) });
   await assert.rejects(out, CancelledError);
 });
 

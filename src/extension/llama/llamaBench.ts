@@ -25,6 +25,8 @@ export interface LlamaBenchOptions {
   /** Extra environment (GGML_VK_VISIBLE_DEVICES for lavapipe); LLAMA_* are stripped as for every llama.cpp child. */
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** Kills a run that takes longer (BenchTimeoutError); none: no limit. */
+  timeoutMs?: number;
   launcher?: ProcessLauncher;
   /** Told the pid once it runs (the tests check a cancelled run leaves no process). */
   onStarted?: (pid: number) => void;
@@ -34,6 +36,14 @@ export class LlamaBenchError extends HeadroomError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'Run the same llama-bench command in a terminal to see why; HEADROOM_VERBOSE shows its output.', options);
     this.name = 'LlamaBenchError';
+  }
+}
+
+/** A run killed for taking longer than it was given (a tuning budget ending mid-run). */
+export class BenchTimeoutError extends HeadroomError {
+  constructor(seconds: number) {
+    super(`llama-bench took longer than the ${seconds.toFixed(0)} s left and was stopped.`);
+    this.name = 'BenchTimeoutError';
   }
 }
 
@@ -88,13 +98,20 @@ export async function runLlamaBench(bench: string, modelPath: string, tuning: re
   });
   const abort = (): void => proc.kill('SIGKILL');
   options.signal?.addEventListener('abort', abort, { once: true });
+  let timedOut = false;
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    abort();
+  }, Math.max(0, options.timeoutMs));
   try {
     const exit = await proc.exited;
     if (options.signal?.aborted) throw new CancelledError('Tuning was cancelled.');
+    if (timedOut) throw new BenchTimeoutError((options.timeoutMs ?? 0) / 1000);
     if (exit.code !== 0) {
       throw new LlamaBenchError(`llama-bench ${tuning.join(' ')} failed (${exit.signal ?? `exit code ${exit.code}`}): ${err.slice(-3).join(' ').trim()}`);
     }
   } finally {
+    clearTimeout(timer);
     options.signal?.removeEventListener('abort', abort);
   }
   const tests = parseBenchJsonl(out.join('\n'));

@@ -1,4 +1,5 @@
 // What a tuning run tried, as rows: the CLI's text table and JSON, and the plan panel, show the same rows.
+import type { TuningView } from '../../webview/protocol/plan';
 import type { TuneReport } from '../runner/tuning/tuneModel';
 import { describeSettings } from '../runner/tuning/tuneSettings';
 import { summarize, type TrialSummary } from '../runner/tuning/tuner';
@@ -13,6 +14,7 @@ export interface TuneRow {
 }
 
 export interface TuneTable {
+  modelPath: string;
   goal: string;
   rows: TuneRow[];
   winner: string;
@@ -36,6 +38,7 @@ export function tuneTable(r: TuneReport): TuneTable {
     }))
     .sort((a, b) => (o.goal === 'prompt' ? b.prompt.median - a.prompt.median : b.generation.median - a.generation.median));
   return {
+    modelPath: r.remembered.model.path,
     goal: o.goal,
     rows,
     winner: o.winner.candidate.label,
@@ -53,6 +56,16 @@ const STOPPED: Record<string, string> = {
   budget: 'the time budget ended',
 };
 
+/** The plan panel's view of a tuning run. */
+export function tuningView(t: TuneTable): TuningView {
+  return {
+    goal: t.goal,
+    summary: t.summary,
+    stopped: `Stopped after ${t.seconds} s: ${STOPPED[t.stoppedBy] ?? t.stoppedBy}.`,
+    rows: t.rows.map((r) => ({ label: r.label, settings: r.settings, isDefault: r.isDefault, isWinner: r.isWinner, prompt: cell(r.prompt), generation: cell(r.generation) })),
+  };
+}
+
 const f = (v: number): string => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '-');
 const cell = (s: TrialSummary): string => (s.runs === 0 ? '-' : `${f(s.median)} [${f(s.interval.low)}-${f(s.interval.high)}] n=${s.runs}`);
 
@@ -64,7 +77,7 @@ export function renderTuneText(t: TuneTable): string {
   const line = (cols: string[]): string => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const out = [line(head), ...body.map(line), ''];
   out.push(`Fastest for ${t.goal}: ${t.summary}.`);
-  out.push(`Stopped after ${t.seconds} s: ${STOPPED[t.stoppedBy] ?? t.stoppedBy}.`);
+  out.push(tuningView(t).stopped);
   for (const s of t.skipped) out.push(`Not tried: ${s}`);
   out.push(`Remembered in ${t.rememberedIn}; the next start of this model uses it.`);
   return out.join('\n');

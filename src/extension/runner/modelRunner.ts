@@ -53,6 +53,9 @@ export class ModelRunner implements Disposable {
   /** A plain sentence each time the recovery ladder changes the configuration. */
   readonly onDidRecover = this.changeEmitter.event;
   private current: PlanReport | undefined;
+  private readonly tuneEmitter = new Emitter<TuneReport>();
+  /** Each finished tuning run (its winner is remembered by then). */
+  readonly onDidTune = this.tuneEmitter.event;
 
   constructor(
     setup: SupervisorSetup,
@@ -84,7 +87,9 @@ export class ModelRunner implements Disposable {
     if (!this.tuneStore) throw new HeadroomError('This runner has nowhere to remember a tuning.');
     const header = await readModelHeader(request.modelPath);
     const binary = await this.supervisor.locate();
-    return tuneModel(request, { binary, header, hardware: await this.hardwareFor(binary), store: this.tuneStore });
+    const report = await tuneModel(request, { binary, header, hardware: await this.hardwareFor(binary), store: this.tuneStore });
+    this.tuneEmitter.fire(report);
+    return report;
   }
 
   /** Plans without starting (the binary is located or built first, for the dry run). */
@@ -145,6 +150,7 @@ export class ModelRunner implements Disposable {
     this.supervisor.dispose();
     this.planEmitter.dispose();
     this.changeEmitter.dispose();
+    this.tuneEmitter.dispose();
   }
 
   /** A failure for lack of RAM says how much is missing and which quantization would fit. */

@@ -81,8 +81,8 @@ export async function tuneModel(request: TuneRequest, ctx: TuneContext): Promise
     signal: request.signal,
     onProgress: request.onProgress,
     repetitions: request.repetitions,
-    measure: (c, repetitions, signal) =>
-      runLlamaBench(bench, request.modelPath, c.benchArgs, { promptTokens, genTokens: request.genTokens ?? DEFAULT_GEN_TOKENS, repetitions, signal }),
+    measure: (c, repetitions, signal, timeoutMs) =>
+      runLlamaBench(bench, request.modelPath, c.benchArgs, { promptTokens, genTokens: request.genTokens ?? DEFAULT_GEN_TOKENS, repetitions, signal, timeoutMs }),
   });
   const settings: MeasuredSettings = { ...outcome.winner.candidate.settings, summary: summaryOf(outcome) };
   const remembered: RememberedTuning = {

@@ -1,6 +1,6 @@
 // The tuning loop: measures candidates in rounds until the leader is clearly fastest or the time budget ends.
 import { CancelledError } from '../../common/errors';
-import type { BenchRun } from '../../llama/llamaBench';
+import { BenchTimeoutError, type BenchRun } from '../../llama/llamaBench';
 import { decide, median, medianInterval, type Interval } from './tuneStats';
 import type { TuneCandidate } from './tuneSettings';
 
@@ -47,7 +47,11 @@ export interface TunerOptions {
   candidates: readonly TuneCandidate[];
   goal: TuneGoal;
   budgetSeconds: number;
-  measure(candidate: TuneCandidate, repetitions: number, signal: AbortSignal | undefined): Promise<BenchRun>;
+  /**
+   * One llama-bench run. `timeoutMs` is what is left of the budget (undefined for the first run of the defaults, which
+   * is always measured); a run past it rejects with BenchTimeoutError and ends the tuning.
+   */
+  measure(candidate: TuneCandidate, repetitions: number, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<BenchRun>;
   signal?: AbortSignal;
   onProgress?(p: TuneProgress): void;
   /** Repetitions per llama-bench run (default 3); a candidate stops at maxSamples (default 15). */
@@ -107,7 +111,13 @@ export async function runTuning(o: TunerOptions): Promise<TuneOutcome> {
       if (measuredOnce && elapsed() + expectedMs(i) > budgetMs) break rounds;
       progress(queue.slice(n), `round ${round}: ${trial.candidate.label}`);
       const t0 = now();
-      const run = await o.measure(trial.candidate, reps, o.signal);
+      let run: BenchRun;
+      try {
+        run = await o.measure(trial.candidate, reps, o.signal, measuredOnce ? budgetMs - elapsed() : undefined);
+      } catch (err) {
+        if (err instanceof BenchTimeoutError) break rounds;
+        throw err;
+      }
       trial.seconds += (now() - t0) / 1000;
       runs[i]!++;
       trial.prompt.push(...run.prompt);

@@ -12,6 +12,12 @@ import type { PlanReport } from '../../memory/planReport';
 import type { ServerState } from '../../llama/serverState';
 import { readConfig } from '../config';
 import { serverView, type ServerView } from '../../present/serverView';
+import { TuneStore } from '../../runner/tuning/tuneStore';
+import type { TuneReport } from '../../runner/tuning/tuneModel';
+import type { TuneGoal, TuneProgress } from '../../runner/tuning/tuner';
+
+/** How long "Tune for This Machine" measures at most. */
+const TUNE_BUDGET_SECONDS = 120;
 
 /**
  * Owns the model runner inside VS Code: reads settings, plans and starts, shows build progress as a
@@ -22,6 +28,7 @@ export class ServerController implements Disposable {
   readonly runner: ModelRunner;
   readonly supervisor: Supervisor;
   readonly onDidChangePlan: ModelRunner['onDidChangePlan'];
+  readonly onDidTune: ModelRunner['onDidTune'];
   private readonly viewEmitter = new Emitter<ServerView>();
   readonly onDidChangeView = this.viewEmitter.event;
   private buildProgress: { report(percent: number, message: string): void; done(): void } | null = null;
@@ -44,9 +51,11 @@ export class ServerController implements Disposable {
         stallTimeoutMs: () => readConfig().stallTimeoutSeconds * 1000,
       },
       probe,
+      new TuneStore(headroomCacheDir()),
     );
     this.supervisor = this.runner.supervisor;
     this.onDidChangePlan = this.runner.onDidChangePlan;
+    this.onDidTune = this.runner.onDidTune;
     this.subscriptions.push(
       this.supervisor.onDidChangeState((state) => this.onState(state)),
       this.runner.onDidRecover((change) => {
@@ -72,6 +81,13 @@ export class ServerController implements Disposable {
     const model = modelPath ?? config.modelPath;
     if (!model) throw new HeadroomError('No model is configured.', 'Run "Headroom: Select Model..." first.');
     return this.runner.planOnly({ modelPath: model, wishes: config.wishes, port: config.port, extraArgs: config.extraServerArgs });
+  }
+
+  /** Tunes the configured model for this machine (the winner is remembered; the next start uses it). */
+  async tune(goal: TuneGoal, signal: AbortSignal, onProgress: (p: TuneProgress) => void): Promise<TuneReport> {
+    const config = readConfig();
+    if (!config.modelPath) throw new HeadroomError('No model is configured.', 'Run "Headroom: Select Model..." first.');
+    return this.runner.tune({ modelPath: config.modelPath, wishes: config.wishes, goal, budgetSeconds: TUNE_BUDGET_SECONDS, signal, onProgress });
   }
 
   get view(): ServerView {
