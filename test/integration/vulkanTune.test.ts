@@ -1,17 +1,11 @@
 // The tuner on a real Vulkan device, Mesa's lavapipe (2 GiB, 128 MiB per buffer; see vulkan.test.ts). Its speed says
 // nothing about a real GPU: these tests check that the search stays within the device's memory, as llama.cpp's own
 // dry run measures each candidate, and that the remembered winner is used at the next start.
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { headroomCacheDir } from '../../src/extension/common/cacheDir';
 import { readGgufHeader } from '../../src/extension/gguf/header';
-import { writeModel, writeSparseModel, type ModelShape } from '../../src/extension/gguf/writer/models';
 import { dryRun } from '../../src/extension/llama/dryRun';
-import { findBuild, type BuiltLlama } from '../../src/extension/llama/llamaBuild';
-import { readLlamaSource } from '../../src/extension/llama/llamaSource';
-import { gpusForBuild, listBuildDevices } from '../../src/extension/llama/listDevices';
-import { SystemHardwareProbe, type HardwareFacts } from '../../src/extension/memory/hardware';
+import { SystemHardwareProbe } from '../../src/extension/memory/hardware';
 import { modelShape } from '../../src/extension/memory/modelShape';
 import { plan } from '../../src/extension/memory/plan';
 import { exactPlan } from '../../src/extension/runner/exactPlan';
@@ -19,60 +13,27 @@ import { ModelRunner } from '../../src/extension/runner/modelRunner';
 import { tuneCandidates } from '../../src/extension/runner/tuning/tuneCandidates';
 import { wishesOf } from '../../src/extension/runner/tuning/tuneSettings';
 import { TuneStore } from '../../src/extension/runner/tuning/tuneStore';
-import { requireTool } from '../fixtures/requireTool';
-import { tempDir } from './realServer';
+import { REPO, withVulkanModels } from './vulkanFixture';
 
-process.env.GGML_VK_VISIBLE_DEVICES = '0';
-
-const REPO = join(__dirname, '..', '..', '..');
 const MARGIN_MIB = 1024;
 
-/** 16 layers of 2048 wide, about 860 MiB in Q8_0, every tensor under 128 MiB: a real split on the 2 GiB device. */
-const MID_DENSE: ModelShape = {
-  arch: 'llama', name: 'Headroom mid dense', nLayer: 16, nEmbd: 2048, nHead: 16, nHeadKv: 4, nFf: 5632,
-  nCtx: 8192, nVocab: 32000, ropeFreqBase: 10000, rmsEps: 1e-5, tokenizer: 'spm-chatml',
-};
-
 describe('tuning on Vulkan (Mesa lavapipe)', () => {
-  const dir = tempDir('vulkan-tune');
-  let build: BuiltLlama | undefined;
-  let missing: string | undefined;
-  let hardware: HardwareFacts;
-  let tiny = '';
-  let mid = '';
-
-  before(async () => {
-    const source = await readLlamaSource(REPO);
-    build = await findBuild(headroomCacheDir(), source.commit, 'vulkan');
-    missing = requireTool('the Vulkan build of llama.cpp', build?.server, `no Vulkan build of ${source.commit.slice(0, 12)} in the cache (headroom build --backend vulkan)`);
-    if (!build) return;
-    hardware = gpusForBuild(await new SystemHardwareProbe().sample(), await listBuildDevices(build.server));
-    tiny = join(dir.path, 'tiny-dense-Q8_0.gguf');
-    await writeModel(tiny, 'tiny-dense', { type: 'Q8_0', seed: 1 });
-    mid = join(dir.path, 'mid-dense-Q8_0.gguf');
-    await writeSparseModel(mid, MID_DENSE, { quant: 'Q8_0' });
-  });
-  after(() => dir.dispose());
-
-  function vulkan(t: TestContext): BuiltLlama | undefined {
-    if (!build) t.skip(missing);
-    return build;
-  }
+  const fx = withVulkanModels('vulkan-tune');
 
   test('every candidate around a partial offload fits Vulkan0 (2 GiB less the margin) as llama.cpp\'s dry run measures it', async (t) => {
-    const vk = vulkan(t);
+    const vk = fx.vulkan(t);
     if (!vk) return;
-    const header = await readGgufHeader(mid);
+    const header = await readGgufHeader(fx.mid);
     const wishes = { cacheTypeK: 'f16', cacheTypeV: 'f16' } as const;
-    const report = await exactPlan({ modelPath: mid, header, hardware, wishes, fitParams: vk.fitParams, binary: vk.server });
+    const report = await exactPlan({ modelPath: fx.mid, header, hardware: fx.hardware, wishes, fitParams: vk.fitParams, binary: vk.server });
     const base = report.plan;
     assert.ok(base.gpuLayers.onGpu > 0 && base.gpuLayers.onGpu < base.gpuLayers.total, `a partial offload: ${base.gpuLayers.onGpu}/${base.gpuLayers.total}`);
-    const { candidates, skipped } = tuneCandidates({ shape: modelShape(header), hardware, wishes, base, llamaCppFit: report.llamaCppFit, goal: 'prompt', promptTokens: 8192 });
+    const { candidates, skipped } = tuneCandidates({ shape: modelShape(header), hardware: fx.hardware, wishes, base, llamaCppFit: report.llamaCppFit, goal: 'prompt', promptTokens: 8192 });
     assert.ok(candidates.some((c) => c.label.startsWith('-ngl ')), 'layers near the fit point are tried');
     process.stdout.write(`# ${candidates.length} candidates, ${skipped.length} left out: ${skipped.join(' | ')}\n`);
     for (const c of candidates.slice(1)) {
-      const p = plan(header, hardware, { ...wishes, ...wishesOf(c.settings) });
-      const measured = await dryRun(vk.fitParams, mid, [...p.args, '--ctx-size', String(p.contextSize)]);
+      const p = plan(header, fx.hardware, { ...wishes, ...wishesOf(c.settings) });
+      const measured = await dryRun(vk.fitParams, fx.mid, [...p.args, '--ctx-size', String(p.contextSize)]);
       const d = measured.devices[0];
       assert.ok(d, `${c.label}: a Vulkan0 row`);
       const used = d.modelMiB + d.contextMiB + d.computeMiB;
@@ -81,14 +42,14 @@ describe('tuning on Vulkan (Mesa lavapipe)', () => {
   });
 
   test('tune on Vulkan0, then a fresh start uses the remembered -ngl and threads', async (t) => {
-    const vk = vulkan(t);
+    const vk = fx.vulkan(t);
     if (!vk) return;
-    const store = new TuneStore(dir.path);
-    const runnerFor = (): ModelRunner => new ModelRunner({ cacheRoot: dir.path, sourceFrom: REPO, llamaServerPath: () => vk.server, stopGraceMs: 3_000 }, new SystemHardwareProbe(), store);
+    const store = new TuneStore(fx.dir);
+    const runnerFor = (): ModelRunner => new ModelRunner({ cacheRoot: fx.dir, sourceFrom: REPO, llamaServerPath: () => vk.server, stopGraceMs: 3_000 }, new SystemHardwareProbe(), store);
     const tuner = runnerFor();
     let settings;
     try {
-      const report = await tuner.tune({ modelPath: tiny, wishes: { contextSize: 512 }, goal: 'generation', budgetSeconds: 15, promptTokens: 32, genTokens: 16, repetitions: 2 });
+      const report = await tuner.tune({ modelPath: fx.tiny, wishes: { contextSize: 512 }, goal: 'generation', budgetSeconds: 15, promptTokens: 32, genTokens: 16, repetitions: 2 });
       settings = report.remembered.settings;
       assert.equal(typeof settings.gpuLayers, 'number', 'the GPU layers are part of what is remembered');
       assert.ok((settings.gpuLayers ?? 99) <= 5);
@@ -97,7 +58,7 @@ describe('tuning on Vulkan (Mesa lavapipe)', () => {
     }
     const fresh = runnerFor();
     try {
-      const { server } = await fresh.start({ modelPath: tiny, wishes: { contextSize: 512 }, port: 0, extraArgs: [] });
+      const { server } = await fresh.start({ modelPath: fx.tiny, wishes: { contextSize: 512 }, port: 0, extraArgs: [] });
       const at = (flag: string): string | undefined => server.args[server.args.indexOf(flag) + 1];
       assert.equal(at('-ngl'), String(settings.gpuLayers), server.args.join(' '));
       assert.equal(at('-t'), String(settings.threads));
