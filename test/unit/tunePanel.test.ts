@@ -19,7 +19,7 @@ function report(modelPath: string): TuneReport {
   const defaults = trial(candidate("llama.cpp's defaults", true, 2), [10, 11, 10.5]);
   const winner = trial(candidate('1 thread', false, 1), [20, 21, 19]);
   return {
-    outcome: { goal: 'generation', trials: [defaults, winner], winner, defaults, stoppedBy: 'separated', seconds: 12.34 },
+    outcome: { goal: 'generation', trials: [defaults, winner], winner, defaults, stoppedBy: 'separated', seconds: 12.34, failures: [] },
     skipped: ['-ub 1024 (...): does not fit this machine\'s memory.'],
     plan: gpuReport,
     remembered: { model: { path: modelPath, size: 1, mtimeMs: 1 }, hardware: 'hw', goal: 'generation', settings: { threads: 1, summary: '1 thread: 20.0 tokens/s generation' }, tunedAt: '' },

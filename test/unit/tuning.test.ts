@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelledError } from '../../src/extension/common/errors';
 import { sparseHeader } from '../../src/extension/gguf/writer/sparseHeader';
-import { BenchTimeoutError, parseBenchJsonl, llamaBenchArgs } from '../../src/extension/llama/llamaBench';
+import { BenchTimeoutError, LlamaBenchError, parseBenchJsonl, llamaBenchArgs } from '../../src/extension/llama/llamaBench';
 import type { HardwareFacts } from '../../src/extension/memory/hardware';
 import { modelShape, type ModelShape } from '../../src/extension/memory/modelShape';
 import { plan } from '../../src/extension/memory/plan';
@@ -197,6 +197,15 @@ test('the loop: a run past the rest of the budget is stopped and ends the tuning
   assert.deepEqual(given, [undefined, 1500], 'the defaults unbounded, then what is left of the budget');
   assert.equal(out.stoppedBy, 'budget');
   assert.equal(out.winner, out.defaults);
+});
+
+test('the loop: a candidate llama-bench fails on is left out and said; the defaults failing fails the run', async () => {
+  const o = scripted({ defaults: [10], refused: [20], other: [15] });
+  const out = await runTuning({ ...o, measure: (c, r, s, t) => (c.label === 'refused' ? Promise.reject(new LlamaBenchError('llama-bench -ctk q8_0 failed')) : o.measure(c, r, s, t)) });
+  assert.equal(out.winner.candidate.label, 'other');
+  assert.deepEqual(out.failures, ['refused: llama-bench -ctk q8_0 failed']);
+  assert.equal(o.calls.includes('refused'), false);
+  await assert.rejects(runTuning({ ...o, measure: () => Promise.reject(new LlamaBenchError('no model')) }), LlamaBenchError);
 });
 
 test('the loop: an abort rejects with CancelledError', async () => {

@@ -45,7 +45,7 @@ export function tuneTable(r: TuneReport): TuneTable {
     summary: r.remembered.settings.summary,
     stoppedBy: o.stoppedBy,
     seconds: Math.round(o.seconds * 10) / 10,
-    skipped: r.skipped,
+    skipped: [...r.skipped, ...o.failures.map((f) => `${f} (llama-bench failed)`)],
     rememberedIn: r.file,
   };
 }

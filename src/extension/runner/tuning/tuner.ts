@@ -1,6 +1,6 @@
 // The tuning loop: measures candidates in rounds until the leader is clearly fastest or the time budget ends.
 import { CancelledError } from '../../common/errors';
-import { BenchTimeoutError, type BenchRun } from '../../llama/llamaBench';
+import { BenchTimeoutError, LlamaBenchError, type BenchRun } from '../../llama/llamaBench';
 import { decide, median, medianInterval, type Interval } from './tuneStats';
 import type { TuneCandidate } from './tuneSettings';
 
@@ -40,6 +40,8 @@ export interface TuneOutcome {
   defaults: Trial;
   stoppedBy: StopReason;
   seconds: number;
+  /** Candidates llama-bench failed on (a setting this backend refuses): left out of the rest of the run. */
+  failures: string[];
 }
 
 export interface TunerOptions {
@@ -101,6 +103,8 @@ export async function runTuning(o: TunerOptions): Promise<TuneOutcome> {
     o.onProgress?.({ percent: (100 * elapsed()) / Math.max(1, elapsed() + eta), etaSeconds: Math.round(eta / 1000), message });
   };
   let queue = trials.map((_, i) => i);
+  const failures: string[] = [];
+  const failed = new Set<number>();
   let stoppedBy: StopReason = 'budget';
   rounds: for (let round = 1; ; round++) {
     for (const [n, i] of queue.entries()) {
@@ -116,7 +120,11 @@ export async function runTuning(o: TunerOptions): Promise<TuneOutcome> {
         run = await o.measure(trial.candidate, reps, o.signal, measuredOnce ? budgetMs - elapsed() : undefined);
       } catch (err) {
         if (err instanceof BenchTimeoutError) break rounds;
-        throw err;
+        // The defaults failing means nothing can be compared; another candidate failing leaves it out.
+        if (!(err instanceof LlamaBenchError) || trial.candidate.isDefault) throw err;
+        failures.push(`${trial.candidate.label}: ${err.message}`);
+        failed.add(i);
+        continue;
       }
       trial.seconds += (now() - t0) / 1000;
       runs[i]!++;
@@ -129,11 +137,12 @@ export async function runTuning(o: TunerOptions): Promise<TuneOutcome> {
       stoppedBy = decision.reason;
       break;
     }
-    queue = decision.next;
+    queue = decision.next.filter((i) => !failed.has(i));
+    if (queue.length === 0) break;
   }
   const measured = trials.filter((t) => samplesFor(t, o.goal).length > 0);
   const defaults = trials[0]!;
   const winner = bestFor(measured, o.goal) ?? defaults;
   o.onProgress?.({ percent: 100, etaSeconds: 0, message: `fastest: ${winner.candidate.label}` });
-  return { goal: o.goal, trials: measured, winner, defaults, stoppedBy, seconds: elapsed() / 1000 };
+  return { goal: o.goal, trials: measured, winner, defaults, stoppedBy, seconds: elapsed() / 1000, failures };
 }
