@@ -2,16 +2,11 @@
 // 128 MiB per storage buffer, so the models here keep every tensor below that, as a real GPU would place them).
 // llama.cpp skips CPU-type Vulkan devices unless GGML_VK_VISIBLE_DEVICES names them; every child Headroom starts
 // inherits it. Needs llama.cpp's Vulkan build in the cache (`headroom build --backend vulkan`; CI builds it).
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { headroomCacheDir } from '../../src/extension/common/cacheDir';
 import { readGgufHeader } from '../../src/extension/gguf/header';
-import { writeModel, writeSparseModel, type ModelShape } from '../../src/extension/gguf/writer/models';
-import { findBuild, type BuiltLlama } from '../../src/extension/llama/llamaBuild';
-import { readLlamaSource } from '../../src/extension/llama/llamaSource';
-import { gpusForBuild, listBuildDevices } from '../../src/extension/llama/listDevices';
-import { SystemHardwareProbe, vramReadings, type HardwareFacts } from '../../src/extension/memory/hardware';
+import { listBuildDevices } from '../../src/extension/llama/listDevices';
+import { SystemHardwareProbe, vramReadings } from '../../src/extension/memory/hardware';
 import { plan } from '../../src/extension/memory/plan';
 import type { MemoryParts } from '../../src/extension/memory/planTypes';
 import { planJson } from '../../src/extension/present/planJson';
@@ -20,19 +15,9 @@ import { serverView } from '../../src/extension/present/serverView';
 import { exactPlan } from '../../src/extension/runner/exactPlan';
 import { ModelRunner } from '../../src/extension/runner/modelRunner';
 import { OpenAiClient } from '../../src/extension/chat/openaiClient';
-import { requireTool } from '../fixtures/requireTool';
 import { itemAt } from '../fixtures/itemAt';
-import { tempDir } from './realServer';
+import { REPO, withVulkanModels } from './vulkanFixture';
 
-process.env.GGML_VK_VISIBLE_DEVICES = '0';
-
-const REPO = join(__dirname, '..', '..', '..');
-
-/** 16 layers of 2048 wide, about 860 MiB in Q8_0, its largest tensor 66 MiB: a real split on a 2 GiB device. */
-const MID_DENSE: ModelShape = {
-  arch: 'llama', name: 'Headroom mid dense', nLayer: 16, nEmbd: 2048, nHead: 16, nHeadKv: 4, nFf: 5632,
-  nCtx: 8192, nVocab: 32000, ropeFreqBase: 10000, rmsEps: 1e-5, tokenizer: 'spm-chatml',
-};
 
 interface PlanJsonDevice extends MemoryParts {
   name: string;
@@ -42,34 +27,10 @@ interface PlanJsonDevice extends MemoryParts {
 }
 
 describe('the GPU path on Vulkan (Mesa lavapipe)', () => {
-  const dir = tempDir('vulkan');
-  let build: BuiltLlama | undefined;
-  let missing: string | undefined;
-  let hardware: HardwareFacts;
-  let tiny = '';
-  let mid = '';
-
-  before(async () => {
-    const source = await readLlamaSource(REPO);
-    build = await findBuild(headroomCacheDir(), source.commit, 'vulkan');
-    missing = requireTool('the Vulkan build of llama.cpp', build?.server, `no Vulkan build of ${source.commit.slice(0, 12)} in the cache (headroom build --backend vulkan)`);
-    if (!build) return;
-    hardware = gpusForBuild(await new SystemHardwareProbe().sample(), await listBuildDevices(build.server));
-    tiny = join(dir.path, 'tiny-dense-Q8_0.gguf');
-    await writeModel(tiny, 'tiny-dense', { type: 'Q8_0', seed: 1 });
-    mid = join(dir.path, 'mid-dense-Q8_0.gguf');
-    await writeSparseModel(mid, MID_DENSE, { quant: 'Q8_0' });
-  });
-  after(() => dir.dispose());
-
-  /** The build, or the test skipped with the reason (under CI, before() has already failed instead). */
-  function vulkan(t: TestContext): BuiltLlama | undefined {
-    if (!build) t.skip(missing);
-    return build;
-  }
+  const fx = withVulkanModels('vulkan');
 
   test('--list-devices through Headroom: llvmpipe, 2048 MiB, planned for as read at start', async (t) => {
-    const vk = vulkan(t);
+    const vk = fx.vulkan(t);
     if (!vk) return;
     const devices = await listBuildDevices(vk.server);
     assert.equal(devices.length, 1, JSON.stringify(devices));
@@ -77,22 +38,22 @@ describe('the GPU path on Vulkan (Mesa lavapipe)', () => {
     assert.equal(device?.name, 'Vulkan0');
     assert.match(device?.description ?? '', /^llvmpipe\b/);
     assert.equal(device?.totalMiB, 2048);
-    assert.deepEqual(hardware.gpus.map((g) => [g.name, g.totalMiB, g.source]), [[device?.description, 2048, 'llama.cpp']]);
+    assert.deepEqual(fx.hardware.gpus.map((g) => [g.name, g.totalMiB, g.source]), [[device?.description, 2048, 'llama.cpp']]);
   });
 
   test('the planner puts layers on it: all of the tiny model, a share of the 860 MiB one', async (t) => {
-    if (!vulkan(t)) return;
-    const small = plan(await readGgufHeader(tiny), hardware);
+    if (!fx.vulkan(t)) return;
+    const small = plan(await readGgufHeader(fx.tiny), fx.hardware);
     assert.deepEqual(small.gpuLayers, { onGpu: 5, total: 5 });
-    const bigger = plan(await readGgufHeader(mid), hardware, { cacheTypeK: 'f16', cacheTypeV: 'f16' });
+    const bigger = plan(await readGgufHeader(fx.mid), fx.hardware, { cacheTypeK: 'f16', cacheTypeV: 'f16' });
     assert.ok(bigger.gpuLayers.onGpu > 0 && bigger.gpuLayers.onGpu < 17, `${bigger.gpuLayers.onGpu} of 17 layers within 1 GiB (2 GiB less the margin)`);
     assert.ok(itemAt(bigger.devices, 0).modelMiB > 100);
   });
 
   test('the exact plan: the dry run splits per device (Vulkan0 model/context/compute MiB), and plan --json shows estimate and measurement', async (t) => {
-    const vk = vulkan(t);
+    const vk = fx.vulkan(t);
     if (!vk) return;
-    const report = await exactPlan({ modelPath: mid, header: await readGgufHeader(mid), hardware, wishes: {}, fitParams: vk.fitParams, binary: vk.server });
+    const report = await exactPlan({ modelPath: fx.mid, header: await readGgufHeader(fx.mid), hardware: fx.hardware, wishes: {}, fitParams: vk.fitParams, binary: vk.server });
     assert.equal(report.plan.source, 'dry-run');
     const json = JSON.parse(JSON.stringify(planJson(report))) as { devices: PlanJsonDevice[]; host: MemoryParts & { estimate: MemoryParts }; gpuLayers: { onGpu: number } };
     const d = itemAt(json.devices, 0);
@@ -111,14 +72,14 @@ describe('the GPU path on Vulkan (Mesa lavapipe)', () => {
   });
 
   test('a real load of the tiny model with every layer on Vulkan0 streams a reply; the status bar shows its VRAM', async (t) => {
-    const vk = vulkan(t);
+    const vk = fx.vulkan(t);
     if (!vk) return;
     const lines: string[] = [];
     const probe = new SystemHardwareProbe();
-    const runner = new ModelRunner({ cacheRoot: dir.path, sourceFrom: REPO, llamaServerPath: () => vk.server, onServerLine: (l) => lines.push(l), stopGraceMs: 3_000 }, probe);
+    const runner = new ModelRunner({ cacheRoot: fx.dir, sourceFrom: REPO, llamaServerPath: () => vk.server, onServerLine: (l) => lines.push(l), stopGraceMs: 3_000 }, probe);
     try {
       // -lv 4: llama-server then logs where load_tensors put the layers.
-      const { server } = await runner.start({ modelPath: tiny, wishes: { contextSize: 512 }, port: 0, extraArgs: ['-lv', '4'] });
+      const { server } = await runner.start({ modelPath: fx.tiny, wishes: { contextSize: 512 }, port: 0, extraArgs: ['-lv', '4'] });
       const report = runner.plan;
       assert.ok(report);
       assert.deepEqual(report.plan.gpuLayers, { onGpu: 5, total: 5 });

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** `headroom demo | chat | serve | plan | build | models | pull | worker | endpoints`: the CLI over the same core the extension uses. */
+/** `headroom demo | chat | serve | plan | build | models | pull | worker | endpoints | tune`: the CLI over the same core the extension uses. */
 import { errorMessage } from '../common/errors';
 import { runBuild } from './commands/build';
 import { runChat } from './commands/chat';
@@ -10,6 +10,7 @@ import { runPlan } from './commands/plan';
 import { runPull } from './commands/pull';
 import { runServe } from './commands/serve';
 import { runWorker } from './commands/worker';
+import { runTune } from './commands/tune';
 import { EXIT, exitCodeOf, type ExitCode } from './exitCodes';
 import { parseCli, type CliOptions } from './options';
 import { say } from './say';
@@ -25,6 +26,7 @@ const COMMANDS = new Map<string, (options: CliOptions) => Promise<ExitCode>>([
   ['pull', runPull],
   ['worker', runWorker],
   ['endpoints', runEndpoints],
+  ['tune', runTune],
 ]);
 
 /** The one line that says why a command failed; with HEADROOM_VERBOSE, the stack and its causes follow it. */

@@ -3,6 +3,7 @@ import { BUILD_BACKENDS, type BuildBackend } from '../llama/buildBackend';
 import { isValidPort, PORT_RULE } from '../llama/ports';
 import type { PlanWishes } from '../memory/planTypes';
 import { parseRpcWorkers, type RpcWorker } from '../endpoints/rpcWorkers';
+import type { TuneGoal } from '../runner/tuning/tuner';
 
 export interface CliOptions {
   model?: string;
@@ -22,6 +23,10 @@ export interface CliOptions {
   folder?: string;
   /** --stall-timeout S: a server silent this long (no token, no /health answer) is restarted; 0 = never. */
   stallTimeoutSeconds: number;
+  /** `tune --budget S`: the longest a tuning run takes (default 120). */
+  budgetSeconds: number;
+  /** `tune --goal`: what the tuning makes fast (default generation). */
+  goal: TuneGoal;
   wishes: PlanWishes;
   /** --rpc host:port[=MiB],...: llama.cpp RPC workers to plan and run across. */
   rpcWorkers: RpcWorker[];
@@ -38,6 +43,7 @@ export interface CliOptions {
 export const DEFAULT_PROMPT = 'Write a haiku about memory.';
 
 const KV_TYPES = ['f16', 'q8_0', 'q4_0'] as const;
+const TUNE_GOALS: readonly TuneGoal[] = ['generation', 'prompt'];
 
 function int(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -79,6 +85,8 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       endpoint: { type: 'string' },
       'api-key-env': { type: 'string' },
       'completion-model': { type: 'string' },
+      budget: { type: 'string' },
+      goal: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -95,6 +103,9 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
     if (!n) throw new Error(`--vram takes MiB per GPU, e.g. --vram 12288 or --vram 24576,8192; got "${values.vram}".`);
     return n;
   });
+  if (values.goal !== undefined && !(TUNE_GOALS as readonly string[]).includes(values.goal)) throw new Error(`--goal must be one of ${TUNE_GOALS.join(', ')}.`);
+  const budget = int('budget', values.budget);
+  if (budget === 0) throw new Error('--budget must be at least 1 second.');
   const ctx = int('ctx', values.ctx);
   const ngl = int('ngl', values.ngl);
   const margin = int('margin', values.margin);
@@ -119,6 +130,8 @@ export function parseCli(argv: string[]): { command: string; options: CliOptions
       endpoint: values.endpoint,
       apiKeyEnv: values['api-key-env'],
       completionModel: values['completion-model'],
+      budgetSeconds: budget ?? 120,
+      goal: (values.goal as TuneGoal | undefined) ?? 'generation',
       wishes: {
         ...(ctx ? { contextSize: ctx } : {}),
         ...(ngl !== undefined ? { gpuLayers: ngl } : {}),

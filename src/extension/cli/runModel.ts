@@ -8,6 +8,7 @@ import type { ReadyServer } from '../llama/supervisor';
 import { SystemHardwareProbe } from '../memory/hardware';
 import type { PlanReport } from '../memory/planReport';
 import { ModelRunner } from '../runner/modelRunner';
+import { TuneStore } from '../runner/tuning/tuneStore';
 import { modelOrDemo } from './modelArgument';
 import { InterruptedError, type ExitCode, type InterruptSignal } from './exitCodes';
 import { watchInterrupts } from './interrupts';
@@ -35,7 +36,7 @@ function describeState(state: ServerState): string | undefined {
 }
 
 /** A runner whose build and load progress goes to `progress` and whose other states are said on stderr. The caller disposes it. */
-export function cliRunner(options: CliOptions, progress: CliProgress): ModelRunner {
+export function cliRunner(options: CliOptions, progress: CliProgress, tuneStore = new TuneStore(headroomCacheDir())): ModelRunner {
   const runner = new ModelRunner(
     {
       cacheRoot: headroomCacheDir(),
@@ -50,6 +51,7 @@ export function cliRunner(options: CliOptions, progress: CliProgress): ModelRunn
       stallTimeoutMs: () => options.stallTimeoutSeconds * 1000,
     },
     new SystemHardwareProbe(),
+    tuneStore,
   );
   let loading = -1;
   let crashed = false;

@@ -16,6 +16,8 @@ Commands:
          llama-server, any OpenAI-compatible URL); the key is read from the variable VAR, never from the command line
   endpoints [--json] [--endpoint URL [--api-key-env VAR]]  servers listening at the usual places on this machine
          (Ollama 11434, LM Studio 1234, llama-server 8080) and their models; with --endpoint, that server too
+  tune   MODEL [--budget SECONDS] [--goal generation|prompt] [--json]  measure llama.cpp's defaults and settings around
+         the plan with llama-bench; the fastest is remembered and used at the next start (Ctrl+C cancels)
 
 Common options: --ctx N (context size; default: up to 8192, fitted to memory), --ngl N, --cache-type f16|q8_0|q4_0,
   --margin MiB (kept free per GPU), --llama-server PATH, --max-tokens N,

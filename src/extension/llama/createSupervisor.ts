@@ -64,7 +64,7 @@ export function createSupervisor(setup: SupervisorSetup): Supervisor {
         signal,
       });
       setup.onLocated?.(located);
-      return { path: located.path, fitParams: located.fitParams };
+      return { path: located.path, fitParams: located.fitParams, bench: located.bench, version: located.version };
     },
   });
 }

@@ -93,6 +93,7 @@ export interface BuiltLlama {
   dir: string;
   server: string;
   fitParams: string;
+  bench: string;
   stamp: BuildStamp;
 }
 
@@ -114,8 +115,8 @@ export function builtBinary(dir: string, target: BuildTarget, platform: NodeJS.P
   return !existsSync(first) && existsSync(second) ? second : first;
 }
 
-function binaries(dir: string, platform: NodeJS.Platform): { server: string; fitParams: string } {
-  return { server: builtBinary(dir, 'llama-server', platform), fitParams: builtBinary(dir, 'llama-fit-params', platform) };
+function binaries(dir: string, platform: NodeJS.Platform): { server: string; fitParams: string; bench: string } {
+  return { server: builtBinary(dir, 'llama-server', platform), fitParams: builtBinary(dir, 'llama-fit-params', platform), bench: builtBinary(dir, 'llama-bench', platform) };
 }
 
 /** The stamp of a finished build made by the current recipe, if `dir` holds one. */

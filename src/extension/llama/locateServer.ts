@@ -20,6 +20,8 @@ export interface LocatedServer {
   fitParams?: string;
   /** llama.cpp's RPC worker beside it (ggml-rpc-server, rpc-server in older releases), when that build has one. */
   rpcServer?: string;
+  /** llama-bench beside it, when that build has one (measured tuning). */
+  bench?: string;
 }
 
 export interface LocateOptions {
@@ -54,8 +56,11 @@ async function candidate(path: string, source: ServerSource, platform: NodeJS.Pl
   if (!existsSync(path)) return undefined;
   const version = await readBinaryVersion(path);
   if (!version) return undefined;
-  const fitParams = join(dirname(path), exe('llama-fit-params', platform));
-  return { path, source, version: version.text, fitParams: existsSync(fitParams) ? fitParams : undefined, rpcServer: rpcServerBeside(path, platform) };
+  const beside = (name: string): string | undefined => {
+    const file = join(dirname(path), exe(name, platform));
+    return existsSync(file) ? file : undefined;
+  };
+  return { path, source, version: version.text, fitParams: beside('llama-fit-params'), bench: beside('llama-bench'), rpcServer: rpcServerBeside(path, platform) };
 }
 
 /** The RPC worker binary in the folder of `server`: the name this llama.cpp builds, then the older releases' one. */
@@ -165,5 +170,5 @@ export async function buildServer(options: BuildServerOptions): Promise<LocatedS
   const built =
     existing ??
     (await buildLlama({ source, backend, cacheRoot: options.cacheRoot, onProgress: options.onProgress, onLine: options.onLine, signal: options.signal }));
-  return { path: built.server, source: existing ? 'cache' : 'built', version: built.stamp.version, fitParams: built.fitParams, rpcServer: rpcServerBeside(built.server) };
+  return { path: built.server, source: existing ? 'cache' : 'built', version: built.stamp.version, fitParams: built.fitParams, rpcServer: rpcServerBeside(built.server), bench: existsSync(built.bench) ? built.bench : undefined };
 }

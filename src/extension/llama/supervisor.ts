@@ -35,6 +35,10 @@ export interface ResolvedBinary {
   path: string;
   /** llama-fit-params of the same build, for exact memory plans. */
   fitParams?: string;
+  /** llama-bench of the same build, for measured tuning. */
+  bench?: string;
+  /** llama.cpp's version line of the build (a remembered tuning is kept per build). */
+  version?: string;
 }
 
 /**

@@ -20,7 +20,7 @@ import { isMoe, modelShape, type ModelShape } from './modelShape';
 import { choose, DEFAULT_BATCH, DEFAULT_UBATCH, marginOf, onePoolMiB, ramMarginOf, setup, type Candidate, type Setup } from './offloadSearch';
 import { formatGiB } from './formatGiB';
 import { cacheReasons, offloadReasons, saidByEstimate, saidByMeasurement, shortfallWarnings, threadsFor, type Said } from './planReasons';
-import type { Measurement, Plan, PlanWishes } from './planTypes';
+import type { MeasuredSettings, Measurement, Plan, PlanWishes } from './planTypes';
 
 export type { Plan, PlanWishes } from './planTypes';
 
@@ -143,12 +143,40 @@ function serverArgs(s: Setup, chosen: Candidate, threads: number, mmap: boolean)
  */
 export function plan(model: GgufHeader | ModelShape, hardware: HardwareFacts, wishesIn: PlanWishes = {}, measured?: Measurement): Plan {
   const shape = 'nLayer' in model ? model : modelShape(model);
+  const tuned = wishesIn.measured;
+  if (!tuned) return planFor(shape, hardware, wishesIn, measured);
+  const { measured: _, ...untuned } = wishesIn;
+  const withTuned = planFor(shape, hardware, withMeasured(untuned, tuned), measured);
+  if (withTuned.fits) return { ...withTuned, reasons: [...withTuned.reasons, `Measured fastest on this machine (headroom tune): ${tuned.summary}.`] };
+  const plain = planFor(shape, hardware, untuned, measured);
+  return { ...plain, reasons: [...plain.reasons, `The settings measured fastest (${tuned.summary}) do not fit the memory free now; planned without them.`] };
+}
+
+/** The measured settings where the wishes leave the choice open; `measured` keeps only those applied (the reasons say them so). */
+export function withMeasured(wishes: PlanWishes, m: MeasuredSettings): PlanWishes {
+  const open = (v: unknown): boolean => v === undefined || v === 'auto';
+  const applied: MeasuredSettings = { summary: m.summary };
+  const out: PlanWishes = { ...wishes, measured: applied };
+  if (m.threads !== undefined && open(wishes.threads)) out.threads = applied.threads = m.threads;
+  if (m.batch !== undefined && wishes.batch === undefined) out.batch = applied.batch = m.batch;
+  if (m.ubatch !== undefined && wishes.ubatch === undefined) out.ubatch = applied.ubatch = m.ubatch;
+  if (m.flashAttn !== undefined && open(wishes.flashAttn)) {
+    applied.flashAttn = m.flashAttn;
+    out.flashAttn = m.flashAttn ? 'on' : 'off';
+  }
+  if (m.cacheType !== undefined && open(wishes.cacheTypeK) && open(wishes.cacheTypeV)) out.cacheTypeK = out.cacheTypeV = applied.cacheType = m.cacheType;
+  if (m.gpuLayers !== undefined && open(wishes.gpuLayers)) out.gpuLayers = applied.gpuLayers = m.gpuLayers;
+  if (m.cpuMoeLayers !== undefined && open(wishes.cpuMoeLayers)) out.cpuMoeLayers = applied.cpuMoeLayers = m.cpuMoeLayers;
+  return out;
+}
+
+function planFor(shape: ModelShape, hardware: HardwareFacts, wishesIn: PlanWishes, measured: Measurement | undefined): Plan {
   const reasons: string[] = [];
   const warnings: string[] = [];
   const wishes = validWishes(shape, wishesIn, warnings);
   const { s, chosen, baseline, contextSize } = fitContext(shape, hardware, wishes, reasons, warnings);
   const e = chosen.estimate;
-  const { threads, reason: threadsReason } = threadsFor(hardware, wishes.threads);
+  const { threads, reason: threadsReason } = threadsFor(hardware, wishes.threads, wishes.measured?.threads !== undefined);
   const said = measured ? saidByMeasurement(hardware, measured) : saidByEstimate(s, chosen);
   const { mmap, reason: mmapReason } = chooseMmap(shape, hardware, wishes, e, s.ramBudget, said.host.modelMiB);
   reasons.push(mmapReason, ...offloadReasons(s, chosen, said), ...cacheReasons(s, chosen, baseline, said), threadsReason);

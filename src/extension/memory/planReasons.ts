@@ -6,9 +6,14 @@ import type { HardwareFacts } from './hardware';
 import { isMoe } from './modelShape';
 import { DEFAULT_GPU_MARGIN_MIB, DEFAULT_RAM_MARGIN_MIB, marginOf, type Candidate, type Setup } from './offloadSearch';
 import { formatGiB } from './formatGiB';
-import type { Measurement, MemoryParts } from './planTypes';
+import type { Measurement, MemoryParts, PlanWishes } from './planTypes';
 
 const layers = (n: number): string => (n === 1 ? '1 layer' : `${n} layers`);
+
+const MEASURED = 'measured fastest';
+/** A wish the user set is said "as set"; one a tuning run filled in, "measured fastest". */
+const howSet = (wishes: PlanWishes, key: 'gpuLayers' | 'cpuMoeLayers' | 'cacheType' | 'flashAttn'): string =>
+  wishes.measured?.[key] !== undefined ? MEASURED : 'as set';
 
 /** The memory numbers a plan's sentences quote, and the budgets they are held to. */
 export interface Said {
@@ -66,7 +71,7 @@ export function offloadReasons(s: Setup, chosen: Candidate, said: Said = saidByE
     // -ngl counts layers, not bytes: the output layer holds nothing of its own when it shares the token embeddings
     // (which stay in RAM), and the dry run's whole MiB round a tiny model's weights to 0. Say what was measured.
     reasons.push(`${chosen.gpuLayers} of ${all} layers on ${where}, yet the dry run measures under 1 MiB of weights there and ${formatGiB(said.host.modelMiB)} in RAM.`);
-  } else if (typeof wishes.gpuLayers === 'number') reasons.push(`${chosen.gpuLayers} of ${all} layers on ${where}, as set.`);
+  } else if (typeof wishes.gpuLayers === 'number') reasons.push(`${chosen.gpuLayers} of ${all} layers on ${where}, ${howSet(wishes, 'gpuLayers')}.`);
   else if (chosen.gpuLayers === all && spare < 0) reasons.push(`${all} of ${all} layers on ${where}, ${over}.`);
   else if (chosen.gpuLayers === all && chosen.cpuMoe === 0) reasons.push(`${all} of ${all} layers on ${where}: the model fits with ${formatGiB(spare)} to spare.`);
   else if (chosen.gpuLayers === all) reasons.push(`${all} of ${all} layers on ${where}, with the expert tensors of ${chosen.cpuMoe} of ${shape.nLayer} layers in RAM: experts are the cheapest part to run on the CPU.`);
@@ -77,7 +82,7 @@ export function offloadReasons(s: Setup, chosen: Candidate, said: Said = saidByE
   if (moe && chosen.gpuLayers < all && chosen.gpuLayers > 0 && typeof wishes.cpuMoeLayers !== 'number') {
     reasons.push('Every expert tensor stays in RAM (--cpu-moe), and still not every layer fits on the GPU.');
   } else if (moe && typeof wishes.cpuMoeLayers === 'number') {
-    reasons.push(`Expert tensors of ${chosen.cpuMoe} layers in RAM, as set.`);
+    reasons.push(`Expert tensors of ${chosen.cpuMoe} layers in RAM, ${howSet(wishes, 'cpuMoeLayers')}.`);
   }
   if (s.tensorSplit) reasons.push(`Layers split ${s.tensorSplit.join(':')} across the GPUs, in proportion to their free memory.`);
   return reasons;
@@ -96,11 +101,11 @@ export function cacheReasons(s: Setup, chosen: Candidate, baseline: Candidate, s
           ? `it puts ${layers(chosen.gpuLayers - baseline.gpuLayers)} more on the GPU than f16`
           : `it keeps the experts of ${layers(baseline.cpuMoe - chosen.cpuMoe)} fewer in RAM than f16`;
       reasons.push(`KV cache ${chosen.cacheType} with flash attention: ${gain}.`);
-    } else reasons.push(`KV cache K ${chosen.cacheType}, V ${e.cacheTypeV}, as set.`);
+    } else reasons.push(`KV cache K ${chosen.cacheType}, V ${e.cacheTypeV}, ${howSet(s.wishes, 'cacheType')}.`);
   } else {
     reasons.push(`KV cache f16 (${formatGiB(said.host.contextMiB + said.devices.reduce((a, d) => a + d.contextMiB, 0))}): a quantized cache would not put more on the GPU.`);
   }
-  if (fa === 'on' || fa === 'off') reasons.push(`Flash attention ${fa}, as set.`);
+  if (fa === 'on' || fa === 'off') reasons.push(`Flash attention ${fa}, ${howSet(s.wishes, 'flashAttn')}.`);
   else if (chosen.cacheType === 'f16') reasons.push('Flash attention on: it keeps the compute buffer small at long contexts.');
   return reasons;
 }
@@ -122,8 +127,8 @@ export function shortfallWarnings(s: Setup, said: Said): string[] {
 }
 
 /** Threads: the setting, or one per physical core. */
-export function threadsFor(hardware: HardwareFacts, threads: number | 'auto' | undefined): { threads: number; reason: string } {
-  if (typeof threads === 'number' && threads > 0) return { threads: Math.floor(threads), reason: `${Math.floor(threads)} threads, as set.` };
+export function threadsFor(hardware: HardwareFacts, threads: number | 'auto' | undefined, measured = false): { threads: number; reason: string } {
+  if (typeof threads === 'number' && threads > 0) return { threads: Math.floor(threads), reason: `${Math.floor(threads)} threads, ${measured ? MEASURED : 'as set'}.` };
   const n = Math.max(1, hardware.physicalCores);
   return { threads: n, reason: `${n} threads: one per physical core.` };
 }

@@ -31,6 +31,22 @@ export interface PlanWishes {
   ubatch?: number;
   /** CPU repack kernels of this CPU; default 'x86'. Only changes how host memory is labelled. */
   cpuRepack?: CpuRepack;
+  /** The settings `headroom tune` measured fastest on this machine: used where the wishes above leave a choice open. */
+  measured?: MeasuredSettings;
+}
+
+/** Settings a tuning run measured fastest for one model on one machine and build (unset: the planner's choice). */
+export interface MeasuredSettings {
+  threads?: number;
+  batch?: number;
+  ubatch?: number;
+  flashAttn?: boolean;
+  cacheType?: KvCacheType;
+  /** -ngl, near the fit point on a GPU. */
+  gpuLayers?: number;
+  cpuMoeLayers?: number;
+  /** What was measured, said after "measured fastest": e.g. "12.1 tokens/s generation, llama.cpp's defaults 10.3". */
+  summary: string;
 }
 
 /** MiB of weights, KV cache and compute buffers on one device or in RAM. */

@@ -9,11 +9,16 @@ import {
 } from '../../webview/protocol/plan';
 import type { PlanReport } from '../memory/planReport';
 import { planView } from './planView';
+import { tuneTable, tuningView, type TuneTable } from './tuneTable';
+import type { TuneReport } from '../runner/tuning/tuneModel';
+import { resolve } from 'node:path';
 
 /** What ServerController offers: the plan of the running (or last) start, and planning without starting. */
 export interface PlanSource {
   readonly plan: PlanReport | undefined;
   readonly onDidChangePlan: Event<PlanReport | undefined>;
+  /** Each finished tuning run ("Headroom: Tune for This Machine"): the panel shows its table with the plan of that model. */
+  readonly onDidTune?: Event<TuneReport>;
   computePlan(modelPath?: string): Promise<PlanReport>;
   /** While chat uses a server Headroom did not start: "managed by <server>", shown instead of numbers. */
   readonly managedBy?: string;
@@ -36,8 +41,10 @@ export class PlanPanelController implements Disposable {
   /** Bumped by every plan the source announces, so that a slower computePlan never overwrites it. */
   private version = 0;
   private port: PlanPanelPort | undefined;
+  private tuning: TuneTable | undefined;
   private readonly subscription: Disposable;
   private readonly managedSubscription: Disposable | undefined;
+  private readonly tuneSubscription: Disposable | undefined;
 
   constructor(
     private readonly source: PlanSource,
@@ -51,6 +58,10 @@ export class PlanPanelController implements Disposable {
       this.postState();
     });
     this.managedSubscription = source.onDidChangeManaged?.(() => this.postState());
+    this.tuneSubscription = source.onDidTune?.((report) => {
+      this.tuning = tuneTable(report);
+      this.postState();
+    });
   }
 
   get current(): PlanReport | undefined {
@@ -61,7 +72,8 @@ export class PlanPanelController implements Disposable {
     const by = this.source.managedBy;
     if (by !== undefined) return { kind: 'managed', by };
     if (this.report) {
-      const state: PlanPanelState = { kind: 'plan', plan: planView(this.report), computing: this.computing };
+      const tuned = this.tuning && resolve(this.tuning.modelPath) === resolve(this.report.modelPath) ? tuningView(this.tuning) : undefined;
+      const state: PlanPanelState = { kind: 'plan', plan: { ...planView(this.report), ...(tuned && { tuning: tuned }) }, computing: this.computing };
       return this.error === undefined ? state : { ...state, error: this.error };
     }
     if (this.computing) return { kind: 'computing' };
@@ -127,6 +139,7 @@ export class PlanPanelController implements Disposable {
   dispose(): void {
     this.subscription.dispose();
     this.managedSubscription?.dispose();
+    this.tuneSubscription?.dispose();
     this.port = undefined;
   }
 

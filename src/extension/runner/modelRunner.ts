@@ -13,6 +13,8 @@ import { rpcPlan } from './rpcPlan';
 import type { RpcWorker } from '../endpoints/rpcWorkers';
 import { ServerLoadError } from '../llama/serverLoadError';
 import type { ReadyServer, ResolvedBinary, ServerConfig, Supervisor } from '../llama/supervisor';
+import { tuneModel, type TuneReport, type TuneRequest } from './tuning/tuneModel';
+import { hardwareFingerprint, type TuneStore } from './tuning/tuneStore';
 
 export interface RunRequest {
   modelPath: string;
@@ -75,10 +77,15 @@ export class ModelRunner implements Disposable {
   /** A plain sentence each time the recovery ladder changes the configuration. */
   readonly onDidRecover = this.changeEmitter.event;
   private current: PlanReport | undefined;
+  private readonly tuneEmitter = new Emitter<TuneReport>();
+  /** Each finished tuning run (its winner is remembered by then). */
+  readonly onDidTune = this.tuneEmitter.event;
 
   constructor(
     setup: SupervisorSetup,
     private readonly probe: HardwareProbe,
+    /** Where measured tunings are remembered and read at each start; none: plans are never tuned. */
+    private readonly tuneStore?: TuneStore,
   ) {
     this.supervisor = createSupervisor(setup);
   }
@@ -91,6 +98,22 @@ export class ModelRunner implements Disposable {
   private async hardwareFor(binary: ResolvedBinary): Promise<HardwareFacts> {
     const [facts, devices] = await Promise.all([this.probe.sample(), listBuildDevices(binary.path)]);
     return gpusForBuild(facts, devices);
+  }
+
+  /** The wishes with the settings a tuning run measured fastest for this model, machine and build, when there are some. */
+  private async withRemembered(modelPath: string, wishes: PlanWishes, hardware: HardwareFacts, binary: ResolvedBinary): Promise<PlanWishes> {
+    const remembered = await this.tuneStore?.lookup(modelPath, hardwareFingerprint(hardware, binary.version ?? 'unknown'));
+    return remembered ? { ...wishes, measured: remembered.settings } : wishes;
+  }
+
+  /** Measures candidates around the plan with llama-bench and remembers the fastest for the next start. */
+  async tune(request: TuneRequest): Promise<TuneReport> {
+    if (!this.tuneStore) throw new HeadroomError('This runner has nowhere to remember a tuning.');
+    const header = await readModelHeader(request.modelPath);
+    const binary = await this.supervisor.locate();
+    const report = await tuneModel(request, { binary, header, hardware: await this.hardwareFor(binary), store: this.tuneStore });
+    this.tuneEmitter.fire(report);
+    return report;
   }
 
   /** Plans without starting (the binary is located or built first, for the dry run). */
@@ -112,11 +135,12 @@ export class ModelRunner implements Disposable {
       this.setPlan(report);
       return report;
     }
+    const hardware = binary ? await this.hardwareFor(binary) : withSimulatedGpus(await this.probe.sample(), request.simulatedVramMiB ?? []);
     const report = await exactPlan({
       modelPath: request.modelPath,
       header,
-      hardware: binary ? await this.hardwareFor(binary) : withSimulatedGpus(await this.probe.sample(), request.simulatedVramMiB ?? []),
-      wishes: request.wishes,
+      hardware,
+      wishes: binary ? await this.withRemembered(request.modelPath, request.wishes, hardware, binary) : request.wishes,
       fitParams: binary?.fitParams,
       binary: binary?.path,
       port: request.port,
@@ -158,11 +182,12 @@ export class ModelRunner implements Disposable {
   private recoveryFor(request: RunRequest, header: GgufHeader): RecoveryPolicy {
     const workers = request.rpcWorkers ?? [];
     const planFor: PlanFor = async (overrides, binary) => {
+      const hardware = await this.hardwareFor(binary);
       const inputs = {
         modelPath: request.modelPath,
         header,
-        hardware: await this.hardwareFor(binary),
-        wishes: wishesWith(request.wishes, overrides),
+        hardware,
+        wishes: wishesWith(await this.withRemembered(request.modelPath, request.wishes, hardware, binary), overrides),
         binary: binary.path,
         port: request.port,
         extraArgs: request.extraArgs,
@@ -179,6 +204,7 @@ export class ModelRunner implements Disposable {
     this.supervisor.dispose();
     this.planEmitter.dispose();
     this.changeEmitter.dispose();
+    this.tuneEmitter.dispose();
   }
 
   /** A failure for lack of RAM says how much is missing and which quantization would fit. */

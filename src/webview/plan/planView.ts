@@ -3,7 +3,7 @@
 // the command line with a Copy button. Everything is textContent: nothing here parses HTML.
 import { el } from '../chat/dom';
 import { createButton, setButtonEnabled } from '../ui/toolkit';
-import { SEGMENT_KINDS, type PlanDeviceView, type PlanPanelState, type PlanView, type SegmentKind } from '../protocol/plan';
+import { SEGMENT_KINDS, type PlanDeviceView, type PlanPanelState, type PlanView, type SegmentKind, type TuningView } from '../protocol/plan';
 
 export interface PlanViewActions {
   copyCommand(): void;
@@ -97,6 +97,29 @@ function list(title: string, items: string[], className: string): HTMLElement {
   return section;
 }
 
+/** What the last tuning run tried, fastest first, the winner marked. */
+function tuningSection(tuning: TuningView): HTMLElement {
+  const section = el('section', { className: 'tuning', testId: 'plan-tuning' });
+  section.append(el('h2', { text: `Measured (tuned for ${tuning.goal})` }), el('p', { text: `Fastest: ${tuning.summary}.` }));
+  const table = el('table', { className: 'numbers', testId: 'plan-tuning-table' });
+  const head = el('tr');
+  for (const title of ['', 'Candidate', 'Settings', 'Prompt t/s median [95% CI]', 'Generation t/s median [95% CI]']) head.append(el('th', { text: title }));
+  table.append(head);
+  for (const r of tuning.rows) {
+    const row = el('tr', { className: r.isWinner ? 'winner' : undefined });
+    row.append(
+      el('td', { text: r.isWinner ? '★' : '' }),
+      el('th', { text: r.isDefault ? `${r.label} (llama.cpp)` : r.label }),
+      el('td', { text: r.settings }),
+      el('td', { text: r.prompt }),
+      el('td', { text: r.generation }),
+    );
+    table.append(row);
+  }
+  section.append(table, el('p', { className: 'source', text: tuning.stopped }));
+  return section;
+}
+
 export class PlanPage {
   readonly element = el('div', { className: 'plan' });
   private copyButton: HTMLButtonElement | undefined;
@@ -180,6 +203,8 @@ export class PlanPage {
     const nodes: HTMLElement[] = [header, devices, tableSection, facts];
     if (plan.warnings.length > 0) nodes.push(list('Warnings', plan.warnings, 'warnings'));
     if (plan.reasons.length > 0) nodes.push(list('Why', plan.reasons, 'reasons'));
+
+    if (plan.tuning) nodes.push(tuningSection(plan.tuning));
 
     const command = el('section', { className: 'command' });
     const commandHead = el('div', { className: 'command-head' });

@@ -35,6 +35,25 @@ export interface PlanFact {
   value: string;
 }
 
+/** One candidate a tuning run measured: tokens/s said as "median [interval] n=runs". */
+export interface TuningRowView {
+  label: string;
+  settings: string;
+  isDefault: boolean;
+  isWinner: boolean;
+  prompt: string;
+  generation: string;
+}
+
+/** The last tuning run of this model ("Headroom: Tune for This Machine"): what was tried, and what won. */
+export interface TuningView {
+  goal: string;
+  summary: string;
+  /** Why it stopped, and after how long, in words. */
+  stopped: string;
+  rows: TuningRowView[];
+}
+
 export interface PlanView {
   modelName: string;
   modelPath: string;
@@ -48,6 +67,7 @@ export interface PlanView {
   reasons: string[];
   warnings: string[];
   commandLine: string;
+  tuning?: TuningView;
 }
 
 /** What the panel shows: a plan, or why there is none yet. */
@@ -92,6 +112,14 @@ function isPlanFact(v: unknown): v is PlanFact {
   return isRecord(v) && isString(v.label) && isString(v.value);
 }
 
+function isTuningRow(v: unknown): v is TuningRowView {
+  return isRecord(v) && isString(v.label) && isString(v.settings) && isBoolean(v.isDefault) && isBoolean(v.isWinner) && isString(v.prompt) && isString(v.generation);
+}
+
+export function isTuningView(v: unknown): v is TuningView {
+  return isRecord(v) && isString(v.goal) && isString(v.summary) && isString(v.stopped) && Array.isArray(v.rows) && v.rows.every(isTuningRow);
+}
+
 export function isPlanView(v: unknown): v is PlanView {
   return (
     isRecord(v) &&
@@ -106,7 +134,8 @@ export function isPlanView(v: unknown): v is PlanView {
     v.facts.every(isPlanFact) &&
     isStringArray(v.reasons) &&
     isStringArray(v.warnings) &&
-    isString(v.commandLine)
+    isString(v.commandLine) &&
+    (v.tuning === undefined || isTuningView(v.tuning))
   );
 }
 

@@ -10,6 +10,7 @@ import { buildProgressText } from '../../present/buildProgressText';
 import { modelCommands } from '../models/modelCommands';
 import type { ServerController } from './serverController';
 import type { ServerState } from '../../llama/serverState';
+import { TUNE_COMMAND, tuneCommand } from './tuneCommand';
 
 export interface CommandDeps {
   extensionPath: string;
@@ -123,6 +124,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     command(deps, 'headroom.setHuggingFaceToken', () => models.setToken()),
     command(deps, 'headroom.buildLlama', (backend) => buildCommand(deps, backend)),
     command(deps, 'headroom.showServerLog', async () => deps.serverOutput.show(true)),
+    command(deps, TUNE_COMMAND, () => tuneCommand(controller, deps.log)),
     command(deps, 'headroom.statusMenu', async () => {
       const kind = controller.supervisor.state.kind;
       const running = kind !== 'stopped' && kind !== 'failed';

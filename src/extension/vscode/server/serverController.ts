@@ -34,6 +34,12 @@ function runRequest(modelPath: string): RunRequest {
     rpcWorkers: parseRpcWorkers(config.rpcWorkers),
   };
 }
+import { TuneStore } from '../../runner/tuning/tuneStore';
+import type { TuneReport } from '../../runner/tuning/tuneModel';
+import type { TuneGoal, TuneProgress } from '../../runner/tuning/tuner';
+
+/** How long "Tune for This Machine" measures at most. */
+const TUNE_BUDGET_SECONDS = 120;
 
 /**
  * Owns the model runner inside VS Code: reads settings, plans and starts, shows build progress as a
@@ -44,6 +50,7 @@ export class ServerController implements Disposable {
   readonly runner: ModelRunner;
   readonly supervisor: Supervisor;
   readonly onDidChangePlan: ModelRunner['onDidChangePlan'];
+  readonly onDidTune: ModelRunner['onDidTune'];
   private readonly viewEmitter = new Emitter<ServerView>();
   readonly onDidChangeView = this.viewEmitter.event;
   private buildProgress: { report(percent: number, message: string): void; done(): void } | null = null;
@@ -74,9 +81,11 @@ export class ServerController implements Disposable {
         sharing: this.sharing,
       },
       probe,
+      new TuneStore(headroomCacheDir()),
     );
     this.supervisor = this.runner.supervisor;
     this.onDidChangePlan = this.runner.onDidChangePlan;
+    this.onDidTune = this.runner.onDidTune;
     this.subscriptions.push(
       this.supervisor.onDidChangeState((state) => this.onState(state)),
       this.runner.onDidRecover((change) => {
@@ -102,6 +111,13 @@ export class ServerController implements Disposable {
     const model = modelPath ?? config.modelPath;
     if (!model) throw new HeadroomError('No model is configured.', 'Run "Headroom: Select Model..." first.');
     return this.runner.planOnly({ modelPath: model, wishes: config.wishes, port: config.port, extraArgs: config.extraServerArgs, rpcWorkers: parseRpcWorkers(config.rpcWorkers) });
+  }
+
+  /** Tunes the configured model for this machine (the winner is remembered; the next start uses it). */
+  async tune(goal: TuneGoal, signal: AbortSignal, onProgress: (p: TuneProgress) => void): Promise<TuneReport> {
+    const config = readConfig();
+    if (!config.modelPath) throw new HeadroomError('No model is configured.', 'Run "Headroom: Select Model..." first.');
+    return this.runner.tune({ modelPath: config.modelPath, wishes: config.wishes, goal, budgetSeconds: TUNE_BUDGET_SECONDS, signal, onProgress });
   }
 
   get view(): ServerView {
