@@ -3,7 +3,7 @@ import { Conversation } from './chat/conversation';
 import { SystemHardwareProbe } from './memory/hardware';
 import { setupChat } from './vscode/chat/chatSetup';
 import { registerCommands } from './vscode/server/commands';
-import { affectsRestart } from './vscode/config';
+import { affectsRestart, readChatSettings } from './vscode/config';
 import { registerExplain } from './vscode/explain/explainCommands';
 import { registerPlanPanel } from './vscode/plan/planPanel';
 import { ServerController } from './vscode/server/serverController';
@@ -19,7 +19,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const probe = new SystemHardwareProbe();
   const server = new ServerController(context.extensionPath, log, serverOutput, probe);
   controller = server;
-  const conversation = new Conversation();
+  const conversation = new Conversation({ systemPrompt: () => readChatSettings().systemPrompt });
   const statusBar = new StatusBar(server, probe);
   const chat = setupChat(context, conversation, server, log);
   flushChat = () => chat.flush();
