@@ -245,7 +245,8 @@ describe('Headroom Explain in real VS Code (code-server + Chromium)', { skip: e2
       // No server runs: it offers to start the configured model instead of failing.
       await recordThreads(current);
       const offer = page.locator('.notifications-toasts .notification-toast', { hasText: 'no model is running' });
-      await offer.waitFor({ timeout: 20_000 });
+      // The first command activates Headroom (it no longer activates at startup): allow for that.
+      await offer.waitFor({ timeout: 90_000 });
       await current.screenshot('explain-0-offer');
       await offer.locator('.monaco-button', { hasText: 'Start Local Model' }).click();
 
