@@ -288,7 +288,8 @@ describe('Headroom Explain in real VS Code (code-server + Chromium)', { skip: e2
       const box = form.locator('textarea, .monaco-editor').first();
       await box.click();
       await page.keyboard.type('Why does it multiply by factor?');
-      await form.locator('.monaco-button', { hasText: 'Ask' }).first().click();
+      // The reply box's action (comments/commentThread/context) is a button under it.
+      await widget.getByRole('button', { name: 'Ask', exact: true }).first().click();
       await waitUntil('the follow-up answer to finish', async () => {
         const texts = await commentTexts(widget);
         return texts.length === 3 && texts[2] !== '' && !STATUS.test(texts[2] ?? '') && !/explaining/.test(await titleOf(widget));
