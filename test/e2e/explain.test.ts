@@ -309,7 +309,7 @@ describe('Headroom Explain in real VS Code (code-server + Chromium)', { skip: e2
       const user = chat.locator('[data-testid=message][data-role=user]');
       await user.first().waitFor({ timeout: 30_000 });
       assert.equal(await user.count(), 2, 'the explanation\'s request and the follow-up question');
-      assert.match((await user.innerText()).replace(/\s+/g, ' '), /Explain the selected code from `?sum\.ts`? \(TypeScript, lines 3-7\)/);
+      assert.match((await user.first().innerText()).replace(/\s+/g, ' '), /Explain the selected code from `?sum\.ts`? \(TypeScript, lines 3-7\)/);
       const replies = chat.locator('[data-testid=message][data-role=assistant]');
       assert.equal(await replies.count(), 2, 'the explanation and the follow-up answer');
       const reply = (await replies.first().locator('[data-testid=message-text]').innerText()).trim();
