@@ -320,8 +320,7 @@ describe('Headroom Explain in real VS Code (code-server + Chromium)', { skip: e2
       // The check above can fail: the Comments view, once opened, is what the locator finds.
       await current.runCommand('Comments: Focus on Comments View');
       await commentsView(current).waitFor({ state: 'visible', timeout: 15_000 });
-      await page.keyboard.press('Escape');
-      await current.runCommand('View: Close Panel');
+      await page.keyboard.press('Control+J'); // Toggle Panel: closed again for the next scenarios
       await commentsView(current).waitFor({ state: 'hidden', timeout: 15_000 });
     });
   });
