@@ -434,6 +434,12 @@ describe('Headroom Explain in real VS Code (code-server + Chromium)', { skip: e2
   test('the lightbulb offers Explain on a selection of code, not in Markdown and not on a single word', async () => {
     await scenario('explain-5-lightbulb', async (current) => {
       const page = current.page;
+      // The previous scenario's thread has a reply box now: dismiss it so that it cannot hold the focus.
+      const previous = thread(current, /problem\.ts:5/);
+      if (await previous.count()) {
+        await action(previous.first(), 'Dismiss').click();
+        await previous.first().waitFor({ state: 'detached', timeout: 10_000 });
+      }
       const editor = await openFile(current, 'sum.ts');
       await selectLines(current, editor, 4, 5);
       assert.equal(await lightbulbOffersExplain(current), true, 'offered on two lines of TypeScript');
