@@ -19,8 +19,10 @@ function run(command, commandArgs) {
 }
 
 run(process.execPath, ['esbuild.mjs', '--production']);
-// --skip-license: the license is stated in package.json. No `vscode:prepublish`: the bundles were just built.
-run(process.execPath, [join(repo, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--skip-license', '--out', out]);
+// No `vscode:prepublish`: the bundles were just built. Headroom has no public repository yet, and package.json
+// names none rather than a made-up one: --allow-missing-repository (vsce would stop to ask), and the README's
+// relative image links stay relative (VS Code shows an installed extension's README from its own folder).
+run(process.execPath, [join(repo, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out]);
 const mb = statSync(out).size / 1024 / 1024;
 console.log(`${out}: ${mb.toFixed(1)} MB`);
 if (mb >= LIMIT_MB) {

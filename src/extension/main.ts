@@ -3,7 +3,7 @@ import { Conversation } from './chat/conversation';
 import { SystemHardwareProbe } from './memory/hardware';
 import { setupChat } from './vscode/chat/chatSetup';
 import { registerCommands } from './vscode/server/commands';
-import { affectsRestart } from './vscode/config';
+import { affectsRestart, readChatSettings } from './vscode/config';
 import { registerExplain } from './vscode/explain/explainCommands';
 import { registerCompletion } from './vscode/completion/completionSetup';
 import { registerPlanPanel } from './vscode/plan/planPanel';
@@ -26,7 +26,7 @@ export function activate(context: vscode.ExtensionContext): void {
   controller = server;
   const endpoint = new EndpointTarget(context.secrets, log);
   const target = new ChatTarget(server, endpoint);
-  const conversation = new Conversation();
+  const conversation = new Conversation({ systemPrompt: () => readChatSettings().systemPrompt });
   const statusBar = new StatusBar(server, probe, endpoint);
   const chat = setupChat(context, conversation, target, log);
   flushChat = () => chat.flush();

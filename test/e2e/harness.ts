@@ -96,6 +96,11 @@ export interface SessionOptions {
   env?: Record<string, string>;
   /** A .vsix already built; packaged anew when left out. */
   vsix?: string;
+  /**
+   * 'untrusted': workspace trust is on (code-server without --disable-workspace-trust) and the workspace opens in
+   * Restricted Mode, without the trust prompt. Left out: trust is off, as most scenarios need.
+   */
+  workspaceTrust?: 'untrusted';
   /** Runs after the user-data and workspace folders are written and before code-server starts (seed files). */
   beforeStart?: (session: Session) => void | Promise<void>;
 }
@@ -183,7 +188,8 @@ export class Session {
           'telemetry.telemetryLevel': 'off',
           'extensions.autoCheckUpdates': false,
           'extensions.autoUpdate': false,
-          'security.workspace.trust.enabled': false,
+          'security.workspace.trust.enabled': this.options.workspaceTrust === 'untrusted',
+          'security.workspace.trust.startupPrompt': 'never',
           'chat.disableAIFeatures': true,
           'window.commandCenter': false,
           'workbench.secondarySideBar.defaultVisibility': 'hidden',
@@ -214,7 +220,7 @@ export class Session {
         this.extensionsDir,
         '--disable-telemetry',
         '--disable-update-check',
-        '--disable-workspace-trust',
+        ...(this.options.workspaceTrust === 'untrusted' ? [] : ['--disable-workspace-trust']),
         '--disable-getting-started-override',
         this.workspace,
       ],

@@ -1,15 +1,17 @@
-// `npm run package`: the .vsix holds what the extension needs at run time and nothing else, stays under 50 MB, and
+// `npm run package`: the .vsix holds what the extension needs at run time and nothing else, stays under 50 MB, its
+// manifest says what the Marketplace and VS Code read (icon, license, activation, trust, extensionKind), and it
 // installs into a fresh extensions folder of real VS Code (code-server's CLI). No browser is involved: the checks of
 // the .vsix need only Node, and the install only code-server.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
+import { inflateRawSync } from 'node:zlib';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { itemAt } from '../fixtures/itemAt';
-import { codeServerHome, codeServerUnavailable, packageVsix, RESULTS } from './harness';
+import { codeServerHome, codeServerUnavailable, packageVsix, REPO, RESULTS } from './harness';
 
 const LIMIT_BYTES = 50 * 1024 * 1024;
 
@@ -44,6 +46,9 @@ const REQUIRED = [
   'extension/dist/webview/codicon.ttf',
   'extension/media/chat.css',
   'extension/media/headroom.svg',
+  'extension/media/icon.png',
+  'extension/media/readme/chat.png',
+  'extension/changelog.md',
   'extension/node_modules/node-llama-cpp/llama/gitRelease.bundle',
 ];
 
@@ -84,6 +89,59 @@ test('the packaged extension needs no module at run time beyond vscode and Node\
   const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
   const foreign = [...required].filter((m) => m !== 'vscode' && !builtins.has(m));
   assert.deepEqual(foreign, [], 'modules the .vsix does not ship');
+});
+
+/** The manifest as packaged: the .vsix's own extension/package.json. */
+function packagedManifest(): Record<string, unknown> {
+  const zip = readFileSync(vsix);
+  return JSON.parse(zipEntryText(zip, 'extension/package.json')) as Record<string, unknown>;
+}
+
+/** One stored or deflated entry's text: its size and offset from the central directory, its data after the local header. */
+function zipEntryText(zip: Buffer, name: string): string {
+  let end = zip.length - 22;
+  while (end >= 0 && zip.readUInt32LE(end) !== 0x06054b50) end--;
+  let at = zip.readUInt32LE(end + 16);
+  for (let i = 0; i < zip.readUInt16LE(end + 10); i++) {
+    const nameLength = zip.readUInt16LE(at + 28);
+    const next = at + 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+    if (zip.toString('utf8', at + 46, at + 46 + nameLength) === name) {
+      const method = zip.readUInt16LE(at + 10);
+      const size = zip.readUInt32LE(at + 20);
+      const local = zip.readUInt32LE(at + 42);
+      const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+      const data = zip.subarray(start, start + size);
+      return (method === 8 ? inflateRawSync(data) : data).toString('utf8');
+    }
+    at = next;
+  }
+  throw new Error(`${name} is not in the .vsix`);
+}
+
+test('the manifest: an icon of 128x128, a gallery banner, a license file, no made-up repository URL', () => {
+  const m = packagedManifest();
+  assert.equal(m.icon, 'media/icon.png');
+  const png = readFileSync(join(REPO, 'media', 'icon.png'));
+  assert.equal(png.toString('latin1', 1, 4), 'PNG');
+  assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [128, 128], 'the icon is 128x128');
+  assert.ok(typeof m.galleryBanner === 'object' && m.galleryBanner !== null, 'a gallery banner');
+  assert.equal(m.license, 'MIT');
+  assert.ok(entries.some((e) => /^extension\/license(\.txt|\.md)?$/i.test(e)), `a LICENSE file is packaged (${entries.filter((e) => !e.includes('/node_modules/')).join(', ')})`);
+  assert.match(readFileSync(join(REPO, 'LICENSE'), 'utf8'), /^MIT License/);
+  // No public repository exists yet: none is named rather than an address that may not exist.
+  assert.equal(m.repository, undefined);
+});
+
+test('the manifest: activates on its view and commands, limited in untrusted workspaces, runs where the workspace is', () => {
+  const m = packagedManifest() as {
+    activationEvents?: string[];
+    extensionKind?: string[];
+    capabilities?: { untrustedWorkspaces?: { supported?: unknown; restrictedConfigurations?: string[] } };
+  };
+  assert.deepEqual(m.activationEvents, ['onView:headroom.chat'], 'not onStartupFinished; commands activate by themselves (VS Code 1.74+)');
+  assert.deepEqual(m.extensionKind, ['workspace']);
+  assert.equal(m.capabilities?.untrustedWorkspaces?.supported, 'limited');
+  assert.deepEqual(m.capabilities?.untrustedWorkspaces?.restrictedConfigurations?.sort(), ['headroom.endpointUrl', 'headroom.extraServerArgs', 'headroom.llamaServerPath', 'headroom.modelFolders', 'headroom.rpcWorkers']);
 });
 
 let extensionsDir = '';

@@ -200,6 +200,20 @@ test('history sent to the fake backend excludes failed replies and starts with t
   );
 });
 
+test('a system prompt given as a function (the headroom.systemPrompt setting) is read for each request; empty sends none', async () => {
+  const clock = new FakeClock();
+  const backend = new ScriptedFakeBackend(clock, [{ text: 'one' }], [{ text: 'two' }]);
+  let setting = 'Answer in French.';
+  const conversation = new Conversation({ now: clock.now, systemPrompt: () => setting });
+
+  await conversation.send('hello', backend);
+  setting = '';
+  await conversation.send('again', backend);
+
+  assert.deepEqual(itemAt(backend.requests, 0).messages[0], { role: 'system', content: 'Answer in French.' });
+  assert.deepEqual(itemAt(backend.requests, 1).messages.map((m) => m.role), ['user', 'assistant', 'user']);
+});
+
 test('a second send while a fake backend is still streaming is refused and adds nothing', async () => {
   const clock = new FakeClock();
   let release!: () => void;

@@ -26,7 +26,8 @@ const COMMANDS = [
 interface Manifest {
   contributes: {
     commands: { command: string }[];
-    configuration: { properties: Record<string, { type: string | string[]; default: unknown }> };
+    /** Sections (Model, Server, Memory, Chat), each with its properties. */
+    configuration: { properties: Record<string, { type: string | string[]; default: unknown }> }[];
     views: Record<string, { id: string; type?: string }[]>;
     languageModelChatProviders?: { vendor: string }[];
   };
@@ -93,9 +94,9 @@ export const apiTests: ApiTest[] = [
     title: 'every setting reads with its declared default and type',
     fn: async () => {
       await headroom().activate();
-      const properties = manifest().contributes.configuration.properties;
+      const properties = Object.fromEntries(manifest().contributes.configuration.flatMap((section) => Object.entries(section.properties)));
       const config = api().workspace.getConfiguration('headroom');
-      for (const key of ['modelPath', 'llamaServerPath', 'contextSize', 'extraServerArgs', 'port', 'gpuLayers', 'kvCacheType', 'gpuMarginMiB']) {
+      for (const key of ['modelPath', 'llamaServerPath', 'contextSize', 'extraServerArgs', 'port', 'gpuLayers', 'kvCacheType', 'gpuMargin', 'systemPrompt']) {
         assert.ok(properties[`headroom.${key}`], `headroom.${key} is contributed`);
       }
       assert.equal(config.inspect<number>('contextSize')?.defaultValue, 0);

@@ -16,7 +16,8 @@ export type ConversationEvent =
 export type PrepareRequest = (messages: ChatMessage[]) => Promise<ChatMessage[]>;
 
 export interface ConversationOptions {
-  systemPrompt?: string;
+  /** A function is asked for each request, so that a changed setting applies to the next message. */
+  systemPrompt?: string | (() => string);
   temperature?: number;
   now?: () => number;
   prepareRequest?: PrepareRequest;
@@ -203,7 +204,8 @@ export class Conversation implements Disposable {
    */
   history(): ChatMessage[] {
     const messages: ChatMessage[] = [];
-    if (this.options.systemPrompt) messages.push({ role: 'system', content: this.options.systemPrompt });
+    const system = typeof this.options.systemPrompt === 'function' ? this.options.systemPrompt() : this.options.systemPrompt;
+    if (system) messages.push({ role: 'system', content: system });
     for (const e of this.list) {
       if (e.role === 'assistant' && (e.status === 'error' || e.status === 'streaming' || e.text === '')) continue;
       const content = e.role === 'user' ? withAttachments(e) : e.text;

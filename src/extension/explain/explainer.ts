@@ -38,7 +38,7 @@ const SLACK = 8;
 const MAX_MERGE_ROUNDS = 6;
 
 async function generate(
-  deps: ExplainDeps,
+  deps: Pick<ExplainDeps, 'backend' | 'temperature'>,
   messages: ChatMessage[],
   maxTokens: number,
   signal: AbortSignal | undefined,
@@ -55,6 +55,19 @@ async function generate(
     } else finishReason = delta.finishReason;
   }
   return { text, finishReason };
+}
+
+/**
+ * Streams the model's answer to a follow-up question (followUp.ts builds the messages) into `onText`; the
+ * thread's conversation is the caller's, so nothing is fitted here: a context overflow is the server's error.
+ */
+export async function answerFollowUp(
+  messages: ChatMessage[],
+  deps: Pick<ExplainDeps, 'backend' | 'temperature'> & { maxTokens: number },
+  onText: (text: string) => void,
+  signal?: AbortSignal,
+): Promise<{ text: string; finishReason: string | null }> {
+  return generate(deps, messages, deps.maxTokens, signal, onText);
 }
 
 /** Surrounding code: twice as many lines before the selection as after it. */

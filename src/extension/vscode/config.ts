@@ -4,6 +4,7 @@ import { expandHome } from '../common/expandHome';
 import type { PlanWishes } from '../memory/planTypes';
 import { splitArgs } from '../llama/serverArgs';
 import { defaultDownloadFolder } from '../models/defaults';
+import { isSet, restrictedValue, RESTRICTED_SETTINGS, wishesFrom } from './settingValues';
 
 /** The server's settings as plain values. */
 export interface HeadroomConfig {
@@ -26,44 +27,31 @@ export interface HeadroomConfig {
 /** Settings whose change only takes effect when llama-server restarts. */
 export const RESTART_SETTINGS = [
   'modelPath', 'llamaServerPath', 'contextSize', 'extraServerArgs', 'port',
-  'gpuLayers', 'kvCacheType', 'flashAttention', 'threads', 'gpuMarginMiB', 'mmap',
+  'gpuLayers', 'kvCacheType', 'flashAttention', 'threads', 'gpuMargin', 'gpuMarginMiB', 'mmap',
   'rpcWorkers',
 ] as const;
 
-/** Reads the planner settings; anything malformed counts as 'auto' rather than breaking a start. */
-export function wishesFrom(get: <T>(key: string) => T | undefined): PlanWishes {
-  const wishes: PlanWishes = {};
-  const ctx = get<number>('contextSize');
-  if (typeof ctx === 'number' && ctx > 0) wishes.contextSize = Math.floor(ctx);
-  const ngl = get<number | string>('gpuLayers'); // a number or 'auto'
-  if (typeof ngl === 'number' && ngl >= 0) wishes.gpuLayers = Math.floor(ngl);
-  const kv = get<string>('kvCacheType');
-  if (kv === 'f16' || kv === 'q8_0' || kv === 'q4_0') {
-    wishes.cacheTypeK = kv;
-    wishes.cacheTypeV = kv;
-  }
-  const fa = get<string>('flashAttention');
-  if (fa === 'on' || fa === 'off') wishes.flashAttn = fa;
-  const threads = get<number>('threads');
-  if (typeof threads === 'number' && threads > 0) wishes.threads = Math.floor(threads);
-  const margin = get<number>('gpuMarginMiB');
-  if (typeof margin === 'number' && margin >= 0) wishes.marginMiB = margin;
-  const mmap = get<string>('mmap');
-  if (mmap === 'on' || mmap === 'off') wishes.mmap = mmap === 'on';
-  return wishes;
+/**
+ * A setting's value. A restricted one (RESTRICTED_SETTINGS) comes without an untrusted workspace's values;
+ * `headroom.gpuMargin` falls back to its former name, `headroom.gpuMarginMiB`, when only that is set.
+ */
+function read<T>(c: vscode.WorkspaceConfiguration, key: string): T | undefined {
+  if (RESTRICTED_SETTINGS.includes(key)) return restrictedValue(c.inspect<T>(key), vscode.workspace.isTrusted);
+  if (key === 'gpuMargin' && !isSet(c.inspect(key)) && c.get('gpuMarginMiB') !== undefined) return c.get<T>('gpuMarginMiB');
+  return c.get<T>(key);
 }
 
 export function readConfig(): HeadroomConfig {
   const c = vscode.workspace.getConfiguration('headroom');
-  const extra = c.get<string[] | string>('extraServerArgs', []);
+  const extra = read<string[] | string>(c, 'extraServerArgs') ?? [];
   return {
     modelPath: expandHome(c.get<string>('modelPath', '').trim()),
-    llamaServerPath: expandHome(c.get<string>('llamaServerPath', '').trim()),
+    llamaServerPath: expandHome(String(read<string>(c, 'llamaServerPath') ?? '').trim()),
     extraServerArgs: Array.isArray(extra) ? extra.filter((a) => typeof a === 'string') : splitArgs(String(extra)),
     port: Math.max(0, Math.floor(c.get<number>('port', 0))),
     stallTimeoutSeconds: Math.max(0, Math.floor(c.get<number>('stallTimeoutSeconds', 60))),
-    wishes: wishesFrom((key) => c.get(key)),
-    rpcWorkers: c.get<unknown[]>('rpcWorkers', []).filter((w): w is string => typeof w === 'string'),
+    wishes: wishesFrom((key) => read(c, key)),
+    rpcWorkers: (read<unknown[]>(c, 'rpcWorkers') ?? []).filter((w): w is string => typeof w === 'string'),
     idleStopMinutes: Math.max(0, c.get<number>('idleStopMinutes', 10)),
     autoStart: c.get<boolean>('autoStart', false) === true,
   };
@@ -78,12 +66,23 @@ export interface ModelSettings {
 
 export function readModelSettings(): ModelSettings {
   const c = vscode.workspace.getConfiguration('headroom');
-  const folders = c.get<unknown>('modelFolders', []);
+  const folders = read<unknown>(c, 'modelFolders') ?? [];
   return {
     modelFolders: Array.isArray(folders) ? folders.filter((f): f is string => typeof f === 'string' && f.trim() !== '').map((f) => expandHome(f.trim())) : [],
     downloadFolder: expandHome(c.get<string>('downloadFolder', '').trim()) || defaultDownloadFolder(),
     huggingFaceBaseUrl: c.get<string>('huggingFaceBaseUrl', '').trim() || undefined,
   };
+}
+
+/** What the chat reads for each request. */
+export interface ChatSettings {
+  /** Empty: no system message. */
+  readonly systemPrompt: string;
+}
+
+export function readChatSettings(): ChatSettings {
+  const prompt = vscode.workspace.getConfiguration('headroom').get<unknown>('systemPrompt', '');
+  return { systemPrompt: typeof prompt === 'string' ? prompt.trim() : '' };
 }
 
 export function affectsRestart(event: vscode.ConfigurationChangeEvent): boolean {
@@ -102,7 +101,7 @@ export const ENDPOINT_SETTINGS = ['headroom.endpointUrl', 'headroom.endpointMode
 /** Undefined when no endpoint is set: the local model is used. */
 export function readEndpointSetting(): EndpointSetting | undefined {
   const c = vscode.workspace.getConfiguration('headroom');
-  const url = c.get<string>('endpointUrl', '').trim();
+  const url = String(read<string>(c, 'endpointUrl') ?? '').trim();
   return url ? { url, model: c.get<string>('endpointModel', '').trim() } : undefined;
 }
 

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { offerExplain } from '../../explain/offer';
 
 export const EXPLAIN_KIND = vscode.CodeActionKind.Empty.append('headroom').append('explain');
 
@@ -22,7 +23,7 @@ function short(text: string, max = 60): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
-/** "Explain selection" on a non-empty selection, "Explain this problem" as a Quick Fix on errors and warnings. */
+/** "Explain selection" on a selection of code worth explaining (offerExplain), "Explain this problem" as a Quick Fix on errors and warnings. */
 export class ExplainCodeActions implements vscode.CodeActionProvider {
   static readonly metadata: vscode.CodeActionProviderMetadata = {
     providedCodeActionKinds: [vscode.CodeActionKind.QuickFix, EXPLAIN_KIND],
@@ -45,7 +46,8 @@ export class ExplainCodeActions implements vscode.CodeActionProvider {
       action.command = { command: 'headroom.explainProblem', title: 'Explain this problem', arguments: [args] };
       actions.push(action);
     }
-    if (!range.isEmpty && (!context.only || context.only.contains(EXPLAIN_KIND) || EXPLAIN_KIND.contains(context.only))) {
+    const wanted = !context.only || context.only.contains(EXPLAIN_KIND) || EXPLAIN_KIND.contains(context.only);
+    if (!range.isEmpty && wanted && offerExplain(document.languageId, document.getText(range))) {
       const action = new vscode.CodeAction('Headroom: Explain selection', EXPLAIN_KIND);
       action.command = { command: 'headroom.explainSelection', title: 'Explain selection', arguments: [document.uri, range] };
       actions.push(action);

@@ -16,6 +16,12 @@ function isProblemArgs(v: unknown): v is ProblemArgs {
   return a.uri instanceof vscode.Uri && a.range instanceof vscode.Range && typeof a.message === 'string';
 }
 
+function isCommentReply(v: unknown): v is vscode.CommentReply {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return typeof r.text === 'string' && typeof r.thread === 'object' && r.thread !== null;
+}
+
 /** Explain Selection (menu, palette, keybinding, Code Action), Explain this problem (Quick Fix), and the thread's actions. */
 export function registerExplain(deps: ExplainDeps): vscode.Disposable[] {
   const explain = new ExplainController({ target: deps.target, conversation: deps.conversation, log: deps.log });
@@ -33,5 +39,8 @@ export function registerExplain(deps: ExplainDeps): vscode.Disposable[] {
     command(deps, 'headroom.explain.dismiss', async (thread) => explain.dismiss(thread)),
     command(deps, 'headroom.explain.continueInChat', (thread) => explain.continueInChat(thread)),
     command(deps, 'headroom.explain.insertComment', (thread) => explain.insertComment(thread)),
+    command(deps, 'headroom.explain.reply', async (reply) => {
+      if (isCommentReply(reply)) await explain.reply(reply);
+    }),
   ];
 }

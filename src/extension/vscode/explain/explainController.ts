@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Conversation } from '../../chat/conversation';
 import { errorMessage } from '../../common/errors';
 import { defaultBudget } from '../../explain/budget';
-import { explain, type Explanation } from '../../explain/explainer';
+import { answerFollowUp, explain, type Explanation } from '../../explain/explainer';
+import { followUpMessages } from '../../explain/followUp';
 import { toComment } from '../../explain/insertComment';
 import { languageName } from '../../explain/languages';
 import { trackEdit, type Span } from '../../explain/rangeTracking';
@@ -88,11 +89,43 @@ export class ExplainController implements vscode.Disposable {
     if (session) this.end(session);
   }
 
+  /** A question typed in the thread's reply box: the model answers it in the thread, with the explanation as context. */
+  async reply(reply: vscode.CommentReply): Promise<void> {
+    const session = this.find(reply.thread);
+    const question = reply.text.trim();
+    if (!session?.result || !question || session.view.state === 'streaming') return;
+    const messages = followUpMessages(session.result.messages, session.view.answerText, session.view.exchanges, question);
+    session.abort = new AbortController();
+    const { signal } = session.abort;
+    session.view.ask(question);
+    try {
+      const connection = await ensureConnection(this.deps.target, signal, (m) => session.view.status(m));
+      if (signal.aborted) return;
+      if (!connection) {
+        session.view.finish('failed', 'No model is running.');
+        return;
+      }
+      const backend = connection.backend;
+      const maxTokens = defaultBudget(connection.contextSize ?? ASSUMED_CONTEXT).answerTokens;
+      const { finishReason } = await answerFollowUp(messages, { backend, temperature: TEMPERATURE, maxTokens }, (t) => session.view.text(t), signal);
+      if (signal.aborted) return;
+      session.view.finish('done', finishReason === 'length' ? 'The answer reached its length limit.' : undefined);
+    } catch (err) {
+      if (signal.aborted) return;
+      this.deps.log.warn(`Explain ${session.view.title}, follow-up: ${errorMessage(err)}`);
+      session.view.finish('failed', `Could not answer: ${errorMessage(err)}`);
+    }
+  }
+
   async continueInChat(thread: unknown): Promise<void> {
     const session = this.find(thread);
     const question = session?.result?.messages.filter((m) => m.role === 'user').pop()?.content;
     const answer = session?.view.answerText;
     if (!session || !question || !answer) return;
+    const asked = session.view.exchanges.filter((e) => e.answer.trim()).flatMap((e) => [
+      { id: randomUUID(), role: 'user' as const, text: e.question, status: 'complete' as const },
+      { id: randomUUID(), role: 'assistant' as const, text: e.answer, status: 'complete' as const },
+    ]);
     const { conversation } = this.deps;
     if (conversation.busy) {
       const go = await vscode.window.showWarningMessage('Headroom: a chat reply is still streaming. Stop it and continue this explanation in the chat?', 'Stop and Continue');
@@ -104,6 +137,7 @@ export class ExplainController implements vscode.Disposable {
       entries: [
         { id: randomUUID(), role: 'user', text: question, status: 'complete' },
         { id: randomUUID(), role: 'assistant', text: answer, status: 'complete' },
+        ...asked,
       ],
     });
     await vscode.commands.executeCommand('headroom.chat.focus');
