@@ -30,7 +30,8 @@ export function realServer(): Promise<LocatedServer> {
 
 export function tempDir(prefix: string): { path: string; dispose(): void } {
   const path = mkdtempSync(join(tmpdir(), `headroom-${prefix}-`));
-  return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
+  // Retries: a process that just ended (a window, a reaper) may still be closing files in it.
+  return { path, dispose: () => rmSync(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }) };
 }
 
 /** What a suite of real-server tests shares: a temp folder, the real llama-server and the tiny model in it. */

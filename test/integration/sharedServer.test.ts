@@ -202,6 +202,7 @@ describe('shared llama-server', { timeout: 180_000 }, () => {
     assert.equal(llamaServersWith(model).length, 1);
     killAll([one.report.pid]);
     await waitFor('the server ended', () => !isAlive(one.report.pid));
+    await waitFor('both windows exited', () => one.child.exitCode !== null && two.child.exitCode !== null);
     dir.dispose();
   });
 
