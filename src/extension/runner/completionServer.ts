@@ -1,0 +1,35 @@
+// The second server: a small FIM model for code completion beside the chat model. It is started first and
+// its footprint (the dry run's numbers where the build has llama-fit-params) is what the chat plan keeps free.
+import { COMPLETION_CONTEXT, reservationOf, type Reservation } from '../memory/sharedPlan';
+import type { PlanWishes } from '../memory/planTypes';
+import type { ReadyServer } from '../llama/supervisor';
+import type { ModelRunner, RunRequest } from './modelRunner';
+
+/** One slot: editor completions come one at a time (the next keystroke cancels), and 4 slots split 4096 tokens into 1024 each, which /infill overflows. */
+export const COMPLETION_SERVER_ARGS: readonly string[] = ['--parallel', '1'];
+
+export const COMPLETION_HOLDER = 'the completion model';
+
+/** The completion server's start: its small context, one slot, the user's margins. */
+export function completionRunRequest(modelPath: string, chatWishes: PlanWishes = {}, port = 0): RunRequest {
+  return {
+    modelPath,
+    wishes: { contextSize: COMPLETION_CONTEXT, marginMiB: chatWishes.marginMiB, ramMarginMiB: chatWishes.ramMarginMiB },
+    port,
+    extraArgs: COMPLETION_SERVER_ARGS,
+  };
+}
+
+/** What the chat model must leave free for the completion server `runner` runs (or last planned); none without a plan. */
+export function completionReservation(runner: ModelRunner): Reservation | undefined {
+  const report = runner.plan;
+  return report ? reservationOf(report.plan, COMPLETION_HOLDER) : undefined;
+}
+
+/** Starts the completion server and says what the chat plan must keep free for it. */
+export async function startCompletionServer(runner: ModelRunner, request: RunRequest): Promise<{ server: ReadyServer; reserved: Reservation }> {
+  const { server } = await runner.start(request);
+  const reserved = completionReservation(runner);
+  if (!reserved) throw new Error('the completion server started without a plan');
+  return { server, reserved };
+}
