@@ -2,7 +2,8 @@
 // generated model that declares FIM tokens, type at the end of a line of a JavaScript file, a ghost text
 // appears, Tab accepts it into the document; then the same session restarts on the tiny model without FIM
 // tokens: one notification says why there is no completion (once, however many keystrokes), the status bar
-// says so too, and no ghost text appears. Each scenario saves a screenshot.
+// says so too, and no ghost text appears; then headroom.completion.modelPath names the FIM model, which runs on
+// a second llama-server beside the chat model and completes. Each scenario saves a screenshot.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -139,6 +140,34 @@ describe('Headroom code completion in real VS Code (code-server + Chromium)', { 
       assert.equal(said, 1, 'the sentence is said once, not per keystroke');
       await completionItem(current).hover();
       await sleep(800);
+    });
+  });
+
+  test('a second model for completion: the FIM model runs on its own server beside the chat model without FIM, and completes', async () => {
+    await scenario('completion-3-second-model', async (current) => {
+      current.updateWorkspaceSettings({ 'headroom.modelPath': current.modelPath, 'headroom.completion.modelPath': fimModel });
+      const [chatBefore] = current.llamaServers();
+      await current.runCommand('Headroom: Restart Local Model');
+      await waitUntil('a new chat server beside the completion server', () => {
+        const pids = current.llamaServers();
+        return pids.length === 2 && !pids.includes(chatBefore ?? -1);
+      }, 120_000);
+      await current.waitForReadyStatus('the status bar to show ready after Restart', 60_000);
+      const logs = (): string => [...current.outputLogs().values()].join('\n');
+      await waitUntil('the completion model to be up', () => /completion model: tiny-fim\.gguf \(pid \d+\) at http:\/\/127\.0\.0\.1:\d+/.test(logs()), 60_000);
+      assert.match(logs(), /plan \(dry-run\): \d+\.\d GiB kept for the completion model \(/, 'the chat plan kept the completion model\'s memory free');
+      await openCalc(current);
+      await endOfLine(current, 7);
+      await current.page.keyboard.press('Enter');
+      let typed = '';
+      for (const key of 'const other = scale(offset, 4);') {
+        await current.page.keyboard.type(key, { delay: 60 });
+        typed += key;
+        const shown = await waitUntil('a ghost text', async () => (await inlineGhost(current)).trim() !== '', 10_000, 100).catch(() => false);
+        if (shown) break;
+      }
+      assert.notEqual((await inlineGhost(current)).trim(), '', `a ghost text from the second model after typing ${JSON.stringify(typed)}`);
+      await current.screenshot('completion-3-second-model-ghost');
     });
   });
 });
