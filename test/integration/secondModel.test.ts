@@ -51,7 +51,7 @@ before(async () => {
   chatModel = await tinyModel(dir.path);
   completionRunner = runner();
   chatRunner = runner();
-  completion = await startCompletionServer(completionRunner, completionRunRequest(completionModel));
+  completion = await startCompletionServer(completionRunner, completionRunRequest(completionModel), probe);
   chat = (await chatRunner.start({ modelPath: chatModel, wishes: { contextSize: 2048 }, port: 0, extraArgs: [], reserved: completion.reserved })).server;
 });
 

@@ -11,7 +11,7 @@ import { SMALL_SHAPES } from '../../src/extension/gguf/writer/shapes';
 import { sharedPlanReports } from '../../src/extension/runner/sharedPlanReports';
 import type { HardwareFacts } from '../../src/extension/memory/hardware';
 import { plan } from '../../src/extension/memory/plan';
-import { COMPLETION_CONTEXT, hardwareWithout, planWithCompletion, reservationOf, reservationReason } from '../../src/extension/memory/sharedPlan';
+import { COMPLETION_CONTEXT, hardwareWithout, notYetVisible, planWithCompletion, reservationOf, reservationReason } from '../../src/extension/memory/sharedPlan';
 import type { MemoryParts } from '../../src/extension/memory/planTypes';
 
 const machine = (vramGiB: number, ramGiB: number): HardwareFacts => ({
@@ -73,6 +73,18 @@ test('reservation: per GPU in the hardware\'s order and in RAM, never below zero
   assert.deepEqual(after.gpus.map((g) => [g.freeMiB, g.usedMiB]), [[5000, 3192], [0, 4296], [4096, 0]]);
   assert.equal(after.ramAvailableMiB, 0);
   assert.equal(after.ramTotalMiB, hw.ramTotalMiB, 'the total is the machine\'s; only what is free changes');
+});
+
+test('reservation of a running server: the VRAM nvidia-smi already shows it holding is not kept free twice; llama.cpp-reported GPUs and RAM stay whole', () => {
+  const gpus = [
+    { index: 1, name: 'A', totalMiB: 8192, freeMiB: 6000, usedMiB: 2192 },
+    { index: 0, name: 'B', totalMiB: 8192, freeMiB: 6000, usedMiB: 2192, source: 'nvidia-smi' as const },
+    { index: 2, name: 'V', totalMiB: 8192, freeMiB: 6000, usedMiB: 2192, source: 'llama.cpp' as const },
+  ];
+  const reserved = { gpuMiB: [900, 300, 500], ramMiB: 700, holder: 'the completion model' };
+  const held = new Map([[1, 850], [0, 400], [2, 500]]);
+  assert.deepEqual(notYetVisible(reserved, gpus, held), { gpuMiB: [50, 0, 500], ramMiB: 700, holder: 'the completion model' });
+  assert.deepEqual(notYetVisible(reserved, gpus, new Map()), reserved, 'nothing seen: all of it is kept free');
 });
 
 test('reservation: whole MiB rounded up from a plan\'s parts, and said in one sentence', async () => {

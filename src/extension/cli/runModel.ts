@@ -100,7 +100,7 @@ async function start(runner: ModelRunner, options: CliOptions, progress: CliProg
 /** `serve --completion-model`: the completion model first, on any free port; the chat plan then keeps what it holds free. */
 async function startCompletion(runner: ModelRunner, modelPath: string, options: CliOptions, progress: CliProgress): Promise<{ server: ReadyServer; reserved: Reservation }> {
   try {
-    const started = await startCompletionServer(runner, completionRunRequest(modelPath, options.wishes));
+    const started = await startCompletionServer(runner, completionRunRequest(modelPath, options.wishes), new SystemHardwareProbe());
     progress.done();
     sayPlan(runner.plan);
     say(`completion model ready at ${started.server.baseUrl} (pid ${started.server.pid}, context ${started.server.contextSize}, one slot)`);

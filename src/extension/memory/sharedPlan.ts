@@ -3,7 +3,7 @@
 // GPU first); what it takes per GPU and in RAM comes off the machine the chat model is then planned on.
 import type { GgufHeader } from '../gguf/header';
 import { formatGiB } from './formatGiB';
-import type { HardwareFacts } from './hardware';
+import type { GpuFacts, HardwareFacts } from './hardware';
 import type { ModelShape } from './modelShape';
 import { plan } from './plan';
 import type { MemoryParts, Plan, PlanWishes } from './planTypes';
@@ -32,6 +32,22 @@ const total = (p: MemoryParts): number => p.modelMiB + p.contextMiB + p.computeM
 /** What `taken` (a plan, measured or estimated) holds per GPU and in RAM, rounded up to whole MiB. */
 export function reservationOf(taken: Plan, holder: string): Reservation {
   return { gpuMiB: taken.devices.map((d) => Math.ceil(total(d))), ramMiB: Math.ceil(total(taken.host)), holder };
+}
+
+/**
+ * The part of a running server's reservation a fresh sample of the machine does not show in use yet: nvidia-smi
+ * counts the VRAM the process holds (`heldVramMiB`, by nvidia-smi's GPU index) as used already, so only the rest is
+ * kept free again. RAM stays whole: the mmapped weights count as available (reclaimable page cache) until evicted.
+ */
+export function notYetVisible(reserved: Reservation, gpus: readonly GpuFacts[], heldVramMiB: ReadonlyMap<number, number>): Reservation {
+  return {
+    ...reserved,
+    gpuMiB: reserved.gpuMiB.map((mib, i) => {
+      const gpu = gpus[i];
+      const seen = gpu && (gpu.source ?? 'nvidia-smi') === 'nvidia-smi' ? (heldVramMiB.get(gpu.index) ?? 0) : 0;
+      return Math.max(0, mib - seen);
+    }),
+  };
 }
 
 /** `hardware` with the reservation's memory in use: per GPU and in RAM. */

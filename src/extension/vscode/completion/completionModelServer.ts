@@ -26,7 +26,7 @@ export class CompletionModelServer implements Disposable {
   private readonly failed = new Set<string>();
   private readonly subscriptions: Disposable[] = [];
 
-  constructor(setup: SupervisorSetup, probe: HardwareProbe, private readonly log: vscode.LogOutputChannel) {
+  constructor(setup: SupervisorSetup, private readonly probe: HardwareProbe, private readonly log: vscode.LogOutputChannel) {
     this.runner = new ModelRunner(setup, probe);
     this.subscriptions.push(
       this.runner,
@@ -80,8 +80,8 @@ export class CompletionModelServer implements Disposable {
   }
 
   /** What the chat plan keeps free: the running completion server's plan (measured by the dry run where the build can). */
-  reservation(): Reservation | undefined {
-    return this.runner.supervisor.server ? completionReservation(this.runner) : undefined;
+  async reservation(): Promise<Reservation | undefined> {
+    return this.runner.supervisor.server ? completionReservation(this.runner, this.probe) : undefined;
   }
 
   stop(): Promise<void> {

@@ -123,7 +123,7 @@ export class ServerController implements Disposable {
       port: config.port,
       extraArgs: config.extraServerArgs,
       rpcWorkers: parseRpcWorkers(config.rpcWorkers),
-      reserved: this.completion.reservation(),
+      reserved: await this.completion.reservation(),
     });
   }
 
@@ -159,7 +159,7 @@ export class ServerController implements Disposable {
   async start(modelPath: string): Promise<ReadyServer> {
     // The completion model first (when one is set and completion is on): the chat plan keeps what it measured free.
     await this.completion.ensure();
-    const { server } = await this.runner.start(runRequest(modelPath, this.completion.reservation()));
+    const { server } = await this.runner.start(runRequest(modelPath, await this.completion.reservation()));
     return server;
   }
 
@@ -171,7 +171,7 @@ export class ServerController implements Disposable {
     const config = readConfig();
     if (!config.modelPath || this.supervisor.state.kind !== 'stopped') return;
     const started = Date.now();
-    const server = config.autoStart ? await this.start(config.modelPath) : await this.runner.attach(runRequest(config.modelPath, this.completion.reservation()));
+    const server = config.autoStart ? await this.start(config.modelPath) : await this.runner.attach(runRequest(config.modelPath, await this.completion.reservation()));
     if (server) this.log.info(`attached or started at window open: ${server.model} (pid ${server.pid}) in ${Date.now() - started} ms`);
   }
 
