@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Locator } from 'playwright-core';
 import { writeModel } from '../../src/extension/gguf/writer/models';
+import { llamaServersWith } from '../fixtures/processes';
 import { e2eUnavailable, Session, sleep, waitUntil, scenarioRunner } from './harness';
 
 const CALC_JS = [
@@ -149,9 +150,12 @@ describe('Headroom code completion in real VS Code (code-server + Chromium)', { 
       const [chatBefore] = current.llamaServers();
       await current.runCommand('Headroom: Restart Local Model');
       await waitUntil('a new chat server beside the completion server', () => {
-        const pids = current.llamaServers();
-        return pids.length === 2 && !pids.includes(chatBefore ?? -1);
-      }, 120_000);
+        const chat = current.llamaServers();
+        return chat.length === 1 && chat[0] !== chatBefore && llamaServersWith(fimModel).length === 1;
+      }, 120_000).catch((err: unknown) => {
+        for (const [name, text] of current.outputLogs()) process.stdout.write(`# ${name}:\n${text.split('\n').filter((l) => /completion|server|plan|error|warn/i.test(l)).slice(-40).join('\n')}\n`);
+        throw err;
+      });
       await current.waitForReadyStatus('the status bar to show ready after Restart', 60_000);
       const logs = (): string => [...current.outputLogs().values()].join('\n');
       await waitUntil('the completion model to be up', () => /completion model: tiny-fim\.gguf \(pid \d+\) at http:\/\/127\.0\.0\.1:\d+/.test(logs()), 60_000);
