@@ -81,6 +81,19 @@ describe('Headroom code completion in real VS Code (code-server + Chromium)', { 
     await current.page.keyboard.press('End');
   }
 
+  /** Types `text` as a user would, until a ghost text shows (a random model's fill is now and then blank); what was typed. */
+  async function typeUntilGhost(current: Session, text: string): Promise<string> {
+    let typed = '';
+    for (const key of text) {
+      await current.page.keyboard.type(key, { delay: 60 });
+      typed += key;
+      // Long enough for an answer on a busy two-core machine; the next keystroke would cancel it.
+      const shown = await waitUntil('a ghost text', async () => (await inlineGhost(current)).trim() !== '', 10_000, 100).catch(() => false);
+      if (shown) break;
+    }
+    return typed;
+  }
+
   function completionItem(current: Session): Locator {
     return current.page.locator('.statusbar-item[id$="headroom.completion"]');
   }
@@ -91,15 +104,7 @@ describe('Headroom code completion in real VS Code (code-server + Chromium)', { 
       await openCalc(current);
       await endOfLine(current, 8);
       await current.page.keyboard.press('Enter');
-      // Type as a user would; a random model's fill is now and then blank (nothing shown), so type on until one shows.
-      let typed = '';
-      for (const key of 'const result = scale(total, 2);') {
-        await current.page.keyboard.type(key, { delay: 60 });
-        typed += key;
-        // Long enough for an answer on a busy two-core machine; the next keystroke would cancel it.
-        const shown = await waitUntil('a ghost text', async () => (await inlineGhost(current)).trim() !== '', 10_000, 100).catch(() => false);
-        if (shown) break;
-      }
+      const typed = await typeUntilGhost(current, 'const result = scale(total, 2);');
       const inline = await inlineGhost(current);
       if (!inline.trim()) for (const [name, text] of current.outputLogs()) process.stdout.write(`# ${name}:\n${text.split('\n').filter((l) => /completion|error|warn/i.test(l)).join('\n')}\n`);
       assert.notEqual(inline.trim(), '', `a ghost text appeared after typing ${JSON.stringify(typed)}`);
@@ -163,13 +168,7 @@ describe('Headroom code completion in real VS Code (code-server + Chromium)', { 
       await openCalc(current);
       await endOfLine(current, 7);
       await current.page.keyboard.press('Enter');
-      let typed = '';
-      for (const key of 'const other = scale(offset, 4);') {
-        await current.page.keyboard.type(key, { delay: 60 });
-        typed += key;
-        const shown = await waitUntil('a ghost text', async () => (await inlineGhost(current)).trim() !== '', 10_000, 100).catch(() => false);
-        if (shown) break;
-      }
+      const typed = await typeUntilGhost(current, 'const other = scale(offset, 4);');
       assert.notEqual((await inlineGhost(current)).trim(), '', `a ghost text from the second model after typing ${JSON.stringify(typed)}`);
       await current.screenshot('completion-3-second-model-ghost');
     });
