@@ -210,7 +210,7 @@ describe('the CLI, run as a process', { skip: requireTool('the CLI bundle', exis
       const run = await exited;
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stderr, /completion model ready at .*context 4096, one slot\)/);
-      assert.match(run.stderr, /plan \(dry-run\): \d+\.\d GiB kept for the completion model \(/, 'the chat plan says what it kept free');
+      assert.match(run.stderr, /plan \(dry-run\): (\d+ MiB|\d+\.\d GiB) kept for the completion model \(/, 'the chat plan says what it kept free');
       await waitFor('both llama-servers to be gone', () => !isAlive(chat.pid) && !isAlive(completion.pid), 10_000);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

@@ -102,6 +102,6 @@ test("the chat plan's machine is the machine less the completion model's measure
   const without = await runner().planOnly({ modelPath: chatModel, wishes: { contextSize: 2048 } });
   assert.equal(without.hardware.ramAvailableMiB - chatPlan.hardware.ramAvailableMiB, s.reserved.ramMiB);
   chatPlan.hardware.gpus.forEach((gpu, i) => assert.equal((without.hardware.gpus[i]?.freeMiB ?? 0) - gpu.freeMiB, Math.min(without.hardware.gpus[i]?.freeMiB ?? 0, s.reserved.gpuMiB[i] ?? 0)));
-  assert.match(chatPlan.plan.reasons[0] ?? '', /^\d+\.\d GiB kept for the completion model \(/);
+  assert.match(chatPlan.plan.reasons[0] ?? '', /^(\d+ MiB|\d+\.\d GiB) kept for the completion model \(/);
   assert.ok(!without.plan.reasons.some((r) => r.includes('kept for')), 'a plan without the reservation says nothing of it');
 });

@@ -92,8 +92,9 @@ test('reservation: whole MiB rounded up from a plan\'s parts, and said in one se
   const reserved = reservationOf(p, 'the completion model');
   assert.deepEqual(reserved.gpuMiB, [Math.ceil(total(p.devices[0]))]);
   assert.equal(reserved.ramMiB, Math.ceil(total(p.host)));
-  assert.equal(reservationReason({ gpuMiB: [768], ramMiB: 384, holder: 'the completion model' }), '1.1 GiB kept for the completion model (0.4 GiB in RAM, 0.8 GiB on the GPU).');
+  assert.equal(reservationReason({ gpuMiB: [768], ramMiB: 384, holder: 'the completion model' }), '1.1 GiB kept for the completion model (384 MiB in RAM, 768 MiB on the GPU).');
   assert.equal(reservationReason({ gpuMiB: [], ramMiB: 1024, holder: 'the completion model' }), '1.0 GiB kept for the completion model (1.0 GiB in RAM).');
+  assert.equal(reservationReason({ gpuMiB: [], ramMiB: 37, holder: 'the completion model' }), '37 MiB kept for the completion model (37 MiB in RAM).');
 });
 
 test('shared plan reports (headroom plan --completion-model): the chat report sees the completion server as memory in use', async () => {
@@ -109,7 +110,7 @@ test('shared plan reports (headroom plan --completion-model): the chat report se
     assert.match(both.completion.commandLine, /^LLAMA_API_KEY=<key> llama-server --model \S+coder\.gguf .*--ctx-size 4096$/);
     assert.equal(both.chat.hardware.gpus[0]?.usedMiB, Math.ceil(total(both.completion.plan.devices[0])));
     assert.equal(both.chat.plan.gpuLayers.onGpu, 30);
-    assert.match(both.chat.plan.reasons[0] ?? '', /GiB kept for the completion model/);
+    assert.match(both.chat.plan.reasons[0] ?? '', /(MiB|GiB) kept for the completion model/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

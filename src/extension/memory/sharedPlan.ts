@@ -62,11 +62,14 @@ export function hardwareWithout(hardware: HardwareFacts, reserved: Reservation):
   };
 }
 
-/** The plan's reason for what it could not use: "1.1 GiB kept for the completion model (0.8 GiB in RAM, 0.3 GiB on the GPU)." */
+/** A small completion model holds a few hundred MiB, which GiB with one decimal would round to nothing. */
+const amount = (mib: number): string => (mib < 1024 ? `${mib} MiB` : formatGiB(mib));
+
+/** The plan's reason for what it could not use: "1.1 GiB kept for the completion model (384 MiB in RAM, 768 MiB on the GPU)." */
 export function reservationReason(reserved: Reservation): string {
   const gpu = reserved.gpuMiB.reduce((a, b) => a + b, 0);
-  const parts = [`${formatGiB(reserved.ramMiB)} in RAM`, ...(gpu > 0 ? [`${formatGiB(gpu)} on the GPU${reserved.gpuMiB.length > 1 ? 's' : ''}`] : [])];
-  return `${formatGiB(reserved.ramMiB + gpu)} kept for ${reserved.holder} (${parts.join(', ')}).`;
+  const parts = [`${amount(reserved.ramMiB)} in RAM`, ...(gpu > 0 ? [`${amount(gpu)} on the GPU${reserved.gpuMiB.length > 1 ? 's' : ''}`] : [])];
+  return `${amount(reserved.ramMiB + gpu)} kept for ${reserved.holder} (${parts.join(', ')}).`;
 }
 
 export function planWithCompletion(
