@@ -2,7 +2,8 @@
 // generated model that declares FIM tokens, type at the end of a line of a JavaScript file, a ghost text
 // appears, Tab accepts it into the document; then the same session restarts on the tiny model without FIM
 // tokens: one notification says why there is no completion (once, however many keystrokes), the status bar
-// says so too, and no ghost text appears. Each scenario saves a screenshot.
+// says so too, and no ghost text appears; then headroom.completion.modelPath names the FIM model, which runs on
+// a second llama-server beside the chat model and completes. Each scenario saves a screenshot.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Locator } from 'playwright-core';
 import { writeModel } from '../../src/extension/gguf/writer/models';
+import { llamaServersWith } from '../fixtures/processes';
 import { e2eUnavailable, Session, sleep, waitUntil, scenarioRunner } from './harness';
 
 const CALC_JS = [
@@ -79,6 +81,19 @@ describe('Headroom code completion in real VS Code (code-server + Chromium)', { 
     await current.page.keyboard.press('End');
   }
 
+  /** Types `text` as a user would, until a ghost text shows (a random model's fill is now and then blank); what was typed. */
+  async function typeUntilGhost(current: Session, text: string): Promise<string> {
+    let typed = '';
+    for (const key of text) {
+      await current.page.keyboard.type(key, { delay: 60 });
+      typed += key;
+      // Long enough for an answer on a busy two-core machine; the next keystroke would cancel it.
+      const shown = await waitUntil('a ghost text', async () => (await inlineGhost(current)).trim() !== '', 10_000, 100).catch(() => false);
+      if (shown) break;
+    }
+    return typed;
+  }
+
   function completionItem(current: Session): Locator {
     return current.page.locator('.statusbar-item[id$="headroom.completion"]');
   }
@@ -89,15 +104,7 @@ describe('Headroom code completion in real VS Code (code-server + Chromium)', { 
       await openCalc(current);
       await endOfLine(current, 8);
       await current.page.keyboard.press('Enter');
-      // Type as a user would; a random model's fill is now and then blank (nothing shown), so type on until one shows.
-      let typed = '';
-      for (const key of 'const result = scale(total, 2);') {
-        await current.page.keyboard.type(key, { delay: 60 });
-        typed += key;
-        // Long enough for an answer on a busy two-core machine; the next keystroke would cancel it.
-        const shown = await waitUntil('a ghost text', async () => (await inlineGhost(current)).trim() !== '', 10_000, 100).catch(() => false);
-        if (shown) break;
-      }
+      const typed = await typeUntilGhost(current, 'const result = scale(total, 2);');
       const inline = await inlineGhost(current);
       if (!inline.trim()) for (const [name, text] of current.outputLogs()) process.stdout.write(`# ${name}:\n${text.split('\n').filter((l) => /completion|error|warn/i.test(l)).join('\n')}\n`);
       assert.notEqual(inline.trim(), '', `a ghost text appeared after typing ${JSON.stringify(typed)}`);
@@ -139,6 +146,31 @@ describe('Headroom code completion in real VS Code (code-server + Chromium)', { 
       assert.equal(said, 1, 'the sentence is said once, not per keystroke');
       await completionItem(current).hover();
       await sleep(800);
+    });
+  });
+
+  test('a second model for completion: the FIM model runs on its own server beside the chat model without FIM, and completes', async () => {
+    await scenario('completion-3-second-model', async (current) => {
+      current.updateWorkspaceSettings({ 'headroom.modelPath': current.modelPath, 'headroom.completion.modelPath': fimModel });
+      const [chatBefore] = current.llamaServers();
+      await current.runCommand('Headroom: Restart Local Model');
+      await waitUntil('a new chat server beside the completion server', () => {
+        const chat = current.llamaServers();
+        return chat.length === 1 && chat[0] !== chatBefore && llamaServersWith(fimModel).length === 1;
+      }, 120_000).catch((err: unknown) => {
+        for (const [name, text] of current.outputLogs()) process.stdout.write(`# ${name}:\n${text.split('\n').filter((l) => /completion|server|plan|error|warn/i.test(l)).slice(-40).join('\n')}\n`);
+        throw err;
+      });
+      await current.waitForReadyStatus('the status bar to show ready after Restart', 60_000);
+      const logs = (): string => [...current.outputLogs().values()].join('\n');
+      await waitUntil('the completion model to be up', () => /completion model: tiny-fim\.gguf \(pid \d+\) at http:\/\/127\.0\.0\.1:\d+/.test(logs()), 60_000);
+      assert.match(logs(), /plan \(dry-run\): (\d+ MiB|\d+\.\d GiB) kept for the completion model \(/, 'the chat plan kept the completion model\'s memory free');
+      await openCalc(current);
+      await endOfLine(current, 7);
+      await current.page.keyboard.press('Enter');
+      const typed = await typeUntilGhost(current, 'const other = scale(offset, 4);');
+      assert.notEqual((await inlineGhost(current)).trim(), '', `a ghost text from the second model after typing ${JSON.stringify(typed)}`);
+      await current.screenshot('completion-3-second-model-ghost');
     });
   });
 });

@@ -32,8 +32,8 @@ describe('the CLI, run as a process', { skip: requireTool('the CLI bundle', exis
   }
 
   /** `headroom serve MODEL`: its stdout lines (one JSON line per ready llama-server) and its end; killed when `signal` aborts (the test timed out). */
-  function serve(model: string, signal: AbortSignal): { child: ChildProcess; readonly nextServer: () => Promise<{ baseUrl: string; apiKey: string; pid: number }>; exited: Promise<Run> } {
-    const child = spawn(process.execPath, [CLI, 'serve', '--model', model, '--llama-server', fx.binary], { env: env(), signal, killSignal: 'SIGKILL' });
+  function serve(model: string, signal: AbortSignal, extraArgs: readonly string[] = []): { child: ChildProcess; readonly nextServer: () => Promise<{ baseUrl: string; apiKey: string; pid: number }>; exited: Promise<Run> } {
+    const child = spawn(process.execPath, [CLI, 'serve', '--model', model, '--llama-server', fx.binary, ...extraArgs], { env: env(), signal, killSignal: 'SIGKILL' });
     child.on('error', () => undefined); // the abort; 'close' follows
     let stdout = '';
     let stderr = '';
@@ -185,6 +185,33 @@ describe('the CLI, run as a process', { skip: requireTool('the CLI bundle', exis
       assert.equal(await exited, 0, stderr);
       await waitFor('llama-server to be gone', () => !isAlive(pid), 10_000);
       assert.match(stderr, /llama-server stopped\./);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  test('serve --completion-model: the completion model starts first on its own port, the chat plan keeps its memory free, Ctrl+C stops both', { timeout: 120_000 }, async (t) => {
+    const coder = join(fx.dir, 'tiny-fim.gguf');
+    await writeModel(coder, 'tiny-dense', { fim: true });
+    const { child, nextServer, exited } = serve(fx.model, t.signal, ['--completion-model', coder]);
+    try {
+      const chat = await nextServer();
+      const { completion } = (await nextServer()) as unknown as { completion: { baseUrl: string; apiKey: string; pid: number } };
+      assert.notEqual(completion.baseUrl, chat.baseUrl);
+      const infill = await fetch(`${completion.baseUrl}/infill`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${completion.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ input_prefix: 'function add(a, b) {\n  return ', input_suffix: '\n}\n', n_predict: 4 }),
+      });
+      assert.equal(infill.status, 200);
+      assert.equal((await fetch(`${chat.baseUrl}/v1/models`, { headers: { authorization: `Bearer ${chat.apiKey}` } })).status, 200);
+      assert.ok(!readFileSync(`/proc/${completion.pid}/cmdline`, 'utf8').includes(completion.apiKey), 'the key is not in argv');
+      child.kill('SIGINT');
+      const run = await exited;
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, /completion model ready at .*context 4096, one slot\)/);
+      assert.match(run.stderr, /plan \(dry-run\): (\d+ MiB|\d+\.\d GiB) kept for the completion model \(/, 'the chat plan says what it kept free');
+      await waitFor('both llama-servers to be gone', () => !isAlive(chat.pid) && !isAlive(completion.pid), 10_000);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

@@ -11,7 +11,7 @@ import { SMALL_SHAPES } from '../../src/extension/gguf/writer/shapes';
 import { sharedPlanReports } from '../../src/extension/runner/sharedPlanReports';
 import type { HardwareFacts } from '../../src/extension/memory/hardware';
 import { plan } from '../../src/extension/memory/plan';
-import { COMPLETION_CONTEXT, hardwareWithout, planWithCompletion } from '../../src/extension/memory/sharedPlan';
+import { COMPLETION_CONTEXT, hardwareWithout, notYetVisible, planWithCompletion, reservationOf, reservationReason } from '../../src/extension/memory/sharedPlan';
 import type { MemoryParts } from '../../src/extension/memory/planTypes';
 
 const machine = (vramGiB: number, ramGiB: number): HardwareFacts => ({
@@ -55,8 +55,46 @@ test('shared plan: on a CPU-only machine the completion model comes off the RAM'
   const p = plan(await sparseHeader('small-qwen2'), hw, { contextSize: COMPLETION_CONTEXT });
   const inRam = total(p.host);
   assert.ok(inRam > 500, `${inRam} MiB`);
-  assert.equal(hardwareWithout(hw, p).ramAvailableMiB, 16 * 1024 - Math.ceil(inRam));
-  assert.deepEqual(hardwareWithout(hw, p).gpus, []);
+  const reserved = reservationOf(p, 'the completion model');
+  assert.equal(hardwareWithout(hw, reserved).ramAvailableMiB, 16 * 1024 - Math.ceil(inRam));
+  assert.deepEqual(hardwareWithout(hw, reserved).gpus, []);
+});
+
+test('reservation: per GPU in the hardware\'s order and in RAM, never below zero; a GPU it does not name keeps its memory', () => {
+  const hw: HardwareFacts = {
+    ...machine(0, 8),
+    gpus: [
+      { index: 0, name: 'A', totalMiB: 8192, freeMiB: 6000, usedMiB: 2192 },
+      { index: 1, name: 'B', totalMiB: 4096, freeMiB: 300, usedMiB: 3796 },
+      { index: 2, name: 'C', totalMiB: 4096, freeMiB: 4096, usedMiB: 0 },
+    ],
+  };
+  const after = hardwareWithout(hw, { gpuMiB: [1000, 500], ramMiB: 9000, holder: 'x' });
+  assert.deepEqual(after.gpus.map((g) => [g.freeMiB, g.usedMiB]), [[5000, 3192], [0, 4296], [4096, 0]]);
+  assert.equal(after.ramAvailableMiB, 0);
+  assert.equal(after.ramTotalMiB, hw.ramTotalMiB, 'the total is the machine\'s; only what is free changes');
+});
+
+test('reservation of a running server: the VRAM nvidia-smi already shows it holding is not kept free twice; llama.cpp-reported GPUs and RAM stay whole', () => {
+  const gpus = [
+    { index: 1, name: 'A', totalMiB: 8192, freeMiB: 6000, usedMiB: 2192 },
+    { index: 0, name: 'B', totalMiB: 8192, freeMiB: 6000, usedMiB: 2192, source: 'nvidia-smi' as const },
+    { index: 2, name: 'V', totalMiB: 8192, freeMiB: 6000, usedMiB: 2192, source: 'llama.cpp' as const },
+  ];
+  const reserved = { gpuMiB: [900, 300, 500], ramMiB: 700, holder: 'the completion model' };
+  const held = new Map([[1, 850], [0, 400], [2, 500]]);
+  assert.deepEqual(notYetVisible(reserved, gpus, held), { gpuMiB: [50, 0, 500], ramMiB: 700, holder: 'the completion model' });
+  assert.deepEqual(notYetVisible(reserved, gpus, new Map()), reserved, 'nothing seen: all of it is kept free');
+});
+
+test('reservation: whole MiB rounded up from a plan\'s parts, and said in one sentence', async () => {
+  const p = plan(await sparseHeader('small-qwen2'), machine(8, 16), { contextSize: COMPLETION_CONTEXT });
+  const reserved = reservationOf(p, 'the completion model');
+  assert.deepEqual(reserved.gpuMiB, [Math.ceil(total(p.devices[0]))]);
+  assert.equal(reserved.ramMiB, Math.ceil(total(p.host)));
+  assert.equal(reservationReason({ gpuMiB: [768], ramMiB: 384, holder: 'the completion model' }), '1.1 GiB kept for the completion model (384 MiB in RAM, 768 MiB on the GPU).');
+  assert.equal(reservationReason({ gpuMiB: [], ramMiB: 1024, holder: 'the completion model' }), '1.0 GiB kept for the completion model (1.0 GiB in RAM).');
+  assert.equal(reservationReason({ gpuMiB: [], ramMiB: 37, holder: 'the completion model' }), '37 MiB kept for the completion model (37 MiB in RAM).');
 });
 
 test('shared plan reports (headroom plan --completion-model): the chat report sees the completion server as memory in use', async () => {
@@ -72,6 +110,7 @@ test('shared plan reports (headroom plan --completion-model): the chat report se
     assert.match(both.completion.commandLine, /^LLAMA_API_KEY=<key> llama-server --model \S+coder\.gguf .*--ctx-size 4096$/);
     assert.equal(both.chat.hardware.gpus[0]?.usedMiB, Math.ceil(total(both.completion.plan.devices[0])));
     assert.equal(both.chat.plan.gpuLayers.onGpu, 30);
+    assert.match(both.chat.plan.reasons[0] ?? '', /(MiB|GiB) kept for the completion model/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

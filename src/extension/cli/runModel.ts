@@ -7,6 +7,8 @@ import type { ServerState } from '../llama/serverState';
 import type { ReadyServer } from '../llama/supervisor';
 import { SystemHardwareProbe } from '../memory/hardware';
 import type { PlanReport } from '../memory/planReport';
+import type { Reservation } from '../memory/sharedPlan';
+import { completionRunRequest, startCompletionServer } from '../runner/completionServer';
 import { ModelRunner } from '../runner/modelRunner';
 import { TuneStore } from '../runner/tuning/tuneStore';
 import { modelOrDemo } from './modelArgument';
@@ -79,11 +81,11 @@ function sayPlan(report: PlanReport | undefined): void {
   for (const warning of plan?.warnings ?? []) say(`warning: ${warning}`);
 }
 
-async function start(runner: ModelRunner, options: CliOptions, progress: CliProgress): Promise<ReadyServer> {
+async function start(runner: ModelRunner, options: CliOptions, progress: CliProgress, reserved?: Reservation): Promise<ReadyServer> {
   const modelPath = await modelOrDemo(options);
   const started = Date.now();
   try {
-    const { server } = await runner.start({ modelPath, wishes: options.wishes, port: options.port, extraArgs: [], rpcWorkers: options.rpcWorkers });
+    const { server } = await runner.start({ modelPath, wishes: options.wishes, port: options.port, extraArgs: [], rpcWorkers: options.rpcWorkers, reserved });
     progress.done();
     sayPlan(runner.plan);
     say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s at ${server.baseUrl} (pid ${server.pid}, context ${server.contextSize})`);
@@ -95,9 +97,26 @@ async function start(runner: ModelRunner, options: CliOptions, progress: CliProg
   }
 }
 
+/** `serve --completion-model`: the completion model first, on any free port; the chat plan then keeps what it holds free. */
+async function startCompletion(runner: ModelRunner, modelPath: string, options: CliOptions, progress: CliProgress): Promise<{ server: ReadyServer; reserved: Reservation }> {
+  try {
+    const started = await startCompletionServer(runner, completionRunRequest(modelPath, options.wishes), new SystemHardwareProbe());
+    progress.done();
+    sayPlan(runner.plan);
+    say(`completion model ready at ${started.server.baseUrl} (pid ${started.server.pid}, context ${started.server.contextSize}, one slot)`);
+    return started;
+  } catch (err) {
+    progress.done();
+    await runner.stop();
+    throw err;
+  }
+}
+
 /** What a command gets to use while its model runs. */
 export interface RunningModel {
   server: ReadyServer;
+  /** The completion model's server, when the command was given --completion-model and asked for it. */
+  completion?: ReadyServer;
   /** To follow the server across restarts (`supervisor.whenReady()`). */
   runner: ModelRunner;
   /** The first Ctrl+C or SIGTERM; never rejects. */
@@ -123,9 +142,16 @@ function failedForGood(runner: ModelRunner): { promise: Promise<never>; dispose(
  * Starts the model (the demo model when no --model), runs `use` on the ready server, then stops llama-server.
  * Rejects when llama-server fails for good meanwhile, and with InterruptedError on Ctrl+C before `use` runs.
  */
-export async function withRunningModel(options: CliOptions, use: (running: RunningModel) => Promise<ExitCode>): Promise<ExitCode> {
+export async function withRunningModel(options: CliOptions, use: (running: RunningModel) => Promise<ExitCode>, withCompletion = false): Promise<ExitCode> {
   const progress = new CliProgress();
   const runner = cliRunner(options, progress);
+  const completionModel = withCompletion ? options.completionModel : undefined;
+  const completionRunner = completionModel ? cliRunner(options, progress) : undefined;
+  const stopAll = (): Promise<unknown> => Promise.all([runner.stop(), completionRunner?.stop()]);
+  const startAll = async (): Promise<{ server: ReadyServer; completion?: ReadyServer }> => {
+    const completion = completionRunner && completionModel ? await startCompletion(completionRunner, completionModel, options, progress) : undefined;
+    return { server: await start(runner, options, progress, completion?.reserved), completion: completion?.server };
+  };
   const interrupts = watchInterrupts();
   const restarted = new Emitter<ReadyServer>();
   const readyAgain = runner.supervisor.onDidChangeState((state) => {
@@ -134,22 +160,23 @@ export async function withRunningModel(options: CliOptions, use: (running: Runni
   });
   try {
     const interruptedStart = interrupts.received.then((signal) => Promise.reject(new InterruptedError(signal)));
-    const server = await Promise.race([start(runner, options, progress), interruptedStart]).catch(async (err: unknown) => {
-      await runner.stop();
+    const { server, completion } = await Promise.race([startAll(), interruptedStart]).catch(async (err: unknown) => {
+      await stopAll();
       throw err;
     });
     const failed = failedForGood(runner);
     try {
-      return await Promise.race([use({ server, runner, interrupted: interrupts.received, onRestarted: restarted.event }), failed.promise]);
+      return await Promise.race([use({ server, completion, runner, interrupted: interrupts.received, onRestarted: restarted.event }), failed.promise]);
     } finally {
       failed.dispose();
-      await runner.stop();
-      say('llama-server stopped.');
+      await stopAll();
+      say(completion ? 'llama-server stopped (both).' : 'llama-server stopped.');
     }
   } finally {
     readyAgain.dispose();
     restarted.dispose();
     interrupts.dispose();
     runner.dispose();
+    completionRunner?.dispose();
   }
 }

@@ -4,6 +4,8 @@ Commands:
   demo   [--model PATH] [--prompt TEXT]   start a model, stream one reply, stop (a generated demo model when no --model)
   chat   [--model PATH]                   chat in the terminal
   serve  [--model PATH] [--port N]        run the model until Ctrl+C and print its URL and key
+         [--completion-model PATH]  also run a second, smaller model for code completion, started first (one slot,
+         4096 tokens); the chat plan keeps its memory free
   plan   MODEL [--ctx N] [--vram MiB[,MiB...]] [--json]  the memory plan: exact (llama.cpp dry run) or, with --vram, an estimate for simulated GPUs
          [--completion-model PATH]  plan a second, smaller model for code completion beside MODEL (estimate; it is planned first)
   build  [--backend cpu|cuda|vulkan|metal] locate llama-server, or build it from the bundled llama.cpp source;

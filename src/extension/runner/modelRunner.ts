@@ -5,6 +5,7 @@ import { ramShortfallAdvice } from '../memory/ramAdvice';
 import type { HardwareFacts, HardwareProbe } from '../memory/hardware';
 import type { PlanReport } from '../memory/planReport';
 import type { PlanWishes } from '../memory/planTypes';
+import { hardwareWithout, reservationReason, type Reservation } from '../memory/sharedPlan';
 import { createSupervisor, readModelHeader, type SupervisorSetup } from '../llama/createSupervisor';
 import { commandLine, exactPlan, launchFromPlan, wishesWith } from './exactPlan';
 import { gpusForBuild, listBuildDevices } from '../llama/listDevices';
@@ -24,6 +25,8 @@ export interface RunRequest {
   extraArgs: readonly string[];
   /** llama.cpp RPC workers to spread the model over (headroom.rpcWorkers, the CLI's --rpc). */
   rpcWorkers?: readonly RpcWorker[];
+  /** Memory another server of ours holds (the completion model beside the chat model): planned around. */
+  reserved?: Reservation;
 }
 
 export interface PlanRequest {
@@ -34,6 +37,7 @@ export interface PlanRequest {
   port?: number;
   extraArgs?: readonly string[];
   rpcWorkers?: readonly RpcWorker[];
+  reserved?: Reservation;
 }
 
 /** Planning across RPC workers is llama.cpp's fit: a build without llama-fit-params cannot do it. */
@@ -55,6 +59,11 @@ export function withSimulatedGpus(facts: HardwareFacts, vramMiB: readonly number
 
 function serverConfig(request: RunRequest): ServerConfig {
   return { modelPath: request.modelPath, port: request.port, extraArgs: request.extraArgs, contextSize: 0 };
+}
+
+/** The plan says what it left for the other server. */
+function withReservationReason(report: PlanReport, reserved: Reservation | undefined): PlanReport {
+  return reserved ? { ...report, plan: { ...report.plan, reasons: [reservationReason(reserved), ...report.plan.reasons] } } : report;
 }
 
 /** Windows with the same model and settings share one server (when the supervisor shares at all). */
@@ -94,10 +103,11 @@ export class ModelRunner implements Disposable {
     return this.current;
   }
 
-  /** The machine as this build can use it: its GPUs from --list-devices, live numbers from nvidia-smi. */
-  private async hardwareFor(binary: ResolvedBinary): Promise<HardwareFacts> {
+  /** The machine as this build can use it: its GPUs from --list-devices, live numbers from nvidia-smi, less what is reserved. */
+  private async hardwareFor(binary: ResolvedBinary, reserved?: Reservation): Promise<HardwareFacts> {
     const [facts, devices] = await Promise.all([this.probe.sample(), listBuildDevices(binary.path)]);
-    return gpusForBuild(facts, devices);
+    const hardware = gpusForBuild(facts, devices);
+    return reserved ? hardwareWithout(hardware, reserved) : hardware;
   }
 
   /** The wishes with the settings a tuning run measured fastest for this model, machine and build, when there are some. */
@@ -131,12 +141,15 @@ export class ModelRunner implements Disposable {
           'Stop the server to plan again; the plan it runs is the one shown.',
         );
       }
-      const report = await rpcPlan({ ...request, header, hardware: await this.hardwareFor(binary), workers, binary: binary.path, fitParams: requireFitParams(binary) });
+      const report = withReservationReason(
+        await rpcPlan({ ...request, header, hardware: await this.hardwareFor(binary, request.reserved), workers, binary: binary.path, fitParams: requireFitParams(binary) }),
+        request.reserved,
+      );
       this.setPlan(report);
       return report;
     }
-    const hardware = binary ? await this.hardwareFor(binary) : withSimulatedGpus(await this.probe.sample(), request.simulatedVramMiB ?? []);
-    const report = await exactPlan({
+    const hardware = binary ? await this.hardwareFor(binary, request.reserved) : withSimulatedGpus(await this.probe.sample(), request.simulatedVramMiB ?? []);
+    const exact = await exactPlan({
       modelPath: request.modelPath,
       header,
       hardware,
@@ -146,6 +159,7 @@ export class ModelRunner implements Disposable {
       port: request.port,
       extraArgs: request.extraArgs,
     });
+    const report = binary ? withReservationReason(exact, request.reserved) : exact;
     if (!simulated) this.setPlan(report);
     return report;
   }
@@ -182,7 +196,7 @@ export class ModelRunner implements Disposable {
   private recoveryFor(request: RunRequest, header: GgufHeader): RecoveryPolicy {
     const workers = request.rpcWorkers ?? [];
     const planFor: PlanFor = async (overrides, binary) => {
-      const hardware = await this.hardwareFor(binary);
+      const hardware = await this.hardwareFor(binary, request.reserved);
       const inputs = {
         modelPath: request.modelPath,
         header,
@@ -192,8 +206,10 @@ export class ModelRunner implements Disposable {
         port: request.port,
         extraArgs: request.extraArgs,
       };
-      const report =
-        workers.length > 0 ? await rpcPlan({ ...inputs, workers, fitParams: requireFitParams(binary) }) : await exactPlan({ ...inputs, fitParams: binary.fitParams });
+      const report = withReservationReason(
+        workers.length > 0 ? await rpcPlan({ ...inputs, workers, fitParams: requireFitParams(binary) }) : await exactPlan({ ...inputs, fitParams: binary.fitParams }),
+        request.reserved,
+      );
       this.setPlan(report);
       return launchFromPlan(report, header);
     };

@@ -120,6 +120,8 @@ export interface CompletionSettings {
   readonly maxPredictMs: number;
   readonly prefixLines: number;
   readonly suffixLines: number;
+  /** A second, smaller model to complete with on its own server; '' = the chat model's server. */
+  readonly modelPath: string;
 }
 
 export function readCompletionSettings(): CompletionSettings {
@@ -135,5 +137,6 @@ export function readCompletionSettings(): CompletionSettings {
     maxPredictMs: int('maxPredictMs', 1000, 0),
     prefixLines: int('prefixLines', 256, 0),
     suffixLines: int('suffixLines', 64, 0),
+    modelPath: (c.get<string>('modelPath', '') ?? '').trim(),
   };
 }

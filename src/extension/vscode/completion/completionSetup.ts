@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { errorMessage } from '../../common/errors';
 import { type CompletionStatus, statusItem } from '../../completion/completionStatus';
@@ -10,15 +11,11 @@ import type { HardwareProbe } from '../../memory/hardware';
 import { planVerdict } from '../../models/planVerdict';
 import { readCompletionSettings } from '../config';
 import { command, type CommandDeps } from '../server/commands';
+import { modelPathOf } from './completionModelServer';
 import { InlineProvider } from './inlineProvider';
 
 export interface CompletionDeps extends CommandDeps {
   readonly probe: HardwareProbe;
-}
-
-function modelPathOf(server: ReadyServer): string | undefined {
-  const i = server.args.indexOf('--model');
-  return i >= 0 ? server.args[i + 1] : undefined;
 }
 
 /**
@@ -51,9 +48,11 @@ class CompletionFeature implements vscode.Disposable {
         if (s.kind === 'ready') void this.check();
         this.render();
       }),
+      deps.controller.completion.runner.supervisor.onDidChangeState(() => this.render()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('headroom.completion')) return;
         this.provider.reset();
+        void this.check();
         this.render();
       }),
       vscode.window.onDidChangeActiveTextEditor((editor) => {
@@ -92,20 +91,29 @@ class CompletionFeature implements vscode.Disposable {
     }, () => undefined);
   }
 
-  private status(): CompletionStatus {
-    if (!readCompletionSettings().enabled) return { kind: 'disabled' };
+  /** The model completions come from: headroom.completion.modelPath, or else the chat server's. */
+  private completionModel(): { path: string; name: string } | undefined {
+    const second = this.deps.controller.completion.modelPath;
+    if (second) return { path: second, name: basename(second) };
     const server = this.deps.controller.server;
     const path = server && modelPathOf(server);
-    if (!server || !path) return { kind: 'no-model' };
-    if (this.noFim?.model === path) return { kind: 'no-fim', sentence: this.noFim.sentence };
-    const support = this.support.get(path);
-    return support && !(support instanceof Promise) && support.complete ? { kind: 'active', model: server.model } : { kind: 'no-model' };
+    return server && path ? { path, name: server.model } : undefined;
+  }
+
+  private status(): CompletionStatus {
+    if (!readCompletionSettings().enabled) return { kind: 'disabled' };
+    const model = this.completionModel();
+    if (!model) return { kind: 'no-model' };
+    if (this.noFim?.model === model.path) return { kind: 'no-fim', sentence: this.noFim.sentence };
+    const support = this.support.get(model.path);
+    return support && !(support instanceof Promise) && support.complete ? { kind: 'active', model: model.name } : { kind: 'no-model' };
   }
 
   private activeServer(): ReadyServer | undefined {
     if (this.status().kind !== 'active') return undefined;
     this.noteClipboard();
-    return this.deps.controller.server;
+    // The second model's server starts on the first completion due, when it is not up yet.
+    return this.deps.controller.completion.modelPath ? this.deps.controller.completion.serverNow() : this.deps.controller.server;
   }
 
   private render(): void {
@@ -116,15 +124,15 @@ class CompletionFeature implements vscode.Disposable {
 
   /** Reads the running model's header once; a model without FIM is told once. */
   private async check(): Promise<void> {
-    const server = this.deps.controller.server;
-    const path = server && modelPathOf(server);
-    if (!server || !path || this.support.has(path)) return;
+    const model = this.completionModel();
+    if (!model || this.support.has(model.path)) return;
+    const path = model.path;
     const pending = fimSupportOfFile(path);
     this.support.set(path, pending);
     try {
       const support = await pending;
       this.support.set(path, support);
-      if (!support.complete) await this.tell(path, server.model, support);
+      if (!support.complete) await this.tell(path, model.name, support);
     } catch (err) {
       this.support.delete(path);
       this.deps.log.warn(`completion: could not read ${path}: ${errorMessage(err)}`);
@@ -133,11 +141,10 @@ class CompletionFeature implements vscode.Disposable {
   }
 
   private unsupported(err: InfillUnsupportedError): void {
-    const server = this.deps.controller.server;
-    const path = server && modelPathOf(server);
-    if (!server || !path) return;
+    const model = this.completionModel();
+    if (!model) return;
     this.deps.log.warn(`completion: ${err.message}`);
-    void this.tell(path, server.model, { tokens: {}, complete: false, missing: ['pre', 'suf', 'mid'], source: 'none' });
+    void this.tell(model.path, model.name, { tokens: {}, complete: false, missing: ['pre', 'suf', 'mid'], source: 'none' });
   }
 
   private async tell(path: string, model: string, support: FimSupport): Promise<void> {

@@ -19,12 +19,14 @@ import { readConfig } from '../config';
 import { serverView, type ServerView } from '../../present/serverView';
 import { ServerSharing, sharedServersDir } from '../../llama/shared/serverSharing';
 import type { RunRequest } from '../../runner/modelRunner';
+import type { Reservation } from '../../memory/sharedPlan';
+import { CompletionModelServer } from '../completion/completionModelServer';
 
 /** States on the way to ready: a chat message waits for them rather than starting again. */
 const STARTING: readonly ServerState['kind'][] = ['locating', 'planning', 'building', 'starting', 'loading', 'crashed'];
 
-/** What a start asks for, from the settings as they are now. */
-function runRequest(modelPath: string): RunRequest {
+/** What a start asks for, from the settings as they are now; `reserved`: the completion server's memory. */
+function runRequest(modelPath: string, reserved: Reservation | undefined): RunRequest {
   const config = readConfig();
   return {
     modelPath,
@@ -32,6 +34,7 @@ function runRequest(modelPath: string): RunRequest {
     port: config.port,
     extraArgs: checkExtraArgs(config.extraServerArgs),
     rpcWorkers: parseRpcWorkers(config.rpcWorkers),
+    reserved,
   };
 }
 import { TuneStore } from '../../runner/tuning/tuneStore';
@@ -57,6 +60,8 @@ export class ServerController implements Disposable {
   private readonly subscriptions: Disposable[] = [];
   /** Every window shares one server per model and settings (see llama/shared/). */
   private readonly sharing: ServerSharing;
+  /** The second server of headroom.completion.modelPath: planned and started before this one, whose plan keeps its memory free. */
+  readonly completion: CompletionModelServer;
 
   constructor(
     extensionPath: string,
@@ -69,20 +74,21 @@ export class ServerController implements Disposable {
       idleStopMs: () => readConfig().idleStopMinutes * 60_000,
       reaperScript: join(extensionPath, 'dist', 'reaper.js'),
     });
+    const setup = {
+      cacheRoot: headroomCacheDir(),
+      sourceFrom: extensionPath,
+      llamaServerPath: () => readConfig().llamaServerPath || undefined,
+      onServerLine: (line: string) => serverOutput.appendLine(line),
+      onBuildLine: (line: string) => serverOutput.appendLine(line),
+      stallTimeoutMs: () => readConfig().stallTimeoutSeconds * 1000,
+    };
     this.runner = new ModelRunner(
-      {
-        cacheRoot: headroomCacheDir(),
-        sourceFrom: extensionPath,
-        llamaServerPath: () => readConfig().llamaServerPath || undefined,
-        onServerLine: (line) => serverOutput.appendLine(line),
-        onBuildLine: (line) => serverOutput.appendLine(line),
-        onLocated: (s) => log.info(`llama-server: ${s.path} (${s.source}, ${s.version})`),
-        stallTimeoutMs: () => readConfig().stallTimeoutSeconds * 1000,
-        sharing: this.sharing,
-      },
+      { ...setup, onLocated: (s) => log.info(`llama-server: ${s.path} (${s.source}, ${s.version})`), sharing: this.sharing },
       probe,
       new TuneStore(headroomCacheDir()),
     );
+    // Window-local, not shared: a small server each window may hold, released with the window.
+    this.completion = new CompletionModelServer(setup, probe, log);
     this.supervisor = this.runner.supervisor;
     this.onDidChangePlan = this.runner.onDidChangePlan;
     this.onDidTune = this.runner.onDidTune;
@@ -96,6 +102,7 @@ export class ServerController implements Disposable {
         if (report) log.info(`plan (${report.plan.source}): ${report.plan.reasons.join(' ')}`);
       }),
       this.runner,
+      this.completion,
       this.viewEmitter,
     );
   }
@@ -110,7 +117,14 @@ export class ServerController implements Disposable {
     const config = readConfig();
     const model = modelPath ?? config.modelPath;
     if (!model) throw new HeadroomError('No model is configured.', 'Run "Headroom: Select Model..." first.');
-    return this.runner.planOnly({ modelPath: model, wishes: config.wishes, port: config.port, extraArgs: config.extraServerArgs, rpcWorkers: parseRpcWorkers(config.rpcWorkers) });
+    return this.runner.planOnly({
+      modelPath: model,
+      wishes: config.wishes,
+      port: config.port,
+      extraArgs: config.extraServerArgs,
+      rpcWorkers: parseRpcWorkers(config.rpcWorkers),
+      reserved: await this.completion.reservation(),
+    });
   }
 
   /** Tunes the configured model for this machine (the winner is remembered; the next start uses it). */
@@ -143,7 +157,9 @@ export class ServerController implements Disposable {
   }
 
   async start(modelPath: string): Promise<ReadyServer> {
-    const { server } = await this.runner.start(runRequest(modelPath));
+    // The completion model first (when one is set and completion is on): the chat plan keeps what it measured free.
+    await this.completion.ensure();
+    const { server } = await this.runner.start(runRequest(modelPath, await this.completion.reservation()));
     return server;
   }
 
@@ -155,7 +171,7 @@ export class ServerController implements Disposable {
     const config = readConfig();
     if (!config.modelPath || this.supervisor.state.kind !== 'stopped') return;
     const started = Date.now();
-    const server = config.autoStart ? await this.start(config.modelPath) : await this.runner.attach(runRequest(config.modelPath));
+    const server = config.autoStart ? await this.start(config.modelPath) : await this.runner.attach(runRequest(config.modelPath, await this.completion.reservation()));
     if (server) this.log.info(`attached or started at window open: ${server.model} (pid ${server.pid}) in ${Date.now() - started} ms`);
   }
 
@@ -180,9 +196,9 @@ export class ServerController implements Disposable {
   }
 
   /** The window closes: it lets go of its server, which keeps running for other windows or the idle time. */
-  release(): Promise<void> {
+  async release(): Promise<void> {
     this.sharing.keepRunning = true;
-    return this.supervisor.stop();
+    await Promise.all([this.supervisor.stop(), this.completion.stop()]);
   }
 
   async restart(): Promise<ReadyServer> {
@@ -193,8 +209,8 @@ export class ServerController implements Disposable {
     return this.start(model);
   }
 
-  stop(): Promise<void> {
-    return this.supervisor.stop();
+  async stop(): Promise<void> {
+    await Promise.all([this.supervisor.stop(), this.completion.stop()]);
   }
 
   dispose(): void {
