@@ -113,7 +113,8 @@ describe('Use a running server in real VS Code (code-server + Chromium)', { skip
       await page.keyboard.press('Control+A');
       await waitUntil('the file to be selected', async () => /\(\d+ selected\)/.test(await page.locator('.statusbar-item[id="status.editor.selection"]').innerText().catch(() => '')), 10_000);
       // The keybinding, not the palette: the harness's click to focus the workbench would drop the selection.
-      await page.keyboard.press('Control+Alt+E');
+      await page.keyboard.press('Control+K');
+      await page.keyboard.press('X');
       const widget = page.locator('.review-widget').first();
       await widget.waitFor({ timeout: 30_000 });
       await waitUntil('the explanation to finish', async () => {
