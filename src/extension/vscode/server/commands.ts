@@ -9,7 +9,6 @@ import { readConfig } from '../config';
 import { buildProgressText } from '../../present/buildProgressText';
 import { modelCommands } from '../models/modelCommands';
 import type { ServerController } from './serverController';
-import type { ServerState } from '../../llama/serverState';
 import { TUNE_COMMAND, tuneCommand } from './tuneCommand';
 
 export interface CommandDeps {
@@ -88,21 +87,20 @@ function buildCommand(deps: CommandDeps, backendArg: unknown): Thenable<void> {
   });
 }
 
-const RUNNING: readonly ServerState['kind'][] = ['locating', 'planning', 'building', 'starting', 'loading', 'ready', 'crashed'];
-
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const { controller } = deps;
   const models = modelCommands(deps);
   const start = async (): Promise<void> => {
-    // Start while a server runs, loads or is about to restart itself would kill it for nothing;
-    // Restart is the command that replaces it.
-    if (RUNNING.includes(controller.supervisor.state.kind)) {
+    // Start while a server runs would kill it for nothing; Restart is the command that replaces it.
+    if (controller.supervisor.server) {
       void vscode.window.showInformationMessage(`Headroom: ${controller.view.label}. Use "Restart Local Model" to start it again.`);
       return;
     }
+    // A start in progress (or the look for a shared server as the window opened, which may end in none) is
+    // waited for, then started if it ended stopped.
     const model = readConfig().modelPath || (await models.firstRun());
     if (!model) return;
-    const server = await controller.start(model);
+    const server = await controller.ensureRunning(async () => model);
     deps.log.info(`ready: ${server.model} at ${server.baseUrl}`);
   };
   return [
