@@ -32,7 +32,9 @@ export async function ensureServer(controller: ServerController, signal: AbortSi
   if (controller.server) return controller.server;
   if (BUSY.has(controller.supervisor.state.kind)) {
     onWait('Waiting for the model to finish starting...');
-    return whenReady(controller, signal);
+    const server = await whenReady(controller, signal);
+    // The look for a shared server as the window opened ends in stopped when none runs: then offer to start.
+    if (server || signal.aborted || controller.supervisor.state.kind !== 'stopped') return server;
   }
   const start = 'Start Local Model';
   const choice = await vscode.window.showInformationMessage('Headroom: no model is running. Start the configured model to explain this code?', start);
