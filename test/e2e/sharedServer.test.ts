@@ -63,6 +63,9 @@ describe('one llama-server shared by every window (code-server + Chromium)', { s
       assert.equal(before.length, 1);
       const second = await current.openSecondWindow();
       try {
+        // Headroom activates on its view (or a command): open the Headroom container in the second window.
+        const tab = second.locator('.activitybar .action-item', { has: second.locator('[aria-label^="Headroom"]') }).first();
+        if (!/\bchecked\b/.test((await tab.getAttribute('class')) ?? '')) await tab.click();
         const item = second.locator('.statusbar-item[id$="headroom.status"]');
         await waitUntil('the second window to show the server ready', async () => READY_STATUS.test(((await item.first().innerText().catch(() => '')) || '').replace(/\s+/g, ' ')), 90_000);
         assert.deepEqual(current.llamaServers(), before, 'both windows use one llama-server');
