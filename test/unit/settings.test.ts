@@ -81,8 +81,8 @@ test('isSet: only values the user wrote count, not the default', () => {
   assert.equal(isSet(undefined), false);
 });
 
-test('settings come in ordered categories (Model, Server, Memory, Chat), the model path first', () => {
-  assert.deepEqual(sections.map((s) => [s.title, s.order]), [['Model', 1], ['Server', 2], ['Memory', 3], ['Chat', 4]]);
+test('settings come in ordered categories (Model, Server, Memory, Chat, Code Completion), the model path first', () => {
+  assert.deepEqual(sections.map((s) => [s.title, s.order]), [['Model', 1], ['Server', 2], ['Memory', 3], ['Chat', 4], ['Code Completion', 5]]);
   const model = sections[0];
   const first = Object.entries(model?.properties ?? {}).sort(([, a], [, b]) => (a.order ?? 99) - (b.order ?? 99))[0];
   assert.equal(first?.[0], 'headroom.modelPath');
