@@ -84,7 +84,10 @@ describe('Headroom Explain in real VS Code (code-server + Chromium)', { skip: e2
     const editor = page.locator('.editor-group-container.active .monaco-editor').first();
     const active = page.locator('.tabs-container .tab.active', { hasText: name });
     if (await active.isVisible().catch(() => false)) return editor;
-    await current.quickOpen(name);
+    // An open tab is clicked (Quick Open's Enter can land while its list still shows the previous pick).
+    const tab = page.locator('.tabs-container .tab', { hasText: name }).first();
+    if (await tab.isVisible().catch(() => false)) await tab.click();
+    else await current.quickOpen(name);
     await active.waitFor({ timeout: 30_000 });
     await lines(editor).waitFor();
     return editor;
