@@ -209,6 +209,8 @@ describe('Headroom Explain in real VS Code (code-server + Chromium)', { skip: e2
       s = await Session.open({ name: 'explain', settings: { 'headroom.contextSize': 4096 } });
       writeFileSync(join(s.workspace, 'sum.ts'), SUM_TS);
       writeFileSync(join(s.workspace, 'problem.ts'), PROBLEM_TS);
+      // The lightbulb scenario's own copy: earlier scenarios insert comments into sum.ts, and comments are not offered.
+      writeFileSync(join(s.workspace, 'lightbulb.ts'), SUM_TS);
     },
     { timeout: 15 * 60_000 },
   );
@@ -435,7 +437,7 @@ describe('Headroom Explain in real VS Code (code-server + Chromium)', { skip: e2
         await action(previous.first(), 'Dismiss').click();
         await previous.first().waitFor({ state: 'detached', timeout: 10_000 });
       }
-      const editor = await openFile(current, 'sum.ts');
+      const editor = await openFile(current, 'lightbulb.ts');
       await selectLines(current, editor, 4, 5);
       assert.equal(await lightbulbOffersExplain(current), true, 'offered on two lines of TypeScript');
 
