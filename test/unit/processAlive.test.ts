@@ -7,11 +7,11 @@ import { processAlive } from '../../src/extension/common/processAlive';
 import { requireTool } from '../fixtures/requireTool';
 
 test('a zombie (ended, not reaped) is not alive; its parent, running, is', { skip: requireTool('Linux /proc', process.platform === 'linux', 'zombies are read from /proc') }, async () => {
-  // sh starts a child that ends at once, then becomes `sleep`, which never reaps it: a zombie for 5 s.
-  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // sh starts a child that ends 0.3 s later, after sh has become `sleep`, which never reaps it: a zombie until the parent ends.
+  const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     const zombie = await new Promise<number>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
-    for (let i = 0; i < 100 && !/\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 150 && !/\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')); i++) await new Promise((r) => setTimeout(r, 20));
     assert.match(readFileSync(`/proc/${zombie}/stat`, 'utf8'), /\) Z /, 'the child ended and was not reaped');
     assert.doesNotThrow(() => process.kill(zombie, 0), 'the kernel still has its pid');
     assert.equal(processAlive(zombie), false);
